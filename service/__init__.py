@@ -1,0 +1,1 @@
+"""Kringloop: device lifecycle and residual-value donation manager."""

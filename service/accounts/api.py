@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.accounts import service
+from service.accounts.auth import requires
+from service.accounts.models import User
+from service.accounts.permissions import Permission
+from service.accounts.schemas import TokenRequest, TokenResponse, UserCreate, UserOut, UserPage, UserUpdate
+from service.context import Actor
+from service.errors import problem
+from service.web.deps import created
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut.model_validate(user, from_attributes=True)
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/token", summary="Exchange a username and password for a bearer token", status_code=200)
+    async def token(
+        self, request: Request[Any, Any, Any], state: State, session: AsyncSession, data: TokenRequest
+    ) -> Response[Any]:
+        settings = state.settings
+        principal = await service.authenticate(
+            session,
+            data.username,
+            data.password,
+            client_ip=request.client.host if request.client else "",
+            max_failures=settings.login_max_failures,
+            window_seconds=settings.login_window_seconds,
+        )
+        if principal is None:
+            # Returned rather than raised so the failed attempt is committed and counts for throttling.
+            return problem(401, "Not authenticated", "Unknown username or wrong password.", slug="not-authenticated")
+        token = state.api_tokens.issue(principal.id, principal.session_epoch)
+        return Response(TokenResponse(access_token=token, expires_in=settings.token_ttl_seconds))
+
+
+class UserController(Controller):
+    path = "/api/v1/users"
+    tags = ["users"]
+    guards = [requires(Permission.administer)]
+
+    @get("/")
+    async def list_users(
+        self, session: AsyncSession, cursor: str | None = None, limit: int = Parameter(default=50, ge=1, le=1000)
+    ) -> UserPage:
+        page = await service.list_users(session, cursor=cursor, limit=limit)
+        return UserPage(items=[user_out(u) for u in page.items], next_cursor=page.next_cursor)
+
+    @post("/")
+    async def create_user(
+        self, request: Request[Any, Any, Any], session: AsyncSession, actor: Actor, data: UserCreate
+    ) -> Response[Any]:
+        async def create() -> tuple[int, Any]:
+            user = await service.create_user(session, actor, data)
+            return 201, user_out(user).model_dump(mode="json")
+
+        return await created(request, session, data, create)
+
+    @get("/{user_id:int}")
+    async def get_user(self, session: AsyncSession, user_id: int) -> UserOut:
+        return user_out(await service.get_user(session, user_id))
+
+    @patch("/{user_id:int}")
+    async def update_user(
+        self, state: State, session: AsyncSession, actor: Actor, user_id: int, data: UserUpdate
+    ) -> UserOut:
+        user = await service.update_user(session, actor, user_id, data)
+        state.principal_cache.forget(user_id)
+        return user_out(user)

@@ -1,0 +1,111 @@
+"""Authentication (bearer token for the API, session cookie for the pages) and role guards."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.accounts.permissions import Permission, Role, can
+from service.accounts.service import Principal, load_principal
+from service.accounts.tokens import TokenSigner
+
+SESSION_COOKIE = "kringloop_session"
+PUBLIC_PATHS = [
+    "^/health/",
+    "^/static/",
+    "^/login$",
+    "^/api/v1/auth/token$",
+    "^/schema",
+    "^/favicon.ico$",
+]
+
+
+class PrincipalCache:
+    """Users looked up in the last few seconds, so an authenticated read costs no extra query."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self._ttl = ttl_seconds
+        self._entries: dict[int, tuple[float, Principal | None]] = {}
+
+    def get(self, user_id: int) -> tuple[bool, Principal | None]:
+        entry = self._entries.get(user_id)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, user_id: int, principal: Principal | None) -> None:
+        if self._ttl > 0:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[user_id] = (time.monotonic() + self._ttl, principal)
+
+    def forget(self, user_id: int) -> None:
+        self._entries.pop(user_id, None)
+
+
+class AuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        state = connection.app.state
+        header = connection.headers.get("authorization", "")
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise NotAuthorizedException("Send the token as 'Authorization: Bearer <token>'.")
+            claims = state.api_tokens.read(token.strip())
+        elif not connection.url.path.startswith("/api/") and (cookie := connection.cookies.get(SESSION_COOKIE)):
+            claims = state.session_tokens.read(cookie)
+        else:
+            raise NotAuthorizedException(
+                "Sign in first: POST /api/v1/auth/token and send the token as a Bearer header."
+            )
+        if claims is None:
+            raise NotAuthorizedException("Your token is invalid or has expired; sign in again.")
+        principal = await _principal(state.principal_cache, state.sessionmaker, claims.user_id)
+        if principal is None or principal.session_epoch != claims.session_epoch:
+            raise NotAuthorizedException("This sign-in is no longer valid; sign in again.")
+        return AuthenticationResult(user=principal, auth=claims)
+
+
+async def _principal(
+    cache: PrincipalCache, sessionmaker: async_sessionmaker[AsyncSession], user_id: int
+) -> Principal | None:
+    hit, principal = cache.get(user_id)
+    if hit:
+        return principal
+    async with sessionmaker() as session:
+        principal = await load_principal(session, user_id)
+    cache.put(user_id, principal)
+    return principal
+
+
+def requires(*permissions: Permission) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """A route guard: the signed-in user's role must grant every one of ``permissions``."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal: Principal = connection.user
+        missing = [p for p in permissions if not can(principal.role, p)]
+        if missing:
+            raise PermissionDeniedException(
+                f"Your role ({principal.role.value}) may not do this; it needs {', '.join(m.value for m in missing)}."
+            )
+
+    return guard
+
+
+def make_signers(secret: str, token_ttl: int, session_ttl: int) -> tuple[TokenSigner, TokenSigner]:
+    return (
+        TokenSigner(secret, purpose="api-token", max_age_seconds=token_ttl),
+        TokenSigner(secret, purpose="ui-session", max_age_seconds=session_ttl),
+    )
+
+
+def role_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Role:
+    return connection.user.role

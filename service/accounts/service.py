@@ -1,0 +1,175 @@
+"""Users, logins and their throttling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.accounts.models import LoginAttempt, User
+from service.accounts.passwords import hash_password, verify_password, weak_password_reason
+from service.accounts.permissions import Role
+from service.accounts.schemas import UserCreate, UserUpdate
+from service.audit import service as audit
+from service.charities.models import Charity
+from service.context import Actor
+from service.db import utcnow
+from service.editing import apply_changes, expect_version
+from service.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from service.pagination import Page, keyset, page_of
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user as a request sees it."""
+
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    charity_id: int | None
+    session_epoch: int
+
+    @classmethod
+    def of(cls, user: User) -> Principal:
+        assert user.id is not None
+        return cls(user.id, user.username, user.full_name, Role(user.role), user.charity_id, user.session_epoch)
+
+
+async def _check_charity_binding(session: AsyncSession, role: Role, charity_id: int | None) -> None:
+    if role is Role.charity:
+        if charity_id is None:
+            raise InvalidInput.field("charity_id", "is required for a charity user")
+        if await session.get(Charity, charity_id) is None:
+            raise InvalidInput.field("charity_id", f"no charity has id {charity_id}")
+    elif charity_id is not None:
+        raise InvalidInput.field("charity_id", "only a charity user is bound to a charity")
+
+
+async def create_user(
+    session: AsyncSession, actor: Actor, data: UserCreate, *, allow_weak_password: bool = False
+) -> User:
+    username = data.username.lower()
+    if not allow_weak_password and (reason := weak_password_reason(data.password)):
+        raise InvalidInput.field("password", reason)
+    await _check_charity_binding(session, data.role, data.charity_id)
+    if (await session.exec(select(User.id).where(User.username == username))).first() is not None:
+        raise Conflict(
+            f'A user named "{username}" already exists.', errors=[{"field": "username", "message": "is taken"}]
+        )
+    user = User(
+        username=username,
+        full_name=data.full_name,
+        role=data.role.value,
+        charity_id=data.charity_id,
+        password_hash=hash_password(data.password),
+    )
+    session.add(user)
+    await session.flush()
+    await audit.record(session, actor, "user.create", "user", user.id, after=audit.snapshot(user))
+    return user
+
+
+async def update_user(session: AsyncSession, actor: Actor, user_id: int, data: UserUpdate) -> User:
+    user = await get_user(session, user_id)
+    expect_version(user, data.version, "user")
+    changes = data.model_dump(exclude_unset=True, exclude={"version", "password"})
+    role = Role(changes.get("role", user.role))
+    charity_id = changes.get("charity_id", user.charity_id if role is Role.charity else None)
+    if role is not Role.charity and "charity_id" not in changes:
+        changes["charity_id"] = None
+        charity_id = None
+    await _check_charity_binding(session, role, charity_id)
+    if user.id == actor.user_id and (changes.get("active") is False or changes.get("role", user.role) != user.role):
+        raise Conflict("You cannot deactivate yourself or change your own role; ask another admin.")
+    if data.password is not None:
+        if reason := weak_password_reason(data.password):
+            raise InvalidInput.field("password", reason)
+        user.password_hash = hash_password(data.password)
+        user.session_epoch += 1
+    if changes.get("active") is False or ("role" in changes and changes["role"] != user.role):
+        user.session_epoch += 1  # sign the person out everywhere
+    before, after = apply_changes(user, changes)
+    if data.password is not None:
+        after["password"] = "changed"
+        if not before:
+            user.version += 1
+    await session.flush()
+    await audit.record(session, actor, "user.update", "user", user.id, before=before, after=after)
+    return user
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user has id {user_id}.")
+    return user
+
+
+async def list_users(session: AsyncSession, *, cursor: str | None, limit: int) -> Page[User]:
+    rows = (await session.exec(keyset(select(User), User.id, cursor, limit))).all()
+    return page_of(list(rows), limit)
+
+
+async def load_principal(session: AsyncSession, user_id: int) -> Principal | None:
+    user = await session.get(User, user_id)
+    return Principal.of(user) if user is not None and user.active else None
+
+
+async def _recent_failures(session: AsyncSession, username: str, window: timedelta) -> int:
+    since = utcnow() - window
+    last_success = (
+        await session.exec(
+            select(sa.func.max(LoginAttempt.at)).where(
+                LoginAttempt.username == username,
+                LoginAttempt.succeeded.is_(True),  # type: ignore[attr-defined]
+            )
+        )
+    ).one()
+    if last_success is not None and last_success > since:
+        since = last_success
+    stmt = select(sa.func.count()).where(
+        LoginAttempt.username == username,
+        LoginAttempt.succeeded.is_(False),  # type: ignore[attr-defined]
+        LoginAttempt.at > since,
+    )
+    return int((await session.exec(stmt)).one())
+
+
+async def authenticate(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    *,
+    client_ip: str,
+    max_failures: int,
+    window_seconds: int,
+) -> Principal | None:
+    """The user for these credentials, or None. Every attempt is recorded; the caller must commit
+    even on failure, or throttling would never see the failures."""
+    username = username.strip().lower()[:64]
+    if await _recent_failures(session, username, timedelta(seconds=window_seconds)) >= max_failures:
+        raise TooManyAttempts(
+            f"Too many failed logins for this account. Try again in {window_seconds // 60} minutes, "
+            "or ask an admin to reset the password.",
+        )
+    user = (await session.exec(select(User).where(User.username == username))).first()
+    ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
+    session.add(LoginAttempt(username=username, client_ip=client_ip[:64], succeeded=ok))
+    if not ok or user is None:
+        await session.flush()
+        return None
+    user.last_login_at = utcnow()
+    await session.flush()
+    return Principal.of(user)
+
+
+async def end_sessions(session: AsyncSession, actor: Actor, user_id: int) -> None:
+    """Logout: every token and cookie issued to this user so far stops working."""
+    user = await get_user(session, user_id)
+    user.session_epoch += 1
+    await session.flush()
+    await audit.record(session, actor, "user.logout", "user", user.id)

@@ -1,0 +1,136 @@
+"""The application factory: everything is built here from settings, nothing at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from service.accounts.api import AuthController, UserController
+from service.accounts.auth import PUBLIC_PATHS, AuthMiddleware, PrincipalCache, make_signers
+from service.audit.api import AuditController
+from service.db import make_engine, make_sessionmaker
+from service.device_models.api import DeviceModelController
+from service.devices.api import DeviceController
+from service.employees.api import EmployeeController
+from service.errors import EXCEPTION_HANDLERS
+from service.logging import configure_logging
+from service.settings import Settings
+from service.web import health
+from service.web.deps import provide_actor, provide_rules, provide_session, provide_settings
+from service.web.middleware import CorrelationIdMiddleware
+from service.web.views import VIEW_HANDLERS
+
+PACKAGE_DIR = Path(__file__).parent
+VERSION = "0.1.0"
+
+
+def _template_engine_callback(settings: Settings) -> Any:
+    def configure(engine: JinjaTemplateEngine) -> None:
+        env = engine.engine
+        tz = settings.tz
+
+        def local_time(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
+            return "" if value is None else value.astimezone(tz).strftime(fmt)
+
+        def local_date(value: date | None) -> str:
+            return "" if value is None else value.strftime("%d %b %Y")
+
+        env.filters["local_time"] = local_time
+        env.filters["local_date"] = local_date
+        env.globals.update(settings=settings, currency=settings.currency, app_version=VERSION)
+
+    return configure
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    engine = make_engine(settings)
+    api_tokens, session_tokens = make_signers(
+        settings.secret_key, settings.token_ttl_seconds, settings.session_ttl_seconds
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    route_handlers: list[Any] = [
+        health.live,
+        health.ready,
+        AuthController,
+        UserController,
+        EmployeeController,
+        DeviceModelController,
+        DeviceController,
+        AuditController,
+        *VIEW_HANDLERS,
+        create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
+    ]
+    if settings.bench_routes:
+        from service.web.bench import bench_device_raw
+
+        route_handlers.append(bench_device_raw)
+
+    return Litestar(
+        route_handlers=route_handlers,
+        lifespan=[lifespan],
+        dependencies={
+            "session": Provide(provide_session),
+            "actor": Provide(provide_actor, sync_to_thread=False),
+            "rules": Provide(provide_rules, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        middleware=[
+            CorrelationIdMiddleware,
+            DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS),
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            exclude=["/api/", "/health/", "/bench/"],
+            cookie_secure=settings.cookie_secure,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+        ),
+        template_config=TemplateConfig(
+            directory=PACKAGE_DIR / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=_template_engine_callback(settings),
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Kringloop",
+            version=VERSION,
+            path="/schema",
+            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
+            security=[{"bearer": []}],
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        state=State(
+            {
+                "settings": settings,
+                "engine": engine,
+                "sessionmaker": make_sessionmaker(engine),
+                "api_tokens": api_tokens,
+                "session_tokens": session_tokens,
+                "principal_cache": PrincipalCache(settings.auth_cache_seconds),
+            }
+        ),
+        debug=False,
+    )

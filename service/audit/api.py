@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.params import Parameter
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.accounts.auth import requires
+from service.accounts.permissions import Permission
+from service.audit import service
+from service.audit.schemas import AuditPage, AuditRecordOut, VerifyOut
+
+
+class AuditController(Controller):
+    path = "/api/v1/audit"
+    tags = ["audit"]
+    guards = [requires(Permission.read_audit)]
+
+    @get("/")
+    async def list_records(
+        self,
+        session: AsyncSession,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        actor: str | None = None,
+        cursor: str | None = None,
+        limit: int = Parameter(default=100, ge=1, le=1000),
+    ) -> AuditPage:
+        page = await service.list_records(
+            session, entity_type=entity_type, entity_id=entity_id, actor=actor, cursor=cursor, limit=limit
+        )
+        return AuditPage(
+            items=[AuditRecordOut.model_validate(r, from_attributes=True) for r in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+    @get("/verify")
+    async def verify(self, session: AsyncSession) -> VerifyOut:
+        result = await service.verify_chain(session)
+        return VerifyOut(
+            ok=result.ok,
+            checked=result.checked,
+            head_seq=result.head_seq,
+            first_broken_seq=result.broken.seq if result.broken else None,
+            reason=result.broken.reason if result.broken else None,
+        )

@@ -1,0 +1,166 @@
+"""The ``kringloop`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import click
+
+from service.settings import InsecureSettingsError, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except InsecureSettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # pydantic's ValidationError: name the bad variable, no traceback
+        raise click.ClickException(f"Invalid configuration: {exc}") from None
+
+
+@click.group()
+def main() -> None:
+    """Kringloop: device lifecycle and residual-value donation manager."""
+
+
+@main.command()
+def migrate() -> None:
+    """Upgrade the database to the newest schema (alembic upgrade head)."""
+    from service.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    click.echo("Database is at the newest schema.")
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default KRINGLOOP_HOST).")
+@click.option("--port", default=None, type=int, help="Port (default KRINGLOOP_PORT).")
+@click.option("--no-migrate", is_flag=True, help="Do not run migrations first.")
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str | None, port: int | None, no_migrate: bool, workers: int) -> None:
+    """Run the web app (migrates first, and loads the demo organisation on a new demo database)."""
+    import uvicorn
+
+    settings = _settings()
+    if not no_migrate:
+        from service.migrate import upgrade
+
+        upgrade(settings.database_url)
+    if settings.demo_mode:
+        from service.demo import ensure_demo
+
+        created = asyncio.run(ensure_demo(settings))
+        _print_demo_logins(settings, created)
+    uvicorn.run(
+        "service.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+def _print_demo_logins(settings: Settings, created: bool) -> None:
+    from service.demo import DEMO_LOGINS
+
+    if created:
+        click.echo("Loaded the demo organisation.")
+    click.echo(f"Demo logins (password 'demo'): {', '.join(u for u, _ in DEMO_LOGINS)}")
+    click.echo(f"Open http://{settings.host}:{settings.port}/ in a browser.")
+
+
+@main.command()
+def demo() -> None:
+    """Load the demo organisation into an empty database (demo mode only)."""
+    from service.demo import DemoRefused, load_demo
+
+    settings = _settings()
+    if not settings.demo_mode:
+        raise click.ClickException("The demo organisation is only loaded in demo mode (KRINGLOOP_DEMO_MODE=true).")
+    try:
+        summary = asyncio.run(load_demo(settings))
+    except DemoRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Loaded the demo organisation: {summary}")
+    _print_demo_logins(settings, created=False)
+
+
+@main.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["admin", "helpdesk", "finance", "charity", "auditor"]))
+@click.option("--charity", "charity_id", type=int, default=None, help="Charity id (role charity only).")
+@click.option("--full-name", default="", help="The person's name as shown in the app.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(name: str, role: str, charity_id: int | None, full_name: str, password_stdin: bool) -> None:
+    """Create a user; prompts for the password unless --password-stdin."""
+    from pydantic import ValidationError
+
+    from service.accounts.schemas import UserCreate
+    from service.accounts.service import create_user
+    from service.context import Actor
+    from service.errors import DomainError
+
+    settings = _settings()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        data = UserCreate(username=name, password=password, role=role, charity_id=charity_id, full_name=full_name)
+    except ValidationError as exc:
+        raise click.ClickException("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from None
+
+    async def run() -> Any:
+        return await _with_session(settings, lambda s: create_user(s, Actor.cli("users-create"), data))
+
+    try:
+        user = asyncio.run(run())
+    except DomainError as exc:
+        messages = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors) or exc.detail
+        raise click.ClickException(messages) from None
+    click.echo(f"Created user {user.username} (id {user.id}, role {user.role}).")
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exit 1 and name the first broken record if it was tampered with."""
+    from service.audit.service import verify_chain
+
+    settings = _settings()
+    result = asyncio.run(_with_session(settings, verify_chain))
+    if result.ok:
+        click.echo(f"Audit chain intact: {result.checked} records, head at {result.head_seq}.")
+        return
+    assert result.broken is not None
+    click.echo(f"Audit chain BROKEN at record {result.broken.seq}: {result.broken.reason}", err=True)
+    sys.exit(1)
+
+
+async def _with_session(settings: Settings, work: Any) -> Any:
+    from service.db import make_engine, make_sessionmaker, session_scope
+
+    engine = make_engine(settings)
+    try:
+        async with session_scope(make_sessionmaker(engine)) as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import Parameter
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.accounts.auth import requires
+from service.accounts.permissions import Permission
+from service.context import Actor
+from service.device_models import service
+from service.device_models.models import DeviceModel
+from service.device_models.schemas import (
+    Category,
+    DeviceModelCreate,
+    DeviceModelOut,
+    DeviceModelPage,
+    DeviceModelUpdate,
+)
+from service.web.deps import created
+
+
+def model_out(model: DeviceModel) -> DeviceModelOut:
+    return DeviceModelOut.model_validate(model, from_attributes=True)
+
+
+class DeviceModelController(Controller):
+    path = "/api/v1/device-models"
+    tags = ["device models"]
+    guards = [requires(Permission.read_registry)]
+
+    @get("/")
+    async def list_models(
+        self,
+        session: AsyncSession,
+        category: Category | None = None,
+        q: str | None = None,
+        cursor: str | None = None,
+        limit: int = Parameter(default=50, ge=1, le=1000),
+    ) -> DeviceModelPage:
+        page = await service.list_models(session, category=category, q=q, cursor=cursor, limit=limit)
+        return DeviceModelPage(items=[model_out(m) for m in page.items], next_cursor=page.next_cursor)
+
+    @post("/", guards=[requires(Permission.change_registry)])
+    async def create_model(
+        self, request: Request[Any, Any, Any], session: AsyncSession, actor: Actor, data: DeviceModelCreate
+    ) -> Response[Any]:
+        async def create() -> tuple[int, Any]:
+            model = await service.create_model(session, actor, data)
+            return 201, model_out(model).model_dump(mode="json")
+
+        return await created(request, session, data, create)
+
+    @get("/{model_id:int}")
+    async def get_model(self, session: AsyncSession, model_id: int) -> DeviceModelOut:
+        return model_out(await service.get_model(session, model_id))
+
+    @patch("/{model_id:int}", guards=[requires(Permission.change_registry)])
+    async def update_model(
+        self, session: AsyncSession, actor: Actor, model_id: int, data: DeviceModelUpdate
+    ) -> DeviceModelOut:
+        return model_out(await service.update_model(session, actor, model_id, data))

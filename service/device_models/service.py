@@ -1,0 +1,85 @@
+"""Device models: the catalogue devices are registered against."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.audit import service as audit
+from service.context import Actor
+from service.device_models.models import DeviceModel
+from service.device_models.schemas import DeviceModelCreate, DeviceModelUpdate
+from service.devices.models import Device
+from service.editing import apply_changes, expect_version
+from service.errors import Conflict, InvalidInput, NotFound
+from service.pagination import Page, keyset, page_of
+
+
+async def _ensure_unique(session: AsyncSession, manufacturer: str, name: str, except_id: int | None = None) -> None:
+    stmt = select(DeviceModel.id).where(
+        sa.func.lower(DeviceModel.manufacturer) == manufacturer.lower(),
+        sa.func.lower(DeviceModel.name) == name.lower(),
+    )
+    if except_id is not None:
+        stmt = stmt.where(DeviceModel.id != except_id)
+    if (await session.exec(stmt)).first() is not None:
+        raise Conflict(
+            f"The model {manufacturer} {name} already exists.",
+            errors=[{"field": "name", "message": "this manufacturer already has a model of that name"}],
+        )
+
+
+async def create_model(session: AsyncSession, actor: Actor, data: DeviceModelCreate) -> DeviceModel:
+    await _ensure_unique(session, data.manufacturer, data.name)
+    if data.storage_media_count > 0 and data.storage_media_type is None:
+        raise InvalidInput.field("storage_media_type", "is required when the model carries storage media")
+    model = DeviceModel(**data.model_dump())
+    session.add(model)
+    await session.flush()
+    await audit.record(session, actor, "device_model.create", "device_model", model.id, after=audit.snapshot(model))
+    return model
+
+
+async def update_model(session: AsyncSession, actor: Actor, model_id: int, data: DeviceModelUpdate) -> DeviceModel:
+    model = await get_model(session, model_id)
+    expect_version(model, data.version, "device model")
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    for field in ("manufacturer", "name", "category", "storage_media_count"):
+        if field in changes and changes[field] is None:
+            raise InvalidInput.field(field, "cannot be emptied")
+    if "manufacturer" in changes and changes["manufacturer"] != model.manufacturer:
+        in_use = (await session.exec(select(sa.func.count()).where(Device.model_id == model_id))).one()
+        if in_use:
+            # Devices copy the manufacturer to keep serials unique per maker; a rename would split them.
+            raise Conflict(f"{in_use} devices are registered against this model; its manufacturer cannot change.")
+    await _ensure_unique(
+        session, changes.get("manufacturer", model.manufacturer), changes.get("name", model.name), except_id=model_id
+    )
+    before, after = apply_changes(model, changes)
+    await session.flush()
+    if after:
+        await audit.record(session, actor, "device_model.update", "device_model", model.id, before=before, after=after)
+    return model
+
+
+async def get_model(session: AsyncSession, model_id: int) -> DeviceModel:
+    model = await session.get(DeviceModel, model_id)
+    if model is None:
+        raise NotFound(f"No device model has id {model_id}.")
+    return model
+
+
+async def list_models(
+    session: AsyncSession, *, category: str | None = None, q: str | None = None, cursor: str | None, limit: int
+) -> Page[DeviceModel]:
+    stmt = select(DeviceModel)
+    if category:
+        stmt = stmt.where(DeviceModel.category == category)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(
+            sa.or_(sa.func.lower(DeviceModel.manufacturer).like(like), sa.func.lower(DeviceModel.name).like(like))
+        )
+    rows = (await session.exec(keyset(stmt, DeviceModel.id, cursor, limit))).all()
+    return page_of(list(rows), limit)

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.accounts.auth import requires
+from service.accounts.permissions import Permission
+from service.context import Actor
+from service.device_models.schemas import Category
+from service.devices import repository, service
+from service.devices.lifecycle import Move
+from service.devices.schemas import (
+    AssignBody,
+    DeviceCreate,
+    DeviceOut,
+    DevicePage,
+    DeviceUpdate,
+    EventOut,
+    EventPage,
+    ReasonBody,
+    RepairBody,
+    ReturnBody,
+    UnassignBody,
+)
+from service.devices.service import RegistryRules
+from service.money import format_cents, parse_amount
+from service.web.deps import created
+
+
+def device_out(row: sa.Row[Any], currency: str) -> DeviceOut:
+    values = row._asdict()
+    values["purchase_price"] = format_cents(values.pop("purchase_price_cents"))
+    return DeviceOut(**values, currency=currency)
+
+
+def _cents(text: str | None) -> int | None:
+    return None if text is None else parse_amount(text)
+
+
+class DeviceController(Controller):
+    path = "/api/v1/devices"
+    tags = ["devices"]
+    guards = [requires(Permission.read_registry)]
+
+    @get("/")
+    async def list_devices(
+        self,
+        state: State,
+        session: AsyncSession,
+        status: list[str] | None = Parameter(default=None, description="one or more statuses"),
+        holder_id: int | None = None,
+        model_id: int | None = None,
+        category: Category | None = None,
+        q: str | None = Parameter(default=None, description="asset tag, serial, model or holder name contains"),
+        cursor: str | None = None,
+        limit: int = Parameter(default=50, ge=1, le=1000),
+    ) -> DevicePage:
+        page = await repository.list_device_views(
+            session,
+            status=status,
+            holder_id=holder_id,
+            model_id=model_id,
+            category=category,
+            q=q,
+            cursor=cursor,
+            limit=limit,
+        )
+        currency = state.settings.currency
+        return DevicePage(items=[device_out(r, currency) for r in page.items], next_cursor=page.next_cursor)
+
+    @post("/", guards=[requires(Permission.change_registry)])
+    async def register(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        session: AsyncSession,
+        actor: Actor,
+        rules: RegistryRules,
+        data: DeviceCreate,
+    ) -> Response[Any]:
+        async def create() -> tuple[int, Any]:
+            device = await service.register_device(session, actor, data, rules)
+            assert device.id is not None
+            row = await repository.device_view(session, device.id)
+            return 201, device_out(row, state.settings.currency).model_dump(mode="json")
+
+        return await created(request, session, data, create)
+
+    @get("/{device_id:int}")
+    async def get_device(self, state: State, session: AsyncSession, device_id: int) -> DeviceOut:
+        return device_out(await repository.device_view(session, device_id), state.settings.currency)
+
+    @patch("/{device_id:int}", guards=[requires(Permission.change_registry)])
+    async def update(
+        self,
+        state: State,
+        session: AsyncSession,
+        actor: Actor,
+        rules: RegistryRules,
+        device_id: int,
+        data: DeviceUpdate,
+    ) -> DeviceOut:
+        await service.update_device(session, actor, device_id, data, rules)
+        return device_out(await repository.device_view(session, device_id), state.settings.currency)
+
+    @get("/{device_id:int}/events")
+    async def events(
+        self,
+        session: AsyncSession,
+        device_id: int,
+        cursor: str | None = None,
+        limit: int = Parameter(default=100, ge=1, le=1000),
+    ) -> EventPage:
+        page = await repository.list_events(session, device_id, cursor=cursor, limit=limit)
+        items = [EventOut.model_validate(e, from_attributes=True) for e in page.items]
+        return EventPage(items=items, next_cursor=page.next_cursor)
+
+    async def _moved(
+        self, state: State, session: AsyncSession, actor: Actor, device_id: int, move: Move, **kwargs: Any
+    ) -> DeviceOut:
+        await service.move_device(session, actor, device_id, move, **kwargs)
+        return device_out(await repository.device_view(session, device_id), state.settings.currency)
+
+    @post("/{device_id:int}/assign", guards=[requires(Permission.change_registry)], status_code=200)
+    async def assign(
+        self, state: State, session: AsyncSession, actor: Actor, device_id: int, data: AssignBody
+    ) -> DeviceOut:
+        return await self._moved(
+            state, session, actor, device_id, Move.assign, holder_id=data.employee_id, expected_version=data.version
+        )
+
+    @post("/{device_id:int}/unassign", guards=[requires(Permission.change_registry)], status_code=200)
+    async def unassign(
+        self, state: State, session: AsyncSession, actor: Actor, device_id: int, data: UnassignBody | None = None
+    ) -> DeviceOut:
+        body = data or UnassignBody()
+        return await self._moved(
+            state, session, actor, device_id, Move.unassign, reason=body.reason, expected_version=body.version
+        )
+
+    @post("/{device_id:int}/repair", guards=[requires(Permission.change_registry)], status_code=200)
+    async def repair(
+        self, state: State, session: AsyncSession, actor: Actor, device_id: int, data: RepairBody
+    ) -> DeviceOut:
+        details = {"supplier": data.supplier, "expected_cost_cents": _cents(data.expected_cost)}
+        return await self._moved(
+            state,
+            session,
+            actor,
+            device_id,
+            Move.repair,
+            reason=data.reason,
+            details=details,
+            expected_version=data.version,
+        )
+
+    @post("/{device_id:int}/return", guards=[requires(Permission.change_registry)], status_code=200)
+    async def return_from_repair(
+        self, state: State, session: AsyncSession, actor: Actor, device_id: int, data: ReturnBody
+    ) -> DeviceOut:
+        details = {"cost_cents": _cents(data.cost), "outcome": data.outcome}
+        return await self._moved(
+            state,
+            session,
+            actor,
+            device_id,
+            Move.return_from_repair,
+            reason=data.notes,
+            details=details,
+            expected_version=data.version,
+        )
+
+    @post("/{device_id:int}/retire", guards=[requires(Permission.change_registry)], status_code=200)
+    async def retire(
+        self, state: State, session: AsyncSession, actor: Actor, device_id: int, data: ReasonBody
+    ) -> DeviceOut:
+        return await self._moved(
+            state, session, actor, device_id, Move.retire, reason=data.reason, expected_version=data.version
+        )
+
+    @post("/{device_id:int}/lost", guards=[requires(Permission.change_registry)], status_code=200)
+    async def report_lost(
+        self, state: State, session: AsyncSession, actor: Actor, device_id: int, data: ReasonBody
+    ) -> DeviceOut:
+        return await self._moved(
+            state, session, actor, device_id, Move.report_lost, reason=data.reason, expected_version=data.version
+        )

@@ -1,0 +1,264 @@
+"""Registering devices and moving them through their life (the table is in lifecycle.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.audit import service as audit
+from service.context import Actor
+from service.db import utcnow
+from service.device_models.models import DeviceModel
+from service.devices.lifecycle import RELEASES_HOLDER, DeviceStatus, IllegalMove, Move, allowed_moves, next_status
+from service.devices.models import Device, DeviceEvent
+from service.devices.schemas import DeviceCreate, DeviceUpdate
+from service.editing import apply_changes, expect_version
+from service.employees.models import Employee
+from service.errors import Conflict, InvalidInput, NotFound
+from service.money import format_cents, parse_amount
+
+# A successor may only replace a device that has left service.
+_REPLACEABLE = frozenset({"retired", "wiped", "valued", "disposed", "lost"})
+
+
+@dataclass(frozen=True)
+class RegistryRules:
+    """What counts as plausible input; built from settings by the caller."""
+
+    max_purchase_price_cents: int
+    today: date
+
+
+class FieldErrors:
+    """Collects every problem with a request so the person fixes them in one go."""
+
+    def __init__(self) -> None:
+        self.errors: list[dict[str, str]] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.append({"field": field, "message": message})
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            detail = "; ".join(f"{e['field']}: {e['message']}" for e in self.errors)
+            raise InvalidInput(detail, errors=self.errors)
+
+
+def _check_price(errors: FieldErrors, field: str, text: str | None, rules: RegistryRules) -> int | None:
+    if text is None:
+        return None
+    cents = parse_amount(text)
+    if cents > rules.max_purchase_price_cents:
+        errors.add(field, f"{text} is above the plausible maximum of {format_cents(rules.max_purchase_price_cents)}")
+    return cents
+
+
+def _check_dates(errors: FieldErrors, purchase: date | None, warranty_end: date | None, rules: RegistryRules) -> None:
+    if purchase is not None and purchase > rules.today:
+        errors.add("purchase_date", f"{purchase.isoformat()} is in the future")
+    if purchase is not None and purchase.year < 1990:
+        errors.add("purchase_date", f"{purchase.isoformat()} is before 1990")
+    if purchase is not None and warranty_end is not None and warranty_end < purchase:
+        errors.add("warranty_end", "is before the purchase date")
+
+
+async def _ensure_identity_free(
+    session: AsyncSession, asset_tag: str | None, manufacturer: str, serial: str | None, except_id: int | None = None
+) -> None:
+    if asset_tag:
+        stmt = select(Device.id).where(Device.asset_tag == asset_tag)
+        if except_id:
+            stmt = stmt.where(Device.id != except_id)
+        if (await session.exec(stmt)).first() is not None:
+            raise Conflict(
+                f"Asset tag {asset_tag} is already in use.",
+                errors=[{"field": "asset_tag", "message": "is already used by another device"}],
+            )
+    if serial:
+        stmt = select(Device.id).where(Device.manufacturer == manufacturer, Device.serial_number == serial)
+        if except_id:
+            stmt = stmt.where(Device.id != except_id)
+        if (await session.exec(stmt)).first() is not None:
+            raise Conflict(
+                f"A {manufacturer} device with serial number {serial} is already registered.",
+                errors=[{"field": "serial_number", "message": "is already registered for this manufacturer"}],
+            )
+
+
+async def _active_employee(session: AsyncSession, employee_id: int, field: str) -> Employee:
+    employee = await session.get(Employee, employee_id)
+    if employee is None:
+        raise InvalidInput.field(field, f"no employee has id {employee_id}")
+    if not employee.active:
+        raise InvalidInput.field(field, f"{employee.name} is no longer active")
+    return employee
+
+
+async def register_device(session: AsyncSession, actor: Actor, data: DeviceCreate, rules: RegistryRules) -> Device:
+    errors = FieldErrors()
+    price = _check_price(errors, "purchase_price", data.purchase_price, rules)
+    _check_dates(errors, data.purchase_date, data.warranty_end, rules)
+    if not data.asset_tag and not data.serial_number:
+        errors.add("asset_tag", "give an asset tag or a serial number (or both)")
+    model = await session.get(DeviceModel, data.model_id)
+    if model is None:
+        errors.add("model_id", f"no device model has id {data.model_id}")
+    errors.raise_if_any()
+    assert model is not None and price is not None
+    if data.holder_id is not None:
+        await _active_employee(session, data.holder_id, "holder_id")
+    if data.replaces_id is not None:
+        await _check_replaceable(session, data.replaces_id)
+    await _ensure_identity_free(session, data.asset_tag, model.manufacturer, data.serial_number)
+
+    fields = data.model_dump(exclude={"purchase_price", "holder_id"})
+    device = Device(**fields, manufacturer=model.manufacturer, purchase_price_cents=price, status=DeviceStatus.in_stock)
+    session.add(device)
+    await session.flush()
+    assert device.id is not None
+    session.add(
+        DeviceEvent(
+            device_id=device.id,
+            move=Move.register,
+            to_status=DeviceStatus.in_stock,
+            actor=actor.name,
+            details={"replaces_id": data.replaces_id} if data.replaces_id else {},
+        )
+    )
+    await audit.record(session, actor, "device.create", "device", device.id, after=audit.snapshot(device))
+    if data.holder_id is not None:
+        device = await move_device(session, actor, device.id, Move.assign, holder_id=data.holder_id)
+    return device
+
+
+async def _check_replaceable(session: AsyncSession, replaces_id: int) -> None:
+    predecessor = await session.get(Device, replaces_id)
+    if predecessor is None:
+        raise InvalidInput.field("replaces_id", f"no device has id {replaces_id}")
+    if predecessor.status not in _REPLACEABLE:
+        raise Conflict(
+            f"Device {replaces_id} is {predecessor.status}; only a device that has left service can be replaced.",
+            errors=[{"field": "replaces_id", "message": "is still in service"}],
+        )
+    taken = (await session.exec(select(Device.id).where(Device.replaces_id == replaces_id))).first()
+    if taken is not None:
+        raise Conflict(
+            f"Device {replaces_id} was already replaced by device {taken}.",
+            errors=[{"field": "replaces_id", "message": "already has a successor"}],
+        )
+
+
+async def update_device(
+    session: AsyncSession, actor: Actor, device_id: int, data: DeviceUpdate, rules: RegistryRules
+) -> Device:
+    device = await _locked(session, device_id)
+    expect_version(device, data.version, "device")
+    changes = data.model_dump(exclude_unset=True, exclude={"version", "purchase_price"})
+    errors = FieldErrors()
+    for field in ("model_id", "purchase_date", "condition_grade"):
+        if field in changes and changes[field] is None:
+            errors.add(field, "cannot be emptied")
+    if data.purchase_price is not None:
+        changes["purchase_price_cents"] = _check_price(errors, "purchase_price", data.purchase_price, rules)
+    _check_dates(
+        errors,
+        changes.get("purchase_date", device.purchase_date),
+        changes.get("warranty_end", device.warranty_end),
+        rules,
+    )
+    manufacturer = device.manufacturer
+    if changes.get("model_id") and changes["model_id"] != device.model_id:
+        model = await session.get(DeviceModel, changes["model_id"])
+        if model is None:
+            errors.add("model_id", f"no device model has id {changes['model_id']}")
+        else:
+            manufacturer = changes["manufacturer"] = model.manufacturer
+    asset_tag = changes.get("asset_tag", device.asset_tag)
+    serial = changes.get("serial_number", device.serial_number)
+    if not asset_tag and not serial:
+        errors.add("asset_tag", "a device keeps an asset tag or a serial number")
+    errors.raise_if_any()
+    await _ensure_identity_free(session, asset_tag, manufacturer, serial, except_id=device_id)
+    before, after = apply_changes(device, changes)
+    await session.flush()
+    if after:
+        await audit.record(session, actor, "device.update", "device", device.id, before=before, after=after)
+    return device
+
+
+async def _locked(session: AsyncSession, device_id: int) -> Device:
+    # FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers.
+    stmt = select(Device).where(Device.id == device_id).with_for_update()
+    device = (await session.exec(stmt)).first()
+    if device is None:
+        raise NotFound(f"No device has id {device_id}.")
+    return device
+
+
+async def move_device(
+    session: AsyncSession,
+    actor: Actor,
+    device_id: int,
+    move: Move,
+    *,
+    holder_id: int | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> Device:
+    """The one way a device changes state: checks the table, writes the event and the audit record."""
+    device = await _locked(session, device_id)
+    if expected_version is not None:
+        expect_version(device, expected_version, "device")
+    current = DeviceStatus(device.status)
+    try:
+        target = next_status(current, move, has_holder=device.holder_id is not None)
+    except IllegalMove as exc:
+        raise Conflict(str(exc), current_status=current.value, allowed=[m.value for m in exc.allowed]) from None
+    if move is Move.assign:
+        if holder_id is None:
+            raise InvalidInput.field("employee_id", "is required")
+        await _active_employee(session, holder_id, "employee_id")
+    before = {"status": device.status, "holder_id": device.holder_id, "version": device.version}
+    event_holder = device.holder_id
+    if move is Move.assign:
+        device.holder_id = event_holder = holder_id
+    elif move in RELEASES_HOLDER:
+        device.holder_id = None
+    now = utcnow()
+    device.status, device.status_changed_at, device.updated_at = target.value, now, now
+    device.version += 1
+    session.add(
+        DeviceEvent(
+            device_id=device_id,
+            move=move.value,
+            from_status=current.value,
+            to_status=target.value,
+            holder_id=event_holder,
+            actor=actor.name,
+            reason=reason,
+            details=details or {},
+            at=now,
+        )
+    )
+    after = {"status": device.status, "holder_id": device.holder_id, "version": device.version}
+    if reason:
+        after["reason"] = reason
+    if details:
+        after.update(details)
+    await session.flush()
+    await audit.record(session, actor, f"device.{move.value}", "device", device_id, before=before, after=after)
+    return device
+
+
+def allowed_moves_for(status: str) -> list[str]:
+    return [m.value for m in allowed_moves(DeviceStatus(status))]
+
+
+async def successor_of(session: AsyncSession, device_id: int) -> int | None:
+    return (await session.execute(sa.select(Device.id).where(Device.replaces_id == device_id))).scalar_one_or_none()

@@ -1,0 +1,73 @@
+"""Employees: the people who hold devices."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.audit import service as audit
+from service.context import Actor
+from service.editing import apply_changes, expect_version
+from service.employees.models import Employee
+from service.employees.schemas import EmployeeCreate, EmployeeUpdate
+from service.errors import Conflict, NotFound
+from service.pagination import Page, keyset, page_of
+
+
+async def _ensure_email_free(session: AsyncSession, email: str, except_id: int | None = None) -> None:
+    stmt = select(Employee.id).where(sa.func.lower(Employee.email) == email.lower())
+    if except_id is not None:
+        stmt = stmt.where(Employee.id != except_id)
+    if (await session.exec(stmt)).first() is not None:
+        raise Conflict(
+            f"An employee with email {email} already exists.",
+            errors=[{"field": "email", "message": "is already used by another employee"}],
+        )
+
+
+async def create_employee(session: AsyncSession, actor: Actor, data: EmployeeCreate) -> Employee:
+    email = str(data.email).lower()
+    await _ensure_email_free(session, email)
+    employee = Employee(name=data.name, email=email, department=data.department, active=data.active)
+    session.add(employee)
+    await session.flush()
+    await audit.record(session, actor, "employee.create", "employee", employee.id, after=audit.snapshot(employee))
+    return employee
+
+
+async def update_employee(session: AsyncSession, actor: Actor, employee_id: int, data: EmployeeUpdate) -> Employee:
+    employee = await get_employee(session, employee_id)
+    expect_version(employee, data.version, "employee")
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    if changes.get("email"):
+        changes["email"] = str(changes["email"]).lower()
+        await _ensure_email_free(session, changes["email"], except_id=employee_id)
+    for field in ("name", "active"):
+        if field in changes and changes[field] is None:
+            del changes[field]
+    before, after = apply_changes(employee, changes)
+    await session.flush()
+    if after:
+        await audit.record(session, actor, "employee.update", "employee", employee.id, before=before, after=after)
+    return employee
+
+
+async def get_employee(session: AsyncSession, employee_id: int) -> Employee:
+    employee = await session.get(Employee, employee_id)
+    if employee is None:
+        raise NotFound(f"No employee has id {employee_id}.")
+    return employee
+
+
+async def list_employees(
+    session: AsyncSession, *, q: str | None = None, active: bool | None = None, cursor: str | None, limit: int
+) -> Page[Employee]:
+    stmt = select(Employee)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(sa.or_(sa.func.lower(Employee.name).like(like), sa.func.lower(Employee.email).like(like)))
+    if active is not None:
+        stmt = stmt.where(Employee.active == active)
+    rows = (await session.exec(keyset(stmt, Employee.id, cursor, limit))).all()
+    return page_of(list(rows), limit)

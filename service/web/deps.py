@@ -1,0 +1,73 @@
+"""Dependencies every controller shares: the request's unit of work, the actor, the registry rules."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar import Request, Response
+from litestar.datastructures import State
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.accounts.service import Principal
+from service.context import Actor
+from service.devices.service import RegistryRules
+from service.idempotency.service import run_once
+from service.settings import Settings
+
+
+async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+    """One transaction per request: committed when the handler succeeds, rolled back otherwise."""
+    async with state.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+def provide_actor(request: Request[Principal, Any, Any]) -> Actor:
+    p = request.user
+    return Actor(
+        name=p.username,
+        user_id=p.id,
+        role=p.role,
+        charity_id=p.charity_id,
+        correlation_id=getattr(request.state, "correlation_id", ""),
+    )
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings
+
+
+def provide_rules(state: State) -> RegistryRules:
+    settings: Settings = state.settings
+    return RegistryRules(
+        max_purchase_price_cents=settings.max_purchase_price_cents,
+        today=datetime.now(settings.tz).date(),
+    )
+
+
+async def created(
+    request: Request[Principal, Any, Any],
+    session: AsyncSession,
+    body: Any,
+    create: Any,
+) -> Response[Any]:
+    """Runs a create use case under the request's ``Idempotency-Key``, if it sent one."""
+    settings: Settings = request.app.state.settings
+    route = f"{request.method} {request.url.path}"
+    status, payload, replayed = await run_once(
+        session,
+        user_id=request.user.id,
+        route=route,
+        key=request.headers.get("idempotency-key"),
+        body=body.model_dump(mode="json"),
+        ttl=timedelta(hours=settings.idempotency_ttl_hours),
+        create=create,
+    )
+    return Response(payload, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None)

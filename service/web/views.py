@@ -1,0 +1,88 @@
+"""HTML pages shared by every feature: sign-in, sign-out and the dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from litestar import Request, get, post
+from litestar.datastructures import Cookie, State
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.accounts import service as accounts
+from service.accounts.auth import SESSION_COOKIE
+from service.context import Actor
+from service.devices import repository as devices_repo
+from service.devices.lifecycle import DeviceStatus
+from service.devices.views import DEVICE_VIEW_HANDLERS
+from service.errors import TooManyAttempts
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an open redirect after login would hand the session to a phishing page.
+    if not target or not target.startswith("/") or target.startswith("//") or urlparse(target).netloc:
+        return "/"
+    return target
+
+
+@get("/login", include_in_schema=False)
+async def login_page(next: str | None = None) -> Template:
+    return Template("accounts/login.html", context={"next": _safe_next(next), "error": None, "username": ""})
+
+
+@post("/login", include_in_schema=False)
+async def login(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: AsyncSession,
+    data: dict[str, str] = Body(media_type=RequestEncodingType.URL_ENCODED),
+) -> Any:
+    username, password = data.get("username", ""), data.get("password", "")
+    target = _safe_next(data.get("next"))
+    settings = state.settings
+    try:
+        principal = await accounts.authenticate(
+            session,
+            username,
+            password,
+            client_ip=request.client.host if request.client else "",
+            max_failures=settings.login_max_failures,
+            window_seconds=settings.login_window_seconds,
+        )
+        error = None if principal else "Unknown username or wrong password."
+    except TooManyAttempts as exc:
+        principal, error = None, exc.detail
+    if principal is None:
+        return Template(
+            "accounts/login.html", context={"next": target, "error": error, "username": username}, status_code=401
+        )
+    cookie = Cookie(
+        key=SESSION_COOKIE,
+        value=state.session_tokens.issue(principal.id, principal.session_epoch),
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        max_age=settings.session_ttl_seconds,
+    )
+    return Redirect(target, cookies=[cookie])
+
+
+@post("/logout", include_in_schema=False)
+async def logout(state: State, session: AsyncSession, actor: Actor) -> Redirect:
+    assert actor.user_id is not None
+    await accounts.end_sessions(session, actor, actor.user_id)
+    state.principal_cache.forget(actor.user_id)
+    return Redirect("/login", cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, expires=0)])
+
+
+@get("/", include_in_schema=False)
+async def dashboard(request: Request[Any, Any, Any], session: AsyncSession) -> Template:
+    counts = await devices_repo.count_by_status(session) if request.user.role.value != "charity" else {}
+    statuses = [(s, counts.get(s.value, 0)) for s in DeviceStatus]
+    return Template("dashboard.html", context={"statuses": statuses, "total": sum(counts.values())})
+
+
+VIEW_HANDLERS: list[Any] = [login_page, login, logout, dashboard, *DEVICE_VIEW_HANDLERS]
