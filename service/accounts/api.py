@@ -4,17 +4,15 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
-from litestar.params import Parameter
-from sqlmodel.ext.asyncio.session import AsyncSession
+from litestar.params import JSONBody, Parameter
 
 from service.accounts import service
 from service.accounts.auth import requires
 from service.accounts.models import User
 from service.accounts.permissions import Permission
 from service.accounts.schemas import TokenRequest, TokenResponse, UserCreate, UserOut, UserPage, UserUpdate
-from service.context import Actor
 from service.errors import problem
-from service.web.deps import created
+from service.web.deps import CurrentActor, DbSession, created
 
 
 def user_out(user: User) -> UserOut:
@@ -27,7 +25,7 @@ class AuthController(Controller):
 
     @post("/token", summary="Exchange a username and password for a bearer token", status_code=200)
     async def token(
-        self, request: Request[Any, Any, Any], state: State, session: AsyncSession, data: TokenRequest
+        self, request: Request[Any, Any, Any], state: State, session: DbSession, data: JSONBody[TokenRequest]
     ) -> Response[Any]:
         settings = state.settings
         principal = await service.authenticate(
@@ -52,14 +50,14 @@ class UserController(Controller):
 
     @get("/")
     async def list_users(
-        self, session: AsyncSession, cursor: str | None = None, limit: int = Parameter(default=50, ge=1, le=1000)
+        self, session: DbSession, cursor: str | None = None, limit: int = Parameter(default=50, ge=1, le=1000)
     ) -> UserPage:
         page = await service.list_users(session, cursor=cursor, limit=limit)
         return UserPage(items=[user_out(u) for u in page.items], next_cursor=page.next_cursor)
 
     @post("/")
     async def create_user(
-        self, request: Request[Any, Any, Any], session: AsyncSession, actor: Actor, data: UserCreate
+        self, request: Request[Any, Any, Any], session: DbSession, actor: CurrentActor, data: JSONBody[UserCreate]
     ) -> Response[Any]:
         async def create() -> tuple[int, Any]:
             user = await service.create_user(session, actor, data)
@@ -68,12 +66,12 @@ class UserController(Controller):
         return await created(request, session, data, create)
 
     @get("/{user_id:int}")
-    async def get_user(self, session: AsyncSession, user_id: int) -> UserOut:
+    async def get_user(self, session: DbSession, user_id: int) -> UserOut:
         return user_out(await service.get_user(session, user_id))
 
     @patch("/{user_id:int}")
     async def update_user(
-        self, state: State, session: AsyncSession, actor: Actor, user_id: int, data: UserUpdate
+        self, state: State, session: DbSession, actor: CurrentActor, user_id: int, data: JSONBody[UserUpdate]
     ) -> UserOut:
         user = await service.update_user(session, actor, user_id, data)
         state.principal_cache.forget(user_id)

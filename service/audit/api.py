@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get
-from litestar.params import Parameter
-from sqlmodel.ext.asyncio.session import AsyncSession
+from litestar.params import Parameter, QueryParameter
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.audit import service
 from service.audit.schemas import AuditPage, AuditRecordOut, VerifyOut
+from service.web.deps import DbSession
 
 
 class AuditController(Controller):
@@ -18,15 +20,15 @@ class AuditController(Controller):
     @get("/")
     async def list_records(
         self,
-        session: AsyncSession,
+        session: DbSession,
         entity_type: str | None = None,
         entity_id: str | None = None,
-        actor: str | None = None,
+        actor_name: Annotated[str | None, QueryParameter(name="actor", description="who acted")] = None,
         cursor: str | None = None,
         limit: int = Parameter(default=100, ge=1, le=1000),
     ) -> AuditPage:
         page = await service.list_records(
-            session, entity_type=entity_type, entity_id=entity_id, actor=actor, cursor=cursor, limit=limit
+            session, entity_type=entity_type, entity_id=entity_id, actor=actor_name, cursor=cursor, limit=limit
         )
         return AuditPage(
             items=[AuditRecordOut.model_validate(r, from_attributes=True) for r in page.items],
@@ -34,7 +36,7 @@ class AuditController(Controller):
         )
 
     @get("/verify")
-    async def verify(self, session: AsyncSession) -> VerifyOut:
+    async def verify(self, session: DbSession) -> VerifyOut:
         result = await service.verify_chain(session)
         return VerifyOut(
             ok=result.ok,

@@ -3,12 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import Parameter
-from sqlmodel.ext.asyncio.session import AsyncSession
+from litestar.params import JSONBody, Parameter
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
-from service.context import Actor
 from service.device_models import service
 from service.device_models.models import DeviceModel
 from service.device_models.schemas import (
@@ -18,7 +16,7 @@ from service.device_models.schemas import (
     DeviceModelPage,
     DeviceModelUpdate,
 )
-from service.web.deps import created
+from service.web.deps import CurrentActor, DbSession, created
 
 
 def model_out(model: DeviceModel) -> DeviceModelOut:
@@ -33,7 +31,7 @@ class DeviceModelController(Controller):
     @get("/")
     async def list_models(
         self,
-        session: AsyncSession,
+        session: DbSession,
         category: Category | None = None,
         q: str | None = None,
         cursor: str | None = None,
@@ -44,7 +42,11 @@ class DeviceModelController(Controller):
 
     @post("/", guards=[requires(Permission.change_registry)])
     async def create_model(
-        self, request: Request[Any, Any, Any], session: AsyncSession, actor: Actor, data: DeviceModelCreate
+        self,
+        request: Request[Any, Any, Any],
+        session: DbSession,
+        actor: CurrentActor,
+        data: JSONBody[DeviceModelCreate],
     ) -> Response[Any]:
         async def create() -> tuple[int, Any]:
             model = await service.create_model(session, actor, data)
@@ -53,11 +55,11 @@ class DeviceModelController(Controller):
         return await created(request, session, data, create)
 
     @get("/{model_id:int}")
-    async def get_model(self, session: AsyncSession, model_id: int) -> DeviceModelOut:
+    async def get_model(self, session: DbSession, model_id: int) -> DeviceModelOut:
         return model_out(await service.get_model(session, model_id))
 
     @patch("/{model_id:int}", guards=[requires(Permission.change_registry)])
     async def update_model(
-        self, session: AsyncSession, actor: Actor, model_id: int, data: DeviceModelUpdate
+        self, session: DbSession, actor: CurrentActor, model_id: int, data: JSONBody[DeviceModelUpdate]
     ) -> DeviceModelOut:
         return model_out(await service.update_model(session, actor, model_id, data))

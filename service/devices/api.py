@@ -5,12 +5,10 @@ from typing import Any
 import sqlalchemy as sa
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
-from litestar.params import Parameter
-from sqlmodel.ext.asyncio.session import AsyncSession
+from litestar.params import JSONBody, Parameter
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
-from service.context import Actor
 from service.device_models.schemas import Category
 from service.devices import repository, service
 from service.devices.lifecycle import Move
@@ -27,9 +25,8 @@ from service.devices.schemas import (
     ReturnBody,
     UnassignBody,
 )
-from service.devices.service import RegistryRules
 from service.money import format_cents, parse_amount
-from service.web.deps import created
+from service.web.deps import CurrentActor, DbSession, Rules, created
 
 
 def device_out(row: sa.Row[Any], currency: str) -> DeviceOut:
@@ -51,7 +48,7 @@ class DeviceController(Controller):
     async def list_devices(
         self,
         state: State,
-        session: AsyncSession,
+        session: DbSession,
         status: list[str] | None = Parameter(default=None, description="one or more statuses"),
         holder_id: int | None = None,
         model_id: int | None = None,
@@ -78,10 +75,10 @@ class DeviceController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        session: AsyncSession,
-        actor: Actor,
-        rules: RegistryRules,
-        data: DeviceCreate,
+        session: DbSession,
+        actor: CurrentActor,
+        rules: Rules,
+        data: JSONBody[DeviceCreate],
     ) -> Response[Any]:
         async def create() -> tuple[int, Any]:
             device = await service.register_device(session, actor, data, rules)
@@ -92,18 +89,18 @@ class DeviceController(Controller):
         return await created(request, session, data, create)
 
     @get("/{device_id:int}")
-    async def get_device(self, state: State, session: AsyncSession, device_id: int) -> DeviceOut:
+    async def get_device(self, state: State, session: DbSession, device_id: int) -> DeviceOut:
         return device_out(await repository.device_view(session, device_id), state.settings.currency)
 
     @patch("/{device_id:int}", guards=[requires(Permission.change_registry)])
     async def update(
         self,
         state: State,
-        session: AsyncSession,
-        actor: Actor,
-        rules: RegistryRules,
+        session: DbSession,
+        actor: CurrentActor,
+        rules: Rules,
         device_id: int,
-        data: DeviceUpdate,
+        data: JSONBody[DeviceUpdate],
     ) -> DeviceOut:
         await service.update_device(session, actor, device_id, data, rules)
         return device_out(await repository.device_view(session, device_id), state.settings.currency)
@@ -111,7 +108,7 @@ class DeviceController(Controller):
     @get("/{device_id:int}/events")
     async def events(
         self,
-        session: AsyncSession,
+        session: DbSession,
         device_id: int,
         cursor: str | None = None,
         limit: int = Parameter(default=100, ge=1, le=1000),
@@ -121,14 +118,14 @@ class DeviceController(Controller):
         return EventPage(items=items, next_cursor=page.next_cursor)
 
     async def _moved(
-        self, state: State, session: AsyncSession, actor: Actor, device_id: int, move: Move, **kwargs: Any
+        self, state: State, session: DbSession, actor: CurrentActor, device_id: int, move: Move, **kwargs: Any
     ) -> DeviceOut:
         await service.move_device(session, actor, device_id, move, **kwargs)
         return device_out(await repository.device_view(session, device_id), state.settings.currency)
 
     @post("/{device_id:int}/assign", guards=[requires(Permission.change_registry)], status_code=200)
     async def assign(
-        self, state: State, session: AsyncSession, actor: Actor, device_id: int, data: AssignBody
+        self, state: State, session: DbSession, actor: CurrentActor, device_id: int, data: JSONBody[AssignBody]
     ) -> DeviceOut:
         return await self._moved(
             state, session, actor, device_id, Move.assign, holder_id=data.employee_id, expected_version=data.version
@@ -136,7 +133,12 @@ class DeviceController(Controller):
 
     @post("/{device_id:int}/unassign", guards=[requires(Permission.change_registry)], status_code=200)
     async def unassign(
-        self, state: State, session: AsyncSession, actor: Actor, device_id: int, data: UnassignBody | None = None
+        self,
+        state: State,
+        session: DbSession,
+        actor: CurrentActor,
+        device_id: int,
+        data: JSONBody[UnassignBody | None] = None,
     ) -> DeviceOut:
         body = data or UnassignBody()
         return await self._moved(
@@ -145,7 +147,7 @@ class DeviceController(Controller):
 
     @post("/{device_id:int}/repair", guards=[requires(Permission.change_registry)], status_code=200)
     async def repair(
-        self, state: State, session: AsyncSession, actor: Actor, device_id: int, data: RepairBody
+        self, state: State, session: DbSession, actor: CurrentActor, device_id: int, data: JSONBody[RepairBody]
     ) -> DeviceOut:
         details = {"supplier": data.supplier, "expected_cost_cents": _cents(data.expected_cost)}
         return await self._moved(
@@ -161,7 +163,7 @@ class DeviceController(Controller):
 
     @post("/{device_id:int}/return", guards=[requires(Permission.change_registry)], status_code=200)
     async def return_from_repair(
-        self, state: State, session: AsyncSession, actor: Actor, device_id: int, data: ReturnBody
+        self, state: State, session: DbSession, actor: CurrentActor, device_id: int, data: JSONBody[ReturnBody]
     ) -> DeviceOut:
         details = {"cost_cents": _cents(data.cost), "outcome": data.outcome}
         return await self._moved(
@@ -177,7 +179,7 @@ class DeviceController(Controller):
 
     @post("/{device_id:int}/retire", guards=[requires(Permission.change_registry)], status_code=200)
     async def retire(
-        self, state: State, session: AsyncSession, actor: Actor, device_id: int, data: ReasonBody
+        self, state: State, session: DbSession, actor: CurrentActor, device_id: int, data: JSONBody[ReasonBody]
     ) -> DeviceOut:
         return await self._moved(
             state, session, actor, device_id, Move.retire, reason=data.reason, expected_version=data.version
@@ -185,7 +187,7 @@ class DeviceController(Controller):
 
     @post("/{device_id:int}/lost", guards=[requires(Permission.change_registry)], status_code=200)
     async def report_lost(
-        self, state: State, session: AsyncSession, actor: Actor, device_id: int, data: ReasonBody
+        self, state: State, session: DbSession, actor: CurrentActor, device_id: int, data: JSONBody[ReasonBody]
     ) -> DeviceOut:
         return await self._moved(
             state, session, actor, device_id, Move.report_lost, reason=data.reason, expected_version=data.version

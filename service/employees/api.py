@@ -3,16 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import Parameter
-from sqlmodel.ext.asyncio.session import AsyncSession
+from litestar.params import JSONBody, Parameter
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
-from service.context import Actor
 from service.employees import service
 from service.employees.models import Employee
 from service.employees.schemas import EmployeeCreate, EmployeeOut, EmployeePage, EmployeeUpdate
-from service.web.deps import created
+from service.web.deps import CurrentActor, DbSession, created
 
 
 def employee_out(employee: Employee) -> EmployeeOut:
@@ -27,7 +25,7 @@ class EmployeeController(Controller):
     @get("/")
     async def list_employees(
         self,
-        session: AsyncSession,
+        session: DbSession,
         q: str | None = None,
         active: bool | None = None,
         cursor: str | None = None,
@@ -38,7 +36,7 @@ class EmployeeController(Controller):
 
     @post("/", guards=[requires(Permission.change_registry)])
     async def create_employee(
-        self, request: Request[Any, Any, Any], session: AsyncSession, actor: Actor, data: EmployeeCreate
+        self, request: Request[Any, Any, Any], session: DbSession, actor: CurrentActor, data: JSONBody[EmployeeCreate]
     ) -> Response[Any]:
         async def create() -> tuple[int, Any]:
             employee = await service.create_employee(session, actor, data)
@@ -47,11 +45,11 @@ class EmployeeController(Controller):
         return await created(request, session, data, create)
 
     @get("/{employee_id:int}")
-    async def get_employee(self, session: AsyncSession, employee_id: int) -> EmployeeOut:
+    async def get_employee(self, session: DbSession, employee_id: int) -> EmployeeOut:
         return employee_out(await service.get_employee(session, employee_id))
 
     @patch("/{employee_id:int}", guards=[requires(Permission.change_registry)])
     async def update_employee(
-        self, session: AsyncSession, actor: Actor, employee_id: int, data: EmployeeUpdate
+        self, session: DbSession, actor: CurrentActor, employee_id: int, data: JSONBody[EmployeeUpdate]
     ) -> EmployeeOut:
         return employee_out(await service.update_employee(session, actor, employee_id, data))

@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts.service import Principal
@@ -15,6 +16,12 @@ from service.context import Actor
 from service.devices.service import RegistryRules
 from service.idempotency.service import run_once
 from service.settings import Settings
+
+# Handlers name what they need by these aliases; Litestar 3 will no longer infer dependencies by name.
+DbSession = NamedDependency[AsyncSession]
+CurrentActor = NamedDependency[Actor]
+Rules = NamedDependency[RegistryRules]
+AppSettings = NamedDependency[Settings]
 
 
 async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:

@@ -7,18 +7,16 @@ from urllib.parse import urlparse
 
 from litestar import Request, get, post
 from litestar.datastructures import Cookie, State
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts import service as accounts
 from service.accounts.auth import SESSION_COOKIE
-from service.context import Actor
 from service.devices import repository as devices_repo
 from service.devices.lifecycle import DeviceStatus
 from service.devices.views import DEVICE_VIEW_HANDLERS
 from service.errors import TooManyAttempts
+from service.web.deps import CurrentActor, DbSession
 
 
 def _safe_next(target: str | None) -> str:
@@ -37,8 +35,8 @@ async def login_page(next: str | None = None) -> Template:
 async def login(
     request: Request[Any, Any, Any],
     state: State,
-    session: AsyncSession,
-    data: dict[str, str] = Body(media_type=RequestEncodingType.URL_ENCODED),
+    session: DbSession,
+    data: URLEncodedBody[dict[str, str]],
 ) -> Any:
     username, password = data.get("username", ""), data.get("password", "")
     target = _safe_next(data.get("next"))
@@ -71,7 +69,7 @@ async def login(
 
 
 @post("/logout", include_in_schema=False)
-async def logout(state: State, session: AsyncSession, actor: Actor) -> Redirect:
+async def logout(state: State, session: DbSession, actor: CurrentActor) -> Redirect:
     assert actor.user_id is not None
     await accounts.end_sessions(session, actor, actor.user_id)
     state.principal_cache.forget(actor.user_id)
@@ -79,7 +77,7 @@ async def logout(state: State, session: AsyncSession, actor: Actor) -> Redirect:
 
 
 @get("/", include_in_schema=False)
-async def dashboard(request: Request[Any, Any, Any], session: AsyncSession) -> Template:
+async def dashboard(request: Request[Any, Any, Any], session: DbSession) -> Template:
     counts = await devices_repo.count_by_status(session) if request.user.role.value != "charity" else {}
     statuses = [(s, counts.get(s.value, 0)) for s in DeviceStatus]
     return Template("dashboard.html", context={"statuses": statuses, "total": sum(counts.values())})

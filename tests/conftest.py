@@ -1,0 +1,123 @@
+"""Test databases: every database test runs on SQLite, and on PostgreSQL when
+KRINGLOOP_TEST_POSTGRES_URL is set (required under CI=true)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from service.migrate import upgrade
+from service.settings import Settings
+
+POSTGRES_URL = os.environ.get("KRINGLOOP_TEST_POSTGRES_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_SECRET = "test-secret-key-0123456789abcdef"
+# Tables that keep their rows between tests (the chain head is reset instead).
+_KEEP = {"alembic_version"}
+
+
+def postgres_required_or_skip() -> None:
+    if POSTGRES_URL:
+        return
+    message = "PostgreSQL tests need KRINGLOOP_TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)"
+    if IN_CI:
+        pytest.fail(f"CI=true but {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def _admin_dsn(url: str) -> str:
+    u = make_url(url).set(drivername="postgresql")
+    return u.render_as_string(hide_password=False)
+
+
+async def _pg_exec(url: str, *statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_admin_dsn(url))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def create_pg_database(name: str) -> str:
+    """Creates a scratch database beside the configured one and returns its async URL."""
+    asyncio.run(_pg_exec(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'))
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(name: str) -> None:
+    asyncio.run(_pg_exec(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@dataclass(frozen=True)
+class Database:
+    kind: str
+    url: str
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    postgres_required_or_skip()
+    name = f"kringloop_t_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    url = create_pg_database(name)
+    upgrade(url)
+    yield url
+    drop_pg_database(name)
+
+
+async def _reset_postgres(url: str) -> None:
+    from sqlmodel import SQLModel
+
+    import service.models  # noqa: F401
+
+    tables = ", ".join(f'"{t}"' for t in SQLModel.metadata.tables if t not in _KEEP)
+    await _pg_exec(
+        url,
+        f"TRUNCATE {tables} RESTART IDENTITY CASCADE",
+        "INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')",
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty database of each kind. Synchronous: alembic runs its own event loop."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "test.db"
+        shutil.copy(template, path)
+        yield Database("sqlite", f"sqlite+aiosqlite:///{path}")
+    else:
+        url: str = request.getfixturevalue("postgres_database")
+        asyncio.run(_reset_postgres(url))
+        yield Database("postgres", url)
+
+
+def make_settings(url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = dict(
+        database_url=url, secret_key=TEST_SECRET, demo_mode=False, scheduler_enabled=False, auth_cache_seconds=0,
+        login_max_failures=5, log_level="WARNING",
+    )
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(database: Database) -> Settings:
+    return make_settings(database.url)
