@@ -1,0 +1,26 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t kringloop .   Run: see docker-compose.yml (PostgreSQL beside the app).
+FROM python:3.11-slim AS build
+WORKDIR /src
+RUN python -m venv /venv
+COPY pyproject.toml README.md ./
+COPY service ./service
+COPY migrations ./migrations
+COPY integrations ./integrations
+RUN /venv/bin/pip install --no-cache-dir .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin kringloop
+COPY --from=build /venv /venv
+ENV PATH=/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    KRINGLOOP_HOST=0.0.0.0 \
+    KRINGLOOP_PORT=8000 \
+    KRINGLOOP_LOG_JSON=true
+WORKDIR /home/kringloop
+USER kringloop
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/ready' % os.environ.get('KRINGLOOP_PORT', '8000'), timeout=4)"]
+# `serve` migrates the database first, then serves (API.md).
+CMD ["kringloop", "serve"]
