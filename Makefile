@@ -4,8 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-export KRINGLOOP_DEMO_MODE ?= true
-
 .PHONY: run test lint migrate check bench clean
 
 $(STAMP): pyproject.toml
@@ -15,10 +13,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/kringloop serve
+	KRINGLOOP_DEMO_MODE=$${KRINGLOOP_DEMO_MODE:-true} $(BIN)/kringloop serve
 
 test: $(STAMP)
-	KRINGLOOP_DEMO_MODE= $(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check service integrations tests bench migrations

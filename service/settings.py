@@ -18,7 +18,7 @@ class InsecureSettingsError(RuntimeError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KRINGLOOP_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="KRINGLOOP_", extra="ignore", env_ignore_empty=True)
 
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
