@@ -22,11 +22,16 @@ from litestar.template import TemplateConfig
 from service.accounts.api import AuthController, UserController
 from service.accounts.auth import PUBLIC_PATHS, AuthMiddleware, PrincipalCache, make_signers
 from service.audit.api import AuditController
+from service.bootstrap import build_ports
 from service.db import make_engine, make_sessionmaker
 from service.device_models.api import DeviceModelController
 from service.devices.api import DeviceController
 from service.employees.api import EmployeeController
 from service.errors import EXCEPTION_HANDLERS
+from service.jobs.api import JobController
+from service.jobs.registry import declared_jobs
+from service.jobs.scheduler import build_scheduler
+from service.jobs.views import JOB_VIEW_HANDLERS
 from service.logging import configure_logging
 from service.settings import Settings
 from service.web import health
@@ -64,11 +69,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
         settings.secret_key, settings.token_ttl_seconds, settings.session_ttl_seconds
     )
 
+    sessionmaker = make_sessionmaker(engine)
+    ports = build_ports(settings)
+    jobs = declared_jobs(settings)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # Every instance may run the scheduler: jobs claim their slot in the database (service/jobs).
+        scheduler = build_scheduler(sessionmaker, jobs, ports, settings) if settings.scheduler_enabled else None
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
             await engine.dispose()
 
     route_handlers: list[Any] = [
@@ -80,7 +95,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         DeviceModelController,
         DeviceController,
         AuditController,
+        JobController,
         *VIEW_HANDLERS,
+        *JOB_VIEW_HANDLERS,
         create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
     ]
     if settings.bench_routes:
@@ -126,7 +143,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {
                 "settings": settings,
                 "engine": engine,
-                "sessionmaker": make_sessionmaker(engine),
+                "sessionmaker": sessionmaker,
+                "ports": ports,
+                "jobs": jobs,
                 "api_tokens": api_tokens,
                 "session_tokens": session_tokens,
                 "principal_cache": PrincipalCache(settings.auth_cache_seconds),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from typing import Any
 
@@ -129,6 +130,90 @@ def users_create(name: str, role: str, charity_id: int | None, full_name: str, p
         messages = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors) or exc.detail
         raise click.ClickException(messages) from None
     click.echo(f"Created user {user.username} (id {user.id}, role {user.role}).")
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the scheduled jobs in their own process (beside app instances started with the scheduler off)."""
+    from service.bootstrap import build_ports
+    from service.db import make_engine, make_sessionmaker
+    from service.jobs.registry import declared_jobs
+    from service.jobs.scheduler import build_scheduler
+    from service.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_json)
+    jobs = declared_jobs(settings)
+
+    async def run() -> None:
+        engine = make_engine(settings)
+        sched = build_scheduler(make_sessionmaker(engine), jobs, build_ports(settings), settings)
+        sched.start()
+        click.echo(f"Scheduler running {len(jobs)} jobs: {', '.join(jobs) or 'none'}. Ctrl-C stops it.")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            sched.shutdown(wait=False)
+            await engine.dispose()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+@main.group()
+def jobs() -> None:
+    """Scheduled jobs."""
+
+
+@jobs.command("list")
+def jobs_list() -> None:
+    """List the declared jobs and their schedules."""
+    from service.jobs.api import describe_trigger
+    from service.jobs.registry import declared_jobs
+
+    declared = declared_jobs(_settings())
+    if not declared:
+        click.echo("No jobs are declared.")
+    for job in declared.values():
+        click.echo(f"{job.name:20} {describe_trigger(job):30} {job.description}")
+
+
+@jobs.command("run")
+@click.argument("name")
+def jobs_run(name: str) -> None:
+    """Run one job now, recorded like a scheduled run; exit 1 if it failed."""
+    from service.bootstrap import build_ports
+    from service.db import make_engine, make_sessionmaker
+    from service.jobs.registry import declared_jobs
+    from service.jobs.service import manual_slot, run_job
+
+    settings = _settings()
+    declared = declared_jobs(settings)
+    job = declared.get(name)
+    if job is None:
+        raise click.ClickException(f"No job is named {name!r}; known jobs: {', '.join(declared) or 'none'}.")
+
+    async def run() -> Any:
+        engine = make_engine(settings)
+        try:
+            return await run_job(
+                make_sessionmaker(engine),
+                job,
+                slot=manual_slot(),
+                triggered_by="cli",
+                ports=build_ports(settings),
+                settings=settings,
+            )
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(run())
+    counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items()) if result else ""
+    click.echo(f"{name}: {result.outcome if result else 'skipped'} {counts}".rstrip())
+    if result is None or result.outcome != "succeeded":
+        if result is not None and result.message:
+            click.echo(result.message, err=True)
+        sys.exit(1)
 
 
 @main.group()

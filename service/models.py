@@ -7,6 +7,7 @@ from service.device_models.models import DeviceModel
 from service.devices.models import Device, DeviceEvent
 from service.employees.models import Employee
 from service.idempotency.models import IdempotencyRecord
+from service.jobs.models import JobRun
 
 __all__ = [
     "AuditChainHead",
@@ -17,6 +18,7 @@ __all__ = [
     "DeviceModel",
     "Employee",
     "IdempotencyRecord",
+    "JobRun",
     "LoginAttempt",
     "User",
 ]

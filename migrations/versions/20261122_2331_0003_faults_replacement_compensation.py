@@ -1,7 +1,7 @@
-"""Faults, repairs, replacement policy, one-for-one compensation, job runs (issue 3)
+"""Faults, repairs, replacement policy, one-for-one compensation (issue 3)
 
-Revision ID: 0002
-Revises: a564950d5ac2
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-22 23:30:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 
 
-revision: str = '0002'
-down_revision: Union[str, None] = 'a564950d5ac2'
+revision: str = '0003'
+down_revision: Union[str, None] = '0002'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,37 @@
+"""APScheduler 3 with a memory job store: the schedule lives in code, the runs in our table."""
+
+from __future__ import annotations
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.bootstrap import Ports
+from service.db import utcnow
+from service.jobs.registry import Job
+from service.jobs.service import run_job, schedule_slot
+from service.settings import Settings
+
+
+def build_scheduler(
+    sessionmaker: async_sessionmaker[AsyncSession], jobs: dict[str, Job], ports: Ports, settings: Settings
+) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=settings.tz)
+    for job in jobs.values():
+
+        async def fire(job: Job = job) -> None:
+            await run_job(
+                sessionmaker,
+                job,
+                slot=schedule_slot(job, utcnow()),
+                triggered_by="scheduler",
+                ports=ports,
+                settings=settings,
+            )
+
+        kind, args = job.trigger
+        # coalesce + max_instances=1: a slow run is never overlapped by the next firing in this instance.
+        scheduler.add_job(
+            fire, kind, id=job.name, name=job.name, coalesce=True, max_instances=1, misfire_grace_time=300, **args
+        )
+    return scheduler

@@ -1,0 +1,90 @@
+"""Running jobs: claim the slot, do the work in one transaction, record the outcome."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.bootstrap import Ports
+from service.context import Actor
+from service.db import session_scope, utcnow
+from service.jobs.models import JobRun
+from service.jobs.registry import Job
+from service.pagination import Page, keyset, page_of
+from service.settings import Settings
+
+log = structlog.get_logger("kringloop.jobs")
+
+
+def schedule_slot(job: Job, at: datetime) -> str:
+    """The claim key of a scheduled firing: instances that fire within one window share it."""
+    return f"at:{int(at.timestamp()) // job.slot_seconds * job.slot_seconds}"
+
+
+def manual_slot() -> str:
+    return f"manual:{uuid.uuid4().hex}"
+
+
+async def run_job(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    job: Job,
+    *,
+    slot: str,
+    triggered_by: str,
+    ports: Ports,
+    settings: Settings,
+) -> JobRun | None:
+    """Runs ``job`` once for ``slot``; returns None when another instance already claimed the slot.
+
+    The work commits in its own transaction; a failure rolls the work back completely and is
+    recorded on the run, so a job is never half done."""
+    try:
+        async with session_scope(sessionmaker) as session:
+            run = JobRun(job=job.name, slot=slot, triggered_by=triggered_by)
+            session.add(run)
+            await session.flush()
+            run_id = run.id
+    except IntegrityError:
+        log.info("job_slot_taken", job=job.name, slot=slot)
+        return None
+    counts: dict[str, Any] = {}
+    outcome, message = "succeeded", ""
+    try:
+        async with session_scope(sessionmaker) as session:
+            counts = await job.work(session, Actor.system(job.name), ports, settings)
+    except Exception as exc:  # the job failed: its work is rolled back, the failure is recorded
+        outcome, message = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        log.error("job_failed", job=job.name, slot=slot, exc_info=exc)
+    async with session_scope(sessionmaker) as session:
+        await session.execute(
+            sa.update(JobRun)
+            .where(JobRun.id == run_id)
+            .values(finished_at=utcnow(), outcome=outcome, counts=counts, message=message)
+        )
+        run = await session.get(JobRun, run_id)
+    log.info("job_finished", job=job.name, slot=slot, outcome=outcome, counts=counts)
+    return run
+
+
+async def recent_runs(session: AsyncSession, job: str | None, *, cursor: str | None, limit: int) -> Page[JobRun]:
+    stmt = select(JobRun)
+    if job:
+        stmt = stmt.where(JobRun.job == job)
+    rows = (await session.exec(keyset(stmt, JobRun.id, cursor, limit))).all()
+    return page_of(list(rows), limit)
+
+
+async def last_runs(session: AsyncSession, names: list[str], per_job: int = 5) -> dict[str, list[JobRun]]:
+    out: dict[str, list[JobRun]] = {}
+    for name in names:
+        stmt = select(JobRun).where(JobRun.job == name).order_by(JobRun.id.desc()).limit(per_job)  # type: ignore[union-attr]
+        out[name] = list((await session.exec(stmt)).all())
+    return out
