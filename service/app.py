@@ -33,7 +33,9 @@ from service.jobs.registry import declared_jobs
 from service.jobs.scheduler import build_scheduler
 from service.jobs.views import JOB_VIEW_HANDLERS
 from service.logging import configure_logging
+from service.pool.api import PoolController, fleet_value
 from service.settings import Settings
+from service.valuation.api import DeviceValuationController, ValuationController, ValuationPolicyController
 from service.web import health
 from service.web.deps import provide_actor, provide_rules, provide_session, provide_settings
 from service.web.middleware import CorrelationIdMiddleware
@@ -96,6 +98,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         DeviceController,
         AuditController,
         JobController,
+        DeviceValuationController,
+        ValuationController,
+        ValuationPolicyController,
+        PoolController,
+        fleet_value,
         *VIEW_HANDLERS,
         *JOB_VIEW_HANDLERS,
         create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),

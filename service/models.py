@@ -8,6 +8,8 @@ from service.devices.models import Device, DeviceEvent
 from service.employees.models import Employee
 from service.idempotency.models import IdempotencyRecord
 from service.jobs.models import JobRun
+from service.pool.models import PoolEntry, PoolLock
+from service.valuation.models import Disposition, FleetValue, Valuation, ValuationPolicyVersion
 
 __all__ = [
     "AuditChainHead",
@@ -16,9 +18,15 @@ __all__ = [
     "Device",
     "DeviceEvent",
     "DeviceModel",
+    "Disposition",
     "Employee",
+    "FleetValue",
     "IdempotencyRecord",
     "JobRun",
     "LoginAttempt",
+    "PoolEntry",
+    "PoolLock",
     "User",
+    "Valuation",
+    "ValuationPolicyVersion",
 ]

@@ -27,3 +27,15 @@ def _amount(text: str) -> str:
 
 # Money at the edge: a non-negative decimal string with at most two decimals, e.g. "1249.00".
 Amount = Annotated[str, AfterValidator(_amount)]
+
+
+def _signed_amount(text: str) -> str:
+    try:
+        parse_amount(text)
+    except MoneyFormatError as exc:
+        raise ValueError(str(exc)) from None
+    return text.strip()
+
+
+# A correction may go either way: "-12.50" or "12.50".
+SignedAmount = Annotated[str, AfterValidator(_signed_amount)]

@@ -35,5 +35,7 @@ class Job:
 def declared_jobs(settings: Settings) -> dict[str, Job]:
     """Every job of the installation, by name (API.md: compensation, overdue-wipes, revalue,
     donations, statement-delivery, as their features land)."""
-    jobs: list[Job] = []
+    from service.valuation.jobs import REVALUE
+
+    jobs: list[Job] = [REVALUE]
     return {job.name: job for job in jobs}

@@ -46,6 +46,9 @@ class Api:
     async def post(self, who: str, url: str, json: Any = None, **kw: Any) -> Any:
         return await self.client.post(url, json=json, headers=self.headers(who, **kw.pop("headers", {})), **kw)
 
+    async def put(self, who: str, url: str, json: Any = None, **kw: Any) -> Any:
+        return await self.client.put(url, json=json, headers=self.headers(who, **kw.pop("headers", {})), **kw)
+
     async def patch(self, who: str, url: str, json: Any = None, **kw: Any) -> Any:
         return await self.client.patch(url, json=json, headers=self.headers(who, **kw.pop("headers", {})), **kw)
 

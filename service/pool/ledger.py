@@ -1,0 +1,43 @@
+"""The donation pool's rules. Pure code: what an entry may be, and what it does to the balance.
+
+Entries are immutable and signed: a credit adds a device's accepted value, a debit takes an approved
+donation out, an adjustment corrects with a reason, a reversal undoes a credit or a debit. The balance
+is the sum of the entries and can never go below zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class EntryKind(StrEnum):
+    credit = "credit"
+    debit = "debit"
+    adjustment = "adjustment"
+    reversal = "reversal"
+
+
+@dataclass(frozen=True)
+class LedgerRefused(Exception):
+    reason: str
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def next_balance(balance_cents: int, kind: EntryKind, amount_cents: int) -> int:
+    """The balance after one more entry, or LedgerRefused with a reason a person understands."""
+    if amount_cents == 0:
+        raise LedgerRefused("An entry of zero changes nothing; there is nothing to record.")
+    if kind is EntryKind.credit and amount_cents < 0:
+        raise LedgerRefused("A credit adds to the pool; its amount must be positive.")
+    if kind is EntryKind.debit and amount_cents > 0:
+        raise LedgerRefused("A debit takes from the pool; its amount must be negative.")
+    balance = balance_cents + amount_cents
+    if balance < 0:
+        raise LedgerRefused(
+            f"This entry would take the pool below zero (balance {balance_cents / 100:.2f}, "
+            f"entry {amount_cents / 100:.2f})."
+        )
+    return balance

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from service.db import UTCDateTime, sql_in, utcnow
+
+ENTRY_KINDS = ("credit", "debit", "adjustment", "reversal")
+
+
+class PoolEntry(SQLModel, table=True):
+    """An immutable, signed entry of the donation pool ledger (rules in ledger.py)."""
+
+    __tablename__ = "pool_entries"
+    __table_args__ = (
+        sa.CheckConstraint(sql_in("kind", ENTRY_KINDS), name="kind"),
+        sa.CheckConstraint("amount_cents <> 0", name="not_zero"),
+        sa.CheckConstraint("balance_after_cents >= 0", name="balance_not_negative"),
+        sa.CheckConstraint("(kind = 'credit') = (credit_device_id IS NOT NULL)", name="credit_names_device"),
+        sa.Index("ix_pool_entries_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    amount_cents: int = Field(sa_type=sa.BigInteger)
+    # The running balance, derived and checked: it always equals the sum of the entries up to this one.
+    balance_after_cents: int = Field(sa_type=sa.BigInteger)
+    device_id: int | None = Field(default=None, foreign_key="devices.id", index=True)
+    # Set only on credits: the unique constraint makes a second credit for a device impossible.
+    credit_device_id: int | None = Field(default=None, foreign_key="devices.id", unique=True)
+    valuation_id: int | None = Field(default=None, foreign_key="valuations.id")
+    category: str = Field(default="", max_length=16)
+    reason: str = Field(default="", sa_type=sa.Text)
+    actor: str = Field(max_length=100)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PoolLock(SQLModel, table=True):
+    """One row every ledger writer locks, so the balance check and the insert happen as one."""
+
+    __tablename__ = "pool_lock"
+
+    id: int = Field(default=1, primary_key=True)

@@ -1,0 +1,173 @@
+"""The donation pool ledger: append entries under a lock, derive the balance, summarise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.audit import service as audit
+from service.context import Actor
+from service.devices.models import Device
+from service.errors import Conflict, InvalidInput
+from service.pagination import Page, keyset, page_of
+from service.pool.ledger import EntryKind, LedgerRefused, next_balance
+from service.pool.models import PoolEntry, PoolLock
+
+
+async def balance(session: AsyncSession) -> int:
+    stmt = sa.select(PoolEntry.balance_after_cents).order_by(PoolEntry.id.desc()).limit(1)  # type: ignore[union-attr]
+    return int((await session.execute(stmt)).scalar_one_or_none() or 0)
+
+
+async def append(
+    session: AsyncSession,
+    actor: Actor,
+    kind: EntryKind,
+    amount_cents: int,
+    *,
+    device_id: int | None = None,
+    valuation_id: int | None = None,
+    category: str = "",
+    reason: str = "",
+) -> PoolEntry:
+    """Adds one entry. Writers queue on the pool lock, so the balance check and the insert are one step."""
+    await session.execute(sa.select(PoolLock.id).where(PoolLock.id == 1).with_for_update())
+    current = await balance(session)
+    try:
+        after = next_balance(current, kind, amount_cents)
+    except LedgerRefused as refused:
+        raise Conflict(str(refused), balance=f"{current / 100:.2f}") from None
+    entry = PoolEntry(
+        kind=kind.value,
+        amount_cents=amount_cents,
+        balance_after_cents=after,
+        device_id=device_id,
+        credit_device_id=device_id if kind is EntryKind.credit else None,
+        valuation_id=valuation_id,
+        category=category,
+        reason=reason,
+        actor=actor.name,
+    )
+    session.add(entry)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict(f"Device {device_id} was already credited to the pool; a device is credited once.") from None
+    await audit.record(session, actor, f"pool.{kind.value}", "pool_entry", entry.id, after=audit.snapshot(entry))
+    return entry
+
+
+async def device_net_cents(session: AsyncSession, device_id: int) -> int | None:
+    """What the pool currently holds for a device (its credit and every correction), None if never credited."""
+    rows = (
+        await session.execute(
+            sa.select(PoolEntry.kind, sa.func.sum(PoolEntry.amount_cents))
+            .where(PoolEntry.device_id == device_id)
+            .group_by(PoolEntry.kind)
+        )
+    ).all()
+    by_kind = {kind: int(total) for kind, total in rows}
+    if "credit" not in by_kind:
+        return None
+    return sum(by_kind.values())
+
+
+async def ensure_not_allocated(session: AsyncSession, device_id: int) -> None:
+    """A credit already allocated to a donation can no longer be corrected (409).
+
+    Donations, and with them allocations, arrive with the donations feature; until a credit can be
+    allocated there is nothing to refuse here."""
+
+
+async def adjust(
+    session: AsyncSession, actor: Actor, amount_cents: int, reason: str, device_id: int | None = None
+) -> PoolEntry:
+    if not reason.strip():
+        raise InvalidInput.field("reason", "an adjustment needs a written reason")
+    category = ""
+    if device_id is not None:
+        device = await session.get(Device, device_id)
+        if device is None:
+            raise InvalidInput.field("device_id", f"no device has id {device_id}")
+        if await device_net_cents(session, device_id) is None:
+            raise Conflict(f"Device {device_id} has no credit in the pool to adjust.")
+        await ensure_not_allocated(session, device_id)
+        category = await _category_of(session, device_id)
+    return await append(
+        session,
+        actor,
+        EntryKind.adjustment,
+        amount_cents,
+        device_id=device_id,
+        category=category,
+        reason=reason.strip(),
+    )
+
+
+async def _category_of(session: AsyncSession, device_id: int) -> str:
+    from service.device_models.models import DeviceModel
+
+    stmt = sa.select(DeviceModel.category).join(Device, Device.model_id == DeviceModel.id).where(Device.id == device_id)
+    return str((await session.execute(stmt)).scalar_one())
+
+
+@dataclass(frozen=True)
+class CategoryTotal:
+    category: str
+    credits_cents: int
+    other_cents: int
+    devices: int
+
+
+async def totals_by_category(
+    session: AsyncSession, start: datetime | None, end: datetime | None
+) -> list[CategoryTotal]:
+    credit = sa.case((PoolEntry.kind == "credit", PoolEntry.amount_cents), else_=0)
+    other = sa.case((PoolEntry.kind != "credit", PoolEntry.amount_cents), else_=0)
+    stmt = (
+        sa.select(
+            PoolEntry.category,
+            sa.func.sum(credit),
+            sa.func.sum(other),
+            sa.func.count(sa.distinct(PoolEntry.credit_device_id)),
+        )
+        .where(PoolEntry.category != "")
+        .group_by(PoolEntry.category)
+        .order_by(PoolEntry.category)
+    )
+    stmt = _in_period(stmt, start, end)
+    return [
+        CategoryTotal(c or "", int(cr or 0), int(o or 0), int(n)) for c, cr, o, n in (await session.execute(stmt)).all()
+    ]
+
+
+def _in_period(stmt: sa.Select, start: datetime | None, end: datetime | None) -> sa.Select:  # type: ignore[type-arg]
+    if start is not None:
+        stmt = stmt.where(PoolEntry.at >= start)
+    if end is not None:
+        stmt = stmt.where(PoolEntry.at < end)
+    return stmt
+
+
+async def list_entries(
+    session: AsyncSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    kind: str | None,
+    device_id: int | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[PoolEntry]:
+    stmt = _in_period(select(PoolEntry), start, end)
+    if kind:
+        stmt = stmt.where(PoolEntry.kind == kind)
+    if device_id is not None:
+        stmt = stmt.where(PoolEntry.device_id == device_id)
+    rows = (await session.exec(keyset(stmt, PoolEntry.id, cursor, limit))).all()
+    return page_of(list(rows), limit)
