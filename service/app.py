@@ -33,9 +33,12 @@ from service.jobs.registry import declared_jobs
 from service.jobs.scheduler import build_scheduler
 from service.jobs.views import JOB_VIEW_HANDLERS
 from service.logging import configure_logging
+from service.money import format_cents
 from service.pool.api import PoolController, fleet_value
+from service.pool.views import POOL_VIEW_HANDLERS
 from service.settings import Settings
 from service.valuation.api import DeviceValuationController, ValuationController, ValuationPolicyController
+from service.valuation.views import VALUATION_VIEW_HANDLERS
 from service.web import health
 from service.web.deps import provide_actor, provide_rules, provide_session, provide_settings
 from service.web.middleware import CorrelationIdMiddleware
@@ -58,6 +61,7 @@ def _template_engine_callback(settings: Settings) -> Any:
 
         env.filters["local_time"] = local_time
         env.filters["local_date"] = local_date
+        env.filters["cents"] = format_cents
         env.globals.update(settings=settings, currency=settings.currency, app_version=VERSION)
 
     return configure
@@ -105,6 +109,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         fleet_value,
         *VIEW_HANDLERS,
         *JOB_VIEW_HANDLERS,
+        *POOL_VIEW_HANDLERS,
+        *VALUATION_VIEW_HANDLERS,
         create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
     ]
     if settings.bench_routes:

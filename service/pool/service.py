@@ -24,6 +24,13 @@ async def balance(session: AsyncSession) -> int:
     return int((await session.execute(stmt)).scalar_one_or_none() or 0)
 
 
+async def lock(session: AsyncSession) -> None:
+    """Takes the pool lock. Callers that also move a device take it right after the device's row lock and
+    before their first audit record: device row, then pool, then audit head, in every transaction, so two
+    writers never wait on each other in a circle."""
+    await session.execute(sa.select(PoolLock.id).where(PoolLock.id == 1).with_for_update())
+
+
 async def append(
     session: AsyncSession,
     actor: Actor,
@@ -36,7 +43,7 @@ async def append(
     reason: str = "",
 ) -> PoolEntry:
     """Adds one entry. Writers queue on the pool lock, so the balance check and the insert are one step."""
-    await session.execute(sa.select(PoolLock.id).where(PoolLock.id == 1).with_for_update())
+    await lock(session)
     current = await balance(session)
     try:
         after = next_balance(current, kind, amount_cents)

@@ -106,7 +106,9 @@ async def estimate_device(
     locked: bool = False,
     method: str | None = None,
 ) -> Valuation:
-    device = await _device(session, device_id)
+    device = await _device(session, device_id, lock=True)
+    if device.status == "wiped":
+        await pool.lock(session)  # an auto-accept may credit: take the locks in the usual order first
     version, policy = await _ensure_saved(session, actor)
     result = estimate(await device_facts(session, device, locked=locked), policy, version, today, method)
     valuation = Valuation(
@@ -140,17 +142,27 @@ async def estimate_device(
     return valuation
 
 
-async def _valuation(session: AsyncSession, valuation_id: int) -> Valuation:
-    stmt = select(Valuation).where(Valuation.id == valuation_id).with_for_update()
-    valuation = (await session.exec(stmt)).first()
-    if valuation is None:
+async def _locked_valuation(session: AsyncSession, valuation_id: int) -> Valuation:
+    """Locks in the one order every money path uses: the device row, the pool, then the valuation."""
+    device_id = (
+        await session.execute(sa.select(Valuation.device_id).where(Valuation.id == valuation_id))
+    ).scalar_one_or_none()
+    if device_id is None:
         raise NotFound(f"No valuation has id {valuation_id}.")
-    return valuation
+    await _device(session, device_id, lock=True)
+    await pool.lock(session)
+    stmt = (
+        select(Valuation)
+        .where(Valuation.id == valuation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(stmt)).one()
 
 
 async def accept(session: AsyncSession, actor: Actor, valuation_id: int) -> Valuation:
     """wiped -> valued, and the accepted amount is credited to the pool (once per device)."""
-    valuation = await _valuation(session, valuation_id)
+    valuation = await _locked_valuation(session, valuation_id)
     if valuation.status != "estimate":
         raise Conflict(f"Valuation {valuation_id} is {valuation.status}; only an open estimate can be accepted.")
     amount = valuation.amount_cents
@@ -194,7 +206,7 @@ async def override(session: AsyncSession, actor: Actor, valuation_id: int, amoun
     is written as an adjustment entry."""
     if len(reason.strip()) < 3:
         raise InvalidInput.field("reason", "explain the override in a few words")
-    valuation = await _valuation(session, valuation_id)
+    valuation = await _locked_valuation(session, valuation_id)
     if valuation.status == "superseded":
         raise Conflict(f"Valuation {valuation_id} was superseded by a newer one; override that instead.")
     before = {"override_cents": valuation.override_cents, "override_reason": valuation.override_reason}
@@ -272,6 +284,8 @@ async def dispose(
     realised a different amount adjusts the pool when the policy says the realised amount counts."""
     if realised_cents is not None and disposition != "sold_to_refurbisher":
         raise InvalidInput.field("realised_amount", "only a sale realises an amount")
+    await _device(session, device_id, lock=True)
+    await pool.lock(session)
     await move_device(
         session,
         actor,

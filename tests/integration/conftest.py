@@ -118,3 +118,16 @@ async def seed_device(api: Api, model_id: int, **overrides: Any) -> dict[str, An
     response = await api.post("helpdesk", "/api/v1/devices", device_body(model_id, **overrides))
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def ui_login(api: Api, username: str) -> str:
+    """Signs the test client in through the login form; returns the CSRF token for later form posts."""
+    import re
+
+    page = await api.client.get("/login")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert token, "login page has no CSRF token"
+    response = await api.client.post("/login", data={"username": username, "password": PASSWORD,
+                                                     "_csrf_token": token.group(1)})
+    assert response.status_code in (302, 303), response.text
+    return token.group(1)

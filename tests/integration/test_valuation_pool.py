@@ -188,3 +188,73 @@ async def test_locked_device_is_worth_nothing(api: Api) -> None:
     accepted = await api.post("finance", f"/api/v1/valuations/{v['id']}/accept")
     assert accepted.status_code == 200
     assert (await api.get("finance", "/api/v1/pool")).json()["balance"] == "0.00"
+
+
+async def test_pool_page_shows_balance_and_takes_adjustments(api: Api) -> None:
+    from tests.integration.conftest import ui_login
+
+    device = await wiped_device(api)
+    v = (await api.post("finance", f"/api/v1/devices/{device['id']}/valuation", {})).json()
+    await api.post("finance", f"/api/v1/valuations/{v['id']}/override", {"amount": "30.00", "reason": "Quote"})
+    await api.post("finance", f"/api/v1/valuations/{v['id']}/accept")
+    csrf = await ui_login(api, "finance")
+    page = await api.client.get("/pool")
+    assert page.status_code == 200 and "EUR 30.00" in page.text and 'for="amount"' in page.text
+    refused = await api.client.post(
+        "/pool/adjustments", data={"amount": "-31.00", "reason": "Too much", "_csrf_token": csrf}
+    )
+    assert refused.status_code == 409 and "below zero" in refused.text and 'value="-31.00"' in refused.text
+    bad = await api.client.post("/pool/adjustments", data={"amount": "abc", "reason": "x", "_csrf_token": csrf})
+    assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
+    ok = await api.client.post(
+        "/pool/adjustments", data={"amount": "-5.00", "reason": "Transport cost", "_csrf_token": csrf}
+    )
+    assert ok.status_code == 303
+    assert "EUR 25.00" in (await api.client.get("/pool")).text
+
+
+async def test_valuation_page_estimates_overrides_and_accepts(api: Api) -> None:
+    from tests.integration.conftest import ui_login
+
+    device = await wiped_device(api)
+    csrf = await ui_login(api, "finance")
+    page = await api.client.get(f"/devices/{device['id']}/valuation")
+    assert page.status_code == 200 and "waits for a valuation" in page.text
+    estimated = await api.client.post(f"/devices/{device['id']}/valuation", data={"_csrf_token": csrf})
+    assert estimated.status_code == 303
+    page = await api.client.get(f"/devices/{device['id']}/valuation")
+    assert "Breakdown" in page.text and "Retention for a monitor" in page.text
+    v = (await api.get("finance", f"/api/v1/devices/{device['id']}/valuations")).json()[0]
+    bad = await api.client.post(
+        f"/valuations/{v['id']}/override", data={"amount": "12,50", "reason": "Quote", "_csrf_token": csrf}
+    )
+    assert bad.status_code == 422 and 'role="alert"' in bad.text
+    ok = await api.client.post(
+        f"/valuations/{v['id']}/override", data={"amount": "12.50", "reason": "Quote", "_csrf_token": csrf}
+    )
+    assert ok.status_code == 303
+    accepted = await api.client.post(f"/valuations/{v['id']}/accept", data={"_csrf_token": csrf})
+    assert accepted.status_code == 303
+    page = await api.client.get(f"/devices/{device['id']}/valuation")
+    assert "EUR 12.50" in page.text and "Record how it left" in page.text
+
+
+async def test_policy_page_saves_a_new_version(api: Api) -> None:
+    import json
+
+    from tests.integration.conftest import ui_login
+
+    csrf = await ui_login(api, "admin")
+    page = await api.client.get("/admin/valuation-policy")
+    assert page.status_code == 200 and "defaults, not yet saved" in page.text
+    broken = await api.client.post(
+        "/admin/valuation-policy", data={"policy": "{not json", "note": "Try", "_csrf_token": csrf}
+    )
+    assert broken.status_code == 422 and "not valid JSON" in broken.text
+    policy = (await api.get("admin", "/api/v1/valuation-policy")).json()["policy"]
+    policy["auto_accept_below_cents"] = 1000
+    saved = await api.client.post(
+        "/admin/valuation-policy", data={"policy": json.dumps(policy), "note": "Auto-accept", "_csrf_token": csrf}
+    )
+    assert saved.status_code == 303
+    assert (await api.get("admin", "/api/v1/valuation-policy")).json()["version"] == 1

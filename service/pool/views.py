@@ -1,0 +1,97 @@
+"""Finance pages: the pool ledger with per-category totals, adjustments, and the fleet's indicative value."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.datastructures import State
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+from pydantic import ValidationError
+
+from service.accounts.auth import requires
+from service.accounts.permissions import Permission, can
+from service.errors import DomainError
+from service.money import parse_amount
+from service.pool import service
+from service.pool.api import pool_view
+from service.pool.schemas import AdjustmentRequest
+from service.valuation.revalue import fleet_summary
+from service.web.deps import CurrentActor, DbSession
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+async def _render(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: Any,
+    query: dict[str, str],
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    start, end = _date(query.get("from")), _date(query.get("to"))
+    kind = query.get("kind") or None
+    pool = await pool_view(
+        state,
+        session,
+        start,
+        end,
+        kind if kind in ("credit", "debit", "adjustment", "reversal") else None,
+        None,
+        query.get("cursor") or None,
+        50,
+    )
+    return Template(
+        "pool/index.html",
+        status_code=status_code,
+        context={
+            "pool": pool,
+            "fleet": await fleet_summary(session),
+            "query": query,
+            "form": form or {},
+            "errors": errors or {},
+            "can_adjust": can(request.user.role, Permission.handle_money),
+        },
+    )
+
+
+@get("/pool", guards=[requires(Permission.read_money)], include_in_schema=False)
+async def pool_page(request: Request[Any, Any, Any], state: State, session: DbSession) -> Template:
+    return await _render(request, state, session, dict(request.query_params))
+
+
+@post("/pool/adjustments", guards=[requires(Permission.handle_money)], include_in_schema=False)
+async def adjust_from_page(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: DbSession,
+    actor: CurrentActor,
+    data: URLEncodedBody[dict[str, str]],
+) -> Any:
+    form = {k: v for k, v in data.items() if k != "_csrf_token"}
+    body = {"amount": form.get("amount", ""), "reason": form.get("reason", "")}
+    if form.get("device_id"):
+        body["device_id"] = form["device_id"]
+    try:
+        parsed = AdjustmentRequest.model_validate(body)
+        await service.adjust(session, actor, parse_amount(parsed.amount), parsed.reason, parsed.device_id)
+    except ValidationError as exc:
+        errors = {str(e["loc"][0]): e["msg"].removeprefix("Value error, ") for e in exc.errors()}
+        return await _render(request, state, session, {}, form, errors, 422)
+    except DomainError as exc:
+        await session.rollback()
+        field = exc.errors[0]["field"] if exc.errors else "amount"
+        return await _render(request, state, session, {}, form, {field: exc.detail}, exc.status)
+    return Redirect("/pool", status_code=303)
+
+
+POOL_VIEW_HANDLERS = [pool_page, adjust_from_page]

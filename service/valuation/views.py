@@ -1,0 +1,237 @@
+"""Valuation pages: a device's estimates with their breakdown, and the actions finance takes on them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.datastructures import State
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+from pydantic import ValidationError
+from sqlmodel import select
+
+from service.accounts.auth import requires
+from service.accounts.permissions import Permission, can
+from service.devices import repository as devices
+from service.errors import DomainError, InvalidInput
+from service.money import parse_amount
+from service.pool import service as pool
+from service.valuation import service
+from service.valuation.api import valuation_out
+from service.valuation.models import Disposition
+from service.valuation.policy import policy_from_json
+from service.valuation.schemas import DisposeRequest, OverrideRequest
+from service.web.deps import CurrentActor, DbSession
+
+
+async def _page(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: Any,
+    device_id: int,
+    *,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    error_for: str = "",
+    status_code: int = 200,
+) -> Template:
+    device = await devices.device_view(session, device_id)
+    role = request.user.role
+    reads_money = can(role, Permission.read_money)
+    valuations = await service.list_valuations(session, device_id) if reads_money else []
+    disposition = None
+    if reads_money:
+        disposition = (await session.exec(select(Disposition).where(Disposition.device_id == device_id))).first()
+    return Template(
+        "valuation/device.html",
+        status_code=status_code,
+        context={
+            "device": device,
+            "valuations": [valuation_out(v, state.settings.currency) for v in reversed(valuations)],
+            "balance": await pool.balance(session) if reads_money else None,
+            "held_cents": await pool.device_net_cents(session, device_id) if reads_money else None,
+            "disposition": disposition,
+            "can_estimate": can(role, Permission.estimate_valuation),
+            "can_decide": can(role, Permission.handle_money),
+            "form": form or {},
+            "error": error,
+            "error_for": error_for,
+        },
+    )
+
+
+@get("/devices/{device_id:int}/valuation", guards=[requires(Permission.estimate_valuation)], include_in_schema=False)
+async def valuation_page(request: Request[Any, Any, Any], state: State, session: DbSession, device_id: int) -> Template:
+    return await _page(request, state, session, device_id)
+
+
+async def _act(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: Any,
+    device_id: int,
+    form: dict[str, str],
+    action: str,
+    work: Any,
+) -> Any:
+    try:
+        await work()
+    except ValidationError as exc:
+        message = "; ".join(f"{e['loc'][0]}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+        return await _page(
+            request, state, session, device_id, form=form, error=message, error_for=action, status_code=422
+        )
+    except DomainError as exc:
+        await session.rollback()
+        return await _page(
+            request, state, session, device_id, form=form, error=exc.detail, error_for=action, status_code=exc.status
+        )
+    return Redirect(f"/devices/{device_id}/valuation", status_code=303)
+
+
+@post("/devices/{device_id:int}/valuation", guards=[requires(Permission.estimate_valuation)], include_in_schema=False)
+async def estimate_from_page(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: DbSession,
+    actor: CurrentActor,
+    device_id: int,
+    data: URLEncodedBody[dict[str, str]],
+) -> Any:
+    async def work() -> None:
+        method = data.get("method") or None
+        if method not in (None, "market", "straight_line", "declining_balance"):
+            raise InvalidInput.field("method", "unknown method")
+        await service.estimate_device(
+            session,
+            actor,
+            device_id,
+            datetime.now(state.settings.tz).date(),
+            locked=data.get("locked") == "on",
+            method=method,
+        )
+
+    return await _act(request, state, session, device_id, dict(data), "estimate", work)
+
+
+@post("/valuations/{valuation_id:int}/accept", guards=[requires(Permission.handle_money)], include_in_schema=False)
+async def accept_from_page(
+    request: Request[Any, Any, Any], state: State, session: DbSession, actor: CurrentActor, valuation_id: int
+) -> Any:
+    valuation = await service.get_valuation(session, valuation_id)
+    return await _act(
+        request,
+        state,
+        session,
+        valuation.device_id,
+        {},
+        f"accept-{valuation_id}",
+        lambda: service.accept(session, actor, valuation_id),
+    )
+
+
+@post("/valuations/{valuation_id:int}/override", guards=[requires(Permission.handle_money)], include_in_schema=False)
+async def override_from_page(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: DbSession,
+    actor: CurrentActor,
+    valuation_id: int,
+    data: URLEncodedBody[dict[str, str]],
+) -> Any:
+    valuation = await service.get_valuation(session, valuation_id)
+
+    async def work() -> None:
+        body = OverrideRequest.model_validate({"amount": data.get("amount", ""), "reason": data.get("reason", "")})
+        await service.override(session, actor, valuation_id, parse_amount(body.amount), body.reason)
+
+    return await _act(request, state, session, valuation.device_id, dict(data), f"override-{valuation_id}", work)
+
+
+@post("/devices/{device_id:int}/dispose", guards=[requires(Permission.handle_money)], include_in_schema=False)
+async def dispose_from_page(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: DbSession,
+    actor: CurrentActor,
+    device_id: int,
+    data: URLEncodedBody[dict[str, str]],
+) -> Any:
+    async def work() -> None:
+        fields = {k: v for k, v in data.items() if k in ("disposition", "counterparty", "reference") and v}
+        if data.get("realised_amount"):
+            fields["realised_amount"] = data["realised_amount"]
+        body = DisposeRequest.model_validate(fields)
+        await service.dispose(
+            session,
+            actor,
+            device_id,
+            disposition=body.disposition,
+            counterparty=body.counterparty,
+            reference=body.reference,
+            realised_cents=parse_amount(body.realised_amount) if body.realised_amount else None,
+        )
+
+    return await _act(request, state, session, device_id, dict(data), "dispose", work)
+
+
+@get("/admin/valuation-policy", guards=[requires(Permission.read_money)], include_in_schema=False)
+async def policy_page(request: Request[Any, Any, Any], session: DbSession) -> Template:
+    version, policy, saved = await service.current_policy(session)
+    return Template(
+        "valuation/policy.html",
+        context={
+            "version": version,
+            "saved": saved,
+            "text": json.dumps(policy.model_dump(mode="json"), indent=2),
+            "note": "",
+            "error": None,
+            "can_edit": can(request.user.role, Permission.administer),
+        },
+    )
+
+
+@post("/admin/valuation-policy", guards=[requires(Permission.administer)], include_in_schema=False)
+async def save_policy_page(session: DbSession, actor: CurrentActor, data: URLEncodedBody[dict[str, str]]) -> Any:
+    text, note = data.get("policy", ""), data.get("note", "").strip()
+    version, _, saved = await service.current_policy(session)
+    try:
+        if len(note) < 3:
+            raise InvalidInput.field("note", "say in a few words why the policy changes")
+        try:
+            policy = policy_from_json(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise InvalidInput.field("policy", f"is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            raise InvalidInput.field("policy", problems) from None
+        await service.save_policy(session, actor, policy, note)
+    except DomainError as exc:
+        await session.rollback()
+        return Template(
+            "valuation/policy.html",
+            status_code=exc.status,
+            context={
+                "version": version,
+                "saved": saved,
+                "text": text,
+                "note": note,
+                "error": exc.detail,
+                "can_edit": True,
+            },
+        )
+    return Redirect("/admin/valuation-policy", status_code=303)
+
+
+VALUATION_VIEW_HANDLERS = [
+    valuation_page,
+    estimate_from_page,
+    accept_from_page,
+    override_from_page,
+    dispose_from_page,
+    policy_page,
+    save_policy_page,
+]
