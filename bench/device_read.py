@@ -59,6 +59,7 @@ class Measurement:
     rps: float
     p50_ms: float | None
     p99_ms: float | None
+    db_connects: int | None = None
 
 
 def admin_url() -> str:
@@ -89,10 +90,10 @@ async def pg_exec(dsn: str, *statements: str) -> None:
         await conn.close()
 
 
-async def pg_fetchval(dsn: str, sql: str) -> Any:
+async def pg_fetchval(dsn: str, sql: str, *args: Any) -> Any:
     conn = await asyncpg.connect(dsn, timeout=15)
     try:
-        return await conn.fetchval(sql)
+        return await conn.fetchval(sql, *args)
     finally:
         await conn.close()
 
@@ -105,6 +106,17 @@ def create_database(admin: str, name: str) -> None:
 
 def drop_database(admin: str, name: str) -> None:
     asyncio.run(pg_exec(asyncpg_dsn(admin), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def db_sessions(admin: str, name: str) -> int | None:
+    """Connections ever opened to the database (PostgreSQL 14+): shows a pool that opens and closes them."""
+    try:
+        value = asyncio.run(
+            pg_fetchval(asyncpg_dsn(admin), "SELECT sessions FROM pg_stat_database WHERE datname = $1", name)
+        )
+    except asyncpg.PostgresError:
+        return None
+    return None if value is None else int(value)
 
 
 def prepare_data(db_url: str) -> int:
@@ -132,7 +144,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def start_server(db_url: str, port: int, log_path: Path, factory: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRINGLOOP_")}
     env.update(
         KRINGLOOP_DATABASE_URL=db_url,
@@ -146,7 +158,7 @@ def start_server(db_url: str, port: int, log_path: Path) -> subprocess.Popen[byt
         sys.executable,
         "-m",
         "uvicorn",
-        "service.app:create_app",
+        factory,
         "--factory",
         "--host",
         "127.0.0.1",
@@ -311,7 +323,7 @@ def machine(admin: str, loader: str) -> list[str]:
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     pg = asyncio.run(pg_fetchval(asyncpg_dsn(admin), "SHOW server_version"))
     extras = [m for m in ("uvloop", "httptools") if _importable(m)]
-    loader_text = loader
+    loader_text = "built-in asyncio HTTP/1.1 loader (wrk not used)"
     if loader == "wrk":
         probe = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
         loader_text = (probe.stdout + probe.stderr).strip().splitlines()[0] if (probe.stdout + probe.stderr) else "wrk"
@@ -345,17 +357,20 @@ def report(
     print()
     print(f"Device read, requests/second ({setup})")
     head = f"{'route':<{width}}" + "".join(f"{'round ' + str(i + 1):>10}" for i in range(rounds))
-    print(head + f"{'median rps':>12}{'p50 ms':>9}{'p99 ms':>9}")
-    print("-" * (len(head) + 30))
+    print(head + f"{'median rps':>12}{'p50 ms':>9}{'p99 ms':>9}{'db connects':>13}")
+    print("-" * (len(head) + 43))
     for key, label in (("orm", "ORM"), ("raw", "raw")):
         ms = results[key]
         p50 = statistics.median(m.p50_ms for m in ms if m.p50_ms is not None) if ms[0].p50_ms is not None else 0.0
         p99 = statistics.median(m.p99_ms for m in ms if m.p99_ms is not None) if ms[0].p99_ms is not None else 0.0
         row = f"{label + '  ' + paths[key]:<{width}}" + "".join(f"{m.rps:>10.0f}" for m in ms)
-        print(row + f"{med[key]:>12.0f}{p50:>9.2f}{p99:>9.2f}")
-    print("-" * (len(head) + 30))
+        connects = [m.db_connects for m in ms]
+        opened = "n/a" if None in connects else str(sum(c or 0 for c in connects))
+        print(row + f"{med[key]:>12.0f}{p50:>9.2f}{p99:>9.2f}{opened:>13}")
+    print("-" * (len(head) + 43))
     verdict = "meets target" if ratio >= TARGET else "BELOW TARGET"
     print(f"ratio ORM/raw (median rps): {ratio:.2f}   target >= {TARGET:.2f}: {verdict}")
+    print("db connects: new PostgreSQL connections opened while the route was measured (a pool that churns)")
     print()
     for line in machine_lines:
         print(line)
@@ -374,6 +389,11 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--database", default="kringloop_bench", help="scratch database, dropped at the end")
+    parser.add_argument(
+        "--app",
+        default="service.app:create_app",
+        help="app factory uvicorn serves (module:callable on PYTHONPATH), to try a variant without editing the app",
+    )
     parser.add_argument("--strict", action="store_true", help=f"exit 1 when the ratio is below {TARGET}")
     args = parser.parse_args()
 
@@ -408,7 +428,7 @@ def main() -> int:
         device_id = prepare_data(db_url)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = start_server(db_url, port, log_path)
+        server = start_server(db_url, port, log_path, args.app)
         wait_ready(base, server, log_path)
         token = sign_in(base)
         paths = {"orm": f"/api/v1/devices/{device_id}", "raw": f"/bench/devices/{device_id}/raw"}
@@ -416,9 +436,15 @@ def main() -> int:
 
         def measure(key: str, seconds: float) -> Measurement:
             url = base + paths[key]
+            before = db_sessions(admin, args.database)
             if loader == "wrk":
-                return run_wrk(url, token, args.threads, args.connections, seconds)
-            return run_python(url, token, args.connections, seconds)
+                m = run_wrk(url, token, args.threads, args.connections, seconds)
+            else:
+                m = run_python(url, token, args.connections, seconds)
+            after = db_sessions(admin, args.database)
+            if before is not None and after is not None:
+                m.db_connects = after - before
+            return m
 
         print(f"server pid {server.pid} on {base}; device {device_id}; warming up {args.warmup:.0f} s per route")
         for key in ("orm", "raw"):

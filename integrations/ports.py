@@ -14,6 +14,10 @@ from typing import Protocol
 class PartnerError(Exception):
     """Base for partner failures; the message is the partner's own where it gave one."""
 
+    def __init__(self, message: str = "", *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
 
 class Retryable(PartnerError):
     """A timeout, a connection failure or a 5xx: the same request may succeed later."""
@@ -37,6 +41,9 @@ class CompensationReceipt:
 
 
 class CompensationPartner(Protocol):
+    # Shown on the compensation page, so the built-in fake is never mistaken for the real partner.
+    name: str
+
     async def submit_batch(
         self, batch_key: str, items: Sequence[CompensationItem]
     ) -> Sequence[CompensationReceipt]: ...
@@ -44,10 +51,23 @@ class CompensationPartner(Protocol):
 
 @dataclass(frozen=True)
 class StatementDelivery:
+    """One signed webhook call: the same ``message_id`` on every attempt, so the charity can drop repeats."""
+
     message_id: str
     charity_id: int
     payload: bytes
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    status_code: int
+    message: str
 
 
 class CharityGateway(Protocol):
-    async def deliver_statement(self, delivery: StatementDelivery) -> None: ...
+    # Shown to finance beside each attempt, so a fake is never mistaken for the real charity.
+    name: str
+
+    async def deliver_statement(self, delivery: StatementDelivery) -> DeliveryReceipt: ...

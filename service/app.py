@@ -23,11 +23,19 @@ from service.accounts.api import AuthController, UserController
 from service.accounts.auth import PUBLIC_PATHS, AuthMiddleware, PrincipalCache, make_signers
 from service.audit.api import AuditController
 from service.bootstrap import build_ports
+from service.charities.api import CharityController
+from service.charities.views import CHARITY_VIEW_HANDLERS
+from service.compensation.api import CompensationController
+from service.compensation.views import COMPENSATION_VIEW_HANDLERS
 from service.db import make_engine, make_sessionmaker
 from service.device_models.api import DeviceModelController
 from service.devices.api import DeviceController
+from service.donations.api import DonationController
+from service.donations.views import DONATION_VIEW_HANDLERS
 from service.employees.api import EmployeeController
 from service.errors import EXCEPTION_HANDLERS
+from service.faults.api import FAULT_API_HANDLERS
+from service.faults.views import FAULT_VIEW_HANDLERS
 from service.jobs.api import JobController
 from service.jobs.registry import declared_jobs
 from service.jobs.scheduler import build_scheduler
@@ -43,6 +51,8 @@ from service.web import health
 from service.web.deps import provide_actor, provide_rules, provide_session, provide_settings
 from service.web.middleware import CorrelationIdMiddleware
 from service.web.views import VIEW_HANDLERS
+from service.wipes.api import wipe_routes
+from service.wipes.views import WIPE_UPLOAD_VIEW_HANDLERS, WIPE_VIEW_HANDLERS
 
 PACKAGE_DIR = Path(__file__).parent
 VERSION = "0.1.0"
@@ -107,10 +117,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ValuationPolicyController,
         PoolController,
         fleet_value,
+        CharityController,
+        DonationController,
         *VIEW_HANDLERS,
         *JOB_VIEW_HANDLERS,
         *POOL_VIEW_HANDLERS,
         *VALUATION_VIEW_HANDLERS,
+        *CHARITY_VIEW_HANDLERS,
+        *DONATION_VIEW_HANDLERS,
+        *FAULT_API_HANDLERS,
+        CompensationController,
+        *FAULT_VIEW_HANDLERS,
+        *COMPENSATION_VIEW_HANDLERS,
+        *wipe_routes(settings, WIPE_UPLOAD_VIEW_HANDLERS),
+        *WIPE_VIEW_HANDLERS,
         create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
     ]
     if settings.bench_routes:

@@ -14,6 +14,7 @@ from service.accounts.schemas import UserCreate
 from service.accounts.service import create_user
 from service.audit import service as audit
 from service.charities.models import Charity
+from service.compensation.service import compensation_rules
 from service.context import Actor
 from service.db import make_engine, make_sessionmaker, session_scope
 from service.device_models.schemas import DeviceModelCreate
@@ -152,7 +153,11 @@ async def _load(session: AsyncSession, settings: Settings) -> str:
     rng = random.Random(2026)
     actor = Actor.system("demo")
     today = datetime.now(settings.tz).date()
-    rules = RegistryRules(max_purchase_price_cents=settings.max_purchase_price_cents, today=today)
+    rules = RegistryRules(
+        max_purchase_price_cents=settings.max_purchase_price_cents,
+        today=today,
+        compensation=compensation_rules(settings),
+    )
 
     charities = []
     for name in CHARITIES:
@@ -261,7 +266,18 @@ async def _load(session: AsyncSession, settings: Settings) -> str:
                 session, actor, device.id, Move.report_lost, reason="Stolen from a car; police report filed"
             )
         counts[fate] = counts.get(fate, 0) + 1
-    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    from service.compensation.demo import seed_compensation
+    from service.faults.demo import seed_faults
+
+    summary += f"; {await seed_faults(session, settings, rules, rng)}; {await seed_compensation(session, settings)}"
+    from service.donations.demo import seed_donations
+
+    summary += f"; {await seed_donations(session, settings, today)}"
+    # After the donations took the devices they value: the wipes demo works on the retired devices left over.
+    from service.wipes.demo import seed_wipes
+
+    return f"{summary}; {await seed_wipes(session, settings)}"
 
 
 def _fate(rng: random.Random, age_days: int) -> str:

@@ -3,30 +3,50 @@
 from service.accounts.models import LoginAttempt, User
 from service.audit.models import AuditChainHead, AuditRecord
 from service.charities.models import Charity
+from service.compensation.models import CompensationBatch, CompensationObligation
 from service.device_models.models import DeviceModel
 from service.devices.models import Device, DeviceEvent
+from service.donations.models import Donation, DonationAllocation, DonationApproval
 from service.employees.models import Employee
+from service.faults.models import Fault, Repair
 from service.idempotency.models import IdempotencyRecord
 from service.jobs.models import JobRun
 from service.pool.models import PoolEntry, PoolLock
+from service.statements.models import Delivery, DeliveryAttempt, Statement
 from service.valuation.models import Disposition, FleetValue, Valuation, ValuationPolicyVersion
+from service.wipes.models import NoMediaAttestation, OverdueWipe, StorageMedium, WipeCertificate, WipeDocument
 
 __all__ = [
     "AuditChainHead",
     "AuditRecord",
     "Charity",
+    "CompensationBatch",
+    "CompensationObligation",
+    "Delivery",
+    "DeliveryAttempt",
     "Device",
     "DeviceEvent",
     "DeviceModel",
     "Disposition",
+    "Donation",
+    "DonationAllocation",
+    "DonationApproval",
     "Employee",
+    "Fault",
     "FleetValue",
     "IdempotencyRecord",
     "JobRun",
     "LoginAttempt",
+    "NoMediaAttestation",
+    "OverdueWipe",
     "PoolEntry",
     "PoolLock",
+    "Repair",
+    "Statement",
+    "StorageMedium",
     "User",
     "Valuation",
     "ValuationPolicyVersion",
+    "WipeCertificate",
+    "WipeDocument",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,6 +46,49 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     cookie_secure: bool = False
     bench_routes: bool = False
+    # Fault-based replacement (service/faults/policy.py): replace when a repair costs more than this share of the
+    # device's value as a working unit, for now its straight-line book value over these months with this floor.
+    # The floor keeps an old but working unit worth something (a 4-year-old business laptop still fetches about
+    # 18 % of its price, reference/valuation.md); at 0 every paid repair after the write-off period says replace.
+    replacement_max_repair_share: Decimal = Field(default=Decimal("0.50"), ge=0, le=10)
+    replacement_book_months: int = Field(default=36, ge=1, le=240)
+    replacement_book_floor_percent: Decimal = Field(default=Decimal("20"), ge=0, le=100)
+    # Lifetime figures compare the age at replacement with a fixed refresh cycle of this many months.
+    replacement_baseline_months: int = Field(default=36, ge=1, le=240)
+    # One for one: devices of these categories bought on or after the start date owe one e-waste compensation.
+    compensation_categories: str = "laptop,phone,tablet"
+    compensation_start_date: date = date(2023, 1, 1)
+    # The compensation partner's API; empty means the built-in fake partner.
+    compensation_partner_url: str = ""
+    compensation_partner_token: str = ""
+    compensation_partner_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # The compensation job's schedule as a five-field crontab (daily at 02:30 by default).
+    compensation_cron: str = "30 2 * * *"
+    compensation_batch_size: int = Field(default=100, ge=1, le=1000)
+    compensation_max_batches_per_run: int = Field(default=50, ge=1, le=10_000)
+    # A failed batch waits this long before its first retry, doubling per attempt up to a day.
+    compensation_retry_seconds: int = Field(default=900, ge=1)
+    # Donations: the run's schedule as a five-field crontab (quarterly, 06:00 on the first day, by default).
+    donations_cron: str = "0 6 1 1,4,7,10 *"
+    # Above this amount two different finance users, neither the submitter, approve a donation (EUR 10,000).
+    donation_two_approvers_above_cents: int = Field(default=1_000_000, ge=0)
+    # The donor printed on statements (reference/statements.md: name, address, chamber of commerce number, RSIN).
+    donor_name: str = ""
+    donor_address: str = ""
+    donor_kvk_number: str = ""
+    donor_rsin: str = ""
+    # Statement delivery to the charities' webhooks: how often the job looks, how often it tries, how long it waits.
+    statement_delivery_interval_seconds: int = Field(default=60, ge=5)
+    statement_delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    statement_delivery_backoff_seconds: int = Field(default=60, ge=1)
+    charity_webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Wipes: a device retired longer than this without its verified certificates is flagged overdue.
+    wipe_overdue_days: int = Field(default=14, ge=1, le=365)
+    # A wipe tool's report file (PDF, XML or JSON) is at most this large; one upload carries at most this many
+    # files and this many bytes in all.
+    wipe_report_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    wipe_upload_max_files: int = Field(default=20, ge=1, le=500)
+    wipe_upload_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -55,7 +100,32 @@ class Settings(BaseSettings):
         if len(self.secret_key) < 16:
             raise InsecureSettingsError("KRINGLOOP_SECRET_KEY must be at least 16 characters long.")
         ZoneInfo(self.timezone)  # fail at start, not at the first rendered page
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(self.donations_cron)
+        except ValueError as exc:
+            raise ValueError(f"KRINGLOOP_DONATIONS_CRON is not a five-field crontab: {exc}") from None
         return self
+
+    @model_validator(mode="after")
+    def _check_compensation(self) -> Settings:
+        from apscheduler.triggers.cron import CronTrigger
+
+        known = ("laptop", "phone", "tablet", "desktop", "monitor", "other")
+        unknown = [c for c in self.compensation_category_list if c not in known]
+        if unknown:
+            message = f"unknown category {unknown[0]!r}; use {', '.join(known)}"
+            raise ValueError(f"KRINGLOOP_COMPENSATION_CATEGORIES: {message}")
+        try:
+            CronTrigger.from_crontab(self.compensation_cron)
+        except ValueError as exc:
+            raise ValueError(f"KRINGLOOP_COMPENSATION_CRON is not a five-field crontab: {exc}") from None
+        return self
+
+    @property
+    def compensation_category_list(self) -> tuple[str, ...]:
+        return tuple(c.strip().lower() for c in self.compensation_categories.split(",") if c.strip())
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -20,8 +20,9 @@ from service.settings import Settings
 POSTGRES_URL = os.environ.get("KRINGLOOP_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_SECRET = "test-secret-key-0123456789abcdef"
-# Tables that keep their rows between tests (the chain head is reset instead).
-_KEEP = {"alembic_version"}
+# Tables that keep their rows between tests (the chain head is reset instead). pool_lock's one row is put there
+# by its migration and never changes; without it every pool writer's row lock would lock nothing.
+_KEEP = {"alembic_version", "pool_lock"}
 
 
 def postgres_required_or_skip() -> None:
@@ -121,3 +122,9 @@ def make_settings(url: str, **overrides: object) -> Settings:
 @pytest.fixture
 def settings(database: Database) -> Settings:
     return make_settings(database.url)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main thread for the rest
+    of the session, and the database fixtures (alembic, the PostgreSQL reset) start loops of their own there."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -5,6 +5,7 @@ from typing import Any
 import sqlalchemy as sa
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.params import JSONBody, Parameter
 
 from service.accounts.auth import requires
@@ -26,7 +27,7 @@ from service.devices.schemas import (
     UnassignBody,
 )
 from service.money import format_cents, parse_amount
-from service.web.deps import CurrentActor, DbSession, Rules, created
+from service.web.deps import CurrentActor, DbSession, ReadConnection, Rules, created, provide_read_connection
 
 
 def device_out(row: sa.Row[Any], currency: str) -> DeviceOut:
@@ -88,9 +89,9 @@ class DeviceController(Controller):
 
         return await created(request, session, data, create)
 
-    @get("/{device_id:int}")
-    async def get_device(self, state: State, session: DbSession, device_id: int) -> DeviceOut:
-        return device_out(await repository.device_view(session, device_id), state.settings.currency)
+    @get("/{device_id:int}", dependencies={"conn": Provide(provide_read_connection)})
+    async def get_device(self, state: State, conn: ReadConnection, device_id: int) -> DeviceOut:
+        return device_out(await repository.device_view(conn, device_id), state.settings.currency)
 
     @patch("/{device_id:int}", guards=[requires(Permission.change_registry)])
     async def update(

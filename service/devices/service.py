@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from typing import Any
 
@@ -11,6 +12,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
+from service.compensation.rules import CompensationRules
+from service.compensation.service import create_obligations
 from service.context import Actor
 from service.db import utcnow
 from service.device_models.models import DeviceModel
@@ -32,6 +35,8 @@ class RegistryRules:
 
     max_purchase_price_cents: int
     today: date
+    # Which new devices owe a one-for-one e-waste compensation (service/compensation).
+    compensation: CompensationRules = dataclass_field(default_factory=CompensationRules)
 
 
 class FieldErrors:
@@ -110,10 +115,13 @@ async def register_device(session: AsyncSession, actor: Actor, data: DeviceCreat
         errors.add("model_id", f"no device model has id {data.model_id}")
     errors.raise_if_any()
     assert model is not None and price is not None
-    if data.holder_id is not None:
-        await _active_employee(session, data.holder_id, "holder_id")
+    holder_id = data.holder_id
+    if holder_id is not None:
+        await _active_employee(session, holder_id, "holder_id")
     if data.replaces_id is not None:
         await _check_replaceable(session, data.replaces_id)
+        if holder_id is None:
+            holder_id = await last_active_holder(session, data.replaces_id)
     await _ensure_identity_free(session, data.asset_tag, model.manufacturer, data.serial_number)
 
     fields = data.model_dump(exclude={"purchase_price", "holder_id"})
@@ -131,9 +139,32 @@ async def register_device(session: AsyncSession, actor: Actor, data: DeviceCreat
         )
     )
     await audit.record(session, actor, "device.create", "device", device.id, after=audit.snapshot(device))
-    if data.holder_id is not None:
-        device = await move_device(session, actor, device.id, Move.assign, holder_id=data.holder_id)
+    await create_obligations(session, actor, rules.compensation, [device.id])
+    # A new device starts with its model's usual storage media (service/wipes); imported here, as that feature
+    # builds on this module.
+    from service.wipes.service import seed_media_from_model
+
+    await seed_media_from_model(session, actor, device, model)
+    if holder_id is not None:
+        device = await move_device(session, actor, device.id, Move.assign, holder_id=holder_id)
     return device
+
+
+async def last_active_holder(session: AsyncSession, device_id: int) -> int | None:
+    """Who held the device when it left service (its retire or loss event), if that person is still active:
+    a successor goes to the same person."""
+    holder_id = (
+        await session.execute(
+            sa.select(DeviceEvent.holder_id)
+            .where(DeviceEvent.device_id == device_id, DeviceEvent.move.in_((Move.retire, Move.report_lost)))  # type: ignore[attr-defined]
+            .order_by(DeviceEvent.id.desc())  # type: ignore[union-attr]
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if holder_id is None:
+        return None
+    employee = await session.get(Employee, holder_id)
+    return holder_id if employee is not None and employee.active else None
 
 
 async def _check_replaceable(session: AsyncSession, replaces_id: int) -> None:
@@ -220,6 +251,11 @@ async def move_device(
         target = next_status(current, move, has_holder=device.holder_id is not None)
     except IllegalMove as exc:
         raise Conflict(str(exc), current_status=current.value, allowed=[m.value for m in exc.allowed]) from None
+    if target.value in ("wiped", "valued", "disposed"):
+        # The wipe gate (service/wipes/gate.py): every listed medium certified, or no media attested.
+        from service.wipes.gate import ensure_wipe_gate
+
+        await ensure_wipe_gate(session, device_id)
     if move is Move.assign:
         if holder_id is None:
             raise InvalidInput.field("employee_id", "is required")
@@ -233,19 +269,18 @@ async def move_device(
     now = utcnow()
     device.status, device.status_changed_at, device.updated_at = target.value, now, now
     device.version += 1
-    session.add(
-        DeviceEvent(
-            device_id=device_id,
-            move=move.value,
-            from_status=current.value,
-            to_status=target.value,
-            holder_id=event_holder,
-            actor=actor.name,
-            reason=reason,
-            details=details or {},
-            at=now,
-        )
+    event = DeviceEvent(
+        device_id=device_id,
+        move=move.value,
+        from_status=current.value,
+        to_status=target.value,
+        holder_id=event_holder,
+        actor=actor.name,
+        reason=reason,
+        details=details or {},
+        at=now,
     )
+    session.add(event)
     after = {"status": device.status, "holder_id": device.holder_id, "version": device.version}
     if reason:
         after["reason"] = reason
@@ -253,6 +288,11 @@ async def move_device(
         after.update(details)
     await session.flush()
     await audit.record(session, actor, f"device.{move.value}", "device", device_id, before=before, after=after)
+    # Repairs and faults follow the device's moves (a return closes repaired faults, a retirement the rest),
+    # whichever route moved it; imported here because the faults feature builds on this module.
+    from service.faults.service import follow_device_move
+
+    await follow_device_move(session, actor, device, event)
     return device
 
 

@@ -87,8 +87,25 @@ async def device_net_cents(session: AsyncSession, device_id: int) -> int | None:
 async def ensure_not_allocated(session: AsyncSession, device_id: int) -> None:
     """A credit already allocated to a donation can no longer be corrected (409).
 
-    Donations, and with them allocations, arrive with the donations feature; until a credit can be
-    allocated there is nothing to refuse here."""
+    Takes the pool lock first (a no-op when the caller holds it): donation runs allocate under the same lock, so
+    no run can allocate the credit between this check and the caller's entry."""
+    from service.donations.models import DonationAllocation
+
+    await lock(session)
+    stmt = (
+        sa.select(DonationAllocation.donation_id)
+        .join(PoolEntry, PoolEntry.id == DonationAllocation.pool_entry_id)
+        .where(PoolEntry.credit_device_id == device_id, DonationAllocation.released_at.is_(None))  # type: ignore[union-attr]
+        .order_by(DonationAllocation.donation_id)
+        .limit(1)
+    )
+    donation_id = (await session.execute(stmt)).scalar_one_or_none()
+    if donation_id is not None:
+        raise Conflict(
+            f"Device {device_id}'s credit is allocated to donation {donation_id}, so its value can no longer be "
+            "changed. Reject that donation first (or cancel it, if approved and unpaid) to release the credit.",
+            donation_id=donation_id,
+        )
 
 
 async def adjust(

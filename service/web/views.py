@@ -80,7 +80,16 @@ async def logout(state: State, session: DbSession, actor: CurrentActor) -> Redir
 async def dashboard(request: Request[Any, Any, Any], session: DbSession) -> Template:
     counts = await devices_repo.count_by_status(session) if request.user.role.value != "charity" else {}
     statuses = [(s, counts.get(s.value, 0)) for s in DeviceStatus]
-    return Template("dashboard.html", context={"statuses": statuses, "total": sum(counts.values())})
+    # Overdue wipes (service/wipes) are helpdesk's to chase; admin and auditors see them too.
+    overdue = None
+    if request.user.role.value in ("admin", "helpdesk", "auditor"):
+        from service.wipes.repository import overdue_devices
+
+        overdue = await overdue_devices(session)
+    return Template(
+        "dashboard.html",
+        context={"statuses": statuses, "total": sum(counts.values()), "overdue_wipes": overdue},
+    )
 
 
 VIEW_HANDLERS: list[Any] = [login_page, login, logout, dashboard, *DEVICE_VIEW_HANDLERS]

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
-import httpx
 
 from service.accounts.models import User
 from service.accounts.passwords import hash_password
@@ -56,6 +56,7 @@ class Api:
 USERS = [
     ("admin", "admin"), ("helpdesk", "helpdesk"), ("helpdesk2", "helpdesk"), ("finance", "finance"),
     ("auditor", "auditor"), ("charity", "charity"),
+    ("finance2", "finance"), ("finance3", "finance"), ("charity2", "charity"),
 ]
 
 
@@ -73,11 +74,13 @@ async def api(app: Litestar) -> AsyncIterator[Api]:
         result = Api(client=client, app=app)
         async with session_scope(app.state.sessionmaker) as session:
             charity = Charity(name="Test Charity")
-            session.add(charity)
+            second = Charity(name="Second Test Charity")  # charity2's: the other charity in cross-charity tests
+            session.add_all([charity, second])
             await session.flush()
             for username, role in USERS:
                 user = User(username=username, role=role, password_hash=password_hash(), full_name=username.title(),
-                            charity_id=charity.id if role == "charity" else None)
+                            charity_id=(second.id if username == "charity2" else charity.id)
+                            if role == "charity" else None)
                 session.add(user)
                 await session.flush()
                 assert user.id is not None

@@ -1,0 +1,167 @@
+"""Admin pages for charities (details, delivery settings) and their allocation shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+from pydantic import ValidationError
+
+from service.accounts.auth import requires
+from service.accounts.permissions import Permission, can
+from service.charities import service
+from service.charities.api import all_charities, charity_out, shares_out
+from service.charities.rules import format_percent
+from service.charities.schemas import ANBI_LABELS, CharityCreate, CharityUpdate, ShareItem
+from service.errors import DomainError
+from service.web.deps import CurrentActor, DbSession
+
+FIELDS = (
+    "name",
+    "kvk_number",
+    "rsin",
+    "anbi_status",
+    "anbi_checked_on",
+    "contact_name",
+    "contact_email",
+    "address",
+    "minimum_donation",
+    "cost_per_device",
+    "webhook_url",
+)
+
+
+def _errors(exc: ValidationError) -> dict[str, str]:
+    return {str(e["loc"][0]) if e["loc"] else "form": e["msg"].removeprefix("Value error, ") for e in exc.errors()}
+
+
+def _domain_errors(exc: DomainError, default: str) -> dict[str, str]:
+    if exc.errors:
+        return {e["field"]: e["message"] for e in exc.errors}
+    return {default: exc.detail}
+
+
+def _form_values(data: dict[str, str]) -> dict[str, Any]:
+    """The form as the API would receive it: empty optional fields left out, the checkbox as a boolean."""
+    values: dict[str, Any] = {k: data.get(k, "").strip() for k in FIELDS}
+    for optional in ("anbi_checked_on", "contact_email"):
+        if not values[optional]:
+            values[optional] = None
+    values["active"] = data.get("active") == "on"
+    if data.get("webhook_secret", "").strip():  # blank keeps the current secret
+        values["webhook_secret"] = data["webhook_secret"].strip()
+    return values
+
+
+def _page(template: str, status_code: int = 200, **context: Any) -> Template:
+    return Template(template, status_code=status_code, context={"anbi_labels": ANBI_LABELS, **context})
+
+
+@get("/charities", guards=[requires(Permission.read_money)], include_in_schema=False)
+async def charities_page(request: Request[Any, Any, Any], session: DbSession, actor: CurrentActor) -> Template:
+    found = await all_charities(session, actor)
+    return _page(
+        "charities/list.html",
+        charities=[charity_out(c) for c in found],
+        shares=shares_out(found),
+        can_edit=can(request.user.role, Permission.administer),
+        secret=None,
+    )
+
+
+@get("/charities/new", guards=[requires(Permission.administer)], include_in_schema=False)
+async def new_charity_page() -> Template:
+    return _page("charities/form.html", charity=None, form={"active": True, "anbi_status": "unchecked"}, errors={})
+
+
+@post("/charities/new", guards=[requires(Permission.administer)], include_in_schema=False)
+async def create_from_page(session: DbSession, actor: CurrentActor, data: URLEncodedBody[dict[str, str]]) -> Any:
+    values = _form_values(data)
+    try:
+        body = CharityCreate.model_validate({k: v for k, v in values.items() if v is not None})
+        charity, secret = await service.create_charity(session, actor, body)
+    except ValidationError as exc:
+        return _page("charities/form.html", 422, charity=None, form=values, errors=_errors(exc))
+    except DomainError as exc:
+        await session.rollback()
+        return _page("charities/form.html", exc.status, charity=None, form=values, errors=_domain_errors(exc, "name"))
+    return _page("charities/saved.html", charity=charity_out(charity, secret))
+
+
+@get("/charities/{charity_id:int}", guards=[requires(Permission.administer)], include_in_schema=False)
+async def edit_charity_page(session: DbSession, actor: CurrentActor, charity_id: int) -> Template:
+    charity = charity_out(await service.get_charity(session, actor, charity_id))
+    return _page("charities/form.html", charity=charity, form=charity.model_dump(), errors={})
+
+
+@post("/charities/{charity_id:int}", guards=[requires(Permission.administer)], include_in_schema=False)
+async def update_from_page(
+    session: DbSession, actor: CurrentActor, charity_id: int, data: URLEncodedBody[dict[str, str]]
+) -> Any:
+    values = _form_values(data)
+    current = charity_out(await service.get_charity(session, actor, charity_id))
+    try:
+        body = CharityUpdate.model_validate(
+            {
+                **values,
+                "version": data.get("version", "0"),
+                "rotate_webhook_secret": data.get("rotate_webhook_secret") == "on",
+            }
+        )
+        charity, secret = await service.update_charity(session, actor, charity_id, body)
+    except ValidationError as exc:
+        return _page("charities/form.html", 422, charity=current, form=values, errors=_errors(exc))
+    except DomainError as exc:
+        await session.rollback()
+        return _page(
+            "charities/form.html", exc.status, charity=current, form=values, errors=_domain_errors(exc, "form")
+        )
+    if secret:
+        return _page("charities/saved.html", charity=charity_out(charity, secret))
+    return Redirect("/charities", status_code=303)
+
+
+@get("/charities/shares", guards=[requires(Permission.administer)], include_in_schema=False)
+async def shares_page(session: DbSession, actor: CurrentActor) -> Template:
+    found = await all_charities(session, actor)
+    form = {f"share-{c.id}": format_percent(c.share_bp) for c in found}
+    return _page("charities/shares.html", shares=shares_out(found), form=form, errors={})
+
+
+@post("/charities/shares", guards=[requires(Permission.administer)], include_in_schema=False)
+async def set_shares_from_page(session: DbSession, actor: CurrentActor, data: URLEncodedBody[dict[str, str]]) -> Any:
+    found = await all_charities(session, actor)
+    form = {k: v for k, v in data.items() if k.startswith("share-")}
+    errors: dict[str, str] = {}
+    items = []
+    for charity in found:
+        if not charity.active:
+            continue
+        key = f"share-{charity.id}"
+        try:
+            items.append(ShareItem(charity_id=charity.id, share=form.get(key, "").strip() or "0"))  # type: ignore[arg-type]
+        except ValidationError as exc:
+            errors[key] = _errors(exc).get("share", "is not a share")
+    if not errors:
+        try:
+            await service.set_shares(session, actor, items)
+        except DomainError as exc:
+            await session.rollback()
+            errors["form"] = exc.detail
+    if errors:
+        found = await all_charities(session, actor)
+        return _page("charities/shares.html", 422, shares=shares_out(found), form=form, errors=errors)
+    return Redirect("/charities", status_code=303)
+
+
+CHARITY_VIEW_HANDLERS = [
+    charities_page,
+    new_charity_page,
+    create_from_page,
+    shares_page,
+    set_shares_from_page,
+    edit_charity_page,
+    update_from_page,
+]

@@ -1,0 +1,109 @@
+"""Read queries for faults and lifetime figures."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.device_models.models import DeviceModel
+from service.devices.lifecycle import Move
+from service.devices.models import Device, DeviceEvent
+from service.errors import InvalidInput, NotFound
+from service.faults.lifetime import Retirement
+from service.faults.models import FAULT_STATUSES, Fault
+from service.pagination import Page, keyset, page_of
+
+_dev: sa.Table = Device.__table__  # type: ignore[attr-defined]
+_mod: sa.Table = DeviceModel.__table__  # type: ignore[attr-defined]
+_ev: sa.Table = DeviceEvent.__table__  # type: ignore[attr-defined]
+_faults: sa.Table = Fault.__table__  # type: ignore[attr-defined]
+
+
+def _check_status(status: str | None) -> None:
+    if status and status not in FAULT_STATUSES:
+        raise InvalidInput.field("status", f"unknown status {status!r}; use one of {', '.join(FAULT_STATUSES)}")
+
+
+async def list_device_faults(
+    session: AsyncSession, device_id: int, *, status: str | None, cursor: str | None, limit: int
+) -> Page[Fault]:
+    _check_status(status)
+    if await session.get(Device, device_id) is None:
+        raise NotFound(f"No device has id {device_id}.")
+    statement = select(Fault).where(Fault.device_id == device_id)
+    if status:
+        statement = statement.where(Fault.status == status)
+    rows = (await session.exec(keyset(statement, Fault.id, cursor, limit))).all()
+    return page_of(list(rows), limit)
+
+
+async def list_faults(
+    session: AsyncSession, *, status: str | None, decision: str | None, cursor: str | None, limit: int
+) -> Page[sa.Row[Any]]:
+    """Faults across the fleet with their device's tag, model and status (the helpdesk's queue)."""
+    _check_status(status)
+    statement = sa.select(
+        _faults,
+        _dev.c.asset_tag,
+        _dev.c.serial_number,
+        _dev.c.status.label("device_status"),
+        _mod.c.name.label("model_name"),
+        _mod.c.category.label("device_category"),
+    ).select_from(_faults.join(_dev, _dev.c.id == _faults.c.device_id).join(_mod, _mod.c.id == _dev.c.model_id))
+    if status:
+        statement = statement.where(_faults.c.status == status)
+    if decision == "undiagnosed":
+        statement = statement.where(_faults.c.decision.is_(None))
+    elif decision:
+        statement = statement.where(_faults.c.decision == decision)
+    rows = (await session.execute(keyset(statement, _faults.c.id, cursor, limit))).all()
+    return page_of(list(rows), limit)
+
+
+async def open_fault_count(session: AsyncSession) -> int:
+    return int((await session.execute(sa.select(sa.func.count()).where(_faults.c.status == "open"))).scalar_one())
+
+
+def _retirements() -> sa.Select[Any]:
+    successor = _dev.alias("successor")
+    return (
+        sa.select(
+            _dev.c.id,
+            _dev.c.asset_tag,
+            _dev.c.purchase_date,
+            _mod.c.category,
+            _mod.c.name.label("model_name"),
+            _ev.c.id.label("event_id"),
+            _ev.c.at.label("retired_at"),
+            _ev.c.reason,
+            successor.c.id.label("successor_id"),
+        )
+        .select_from(
+            _ev.join(_dev, _dev.c.id == _ev.c.device_id)
+            .join(_mod, _mod.c.id == _dev.c.model_id)
+            .outerjoin(successor, successor.c.replaces_id == _dev.c.id)
+        )
+        .where(_ev.c.move == Move.retire.value)
+    )
+
+
+async def retired_devices(session: AsyncSession, *, cursor: str | None, limit: int) -> Page[sa.Row[Any]]:
+    rows = (await session.execute(keyset(_retirements(), _ev.c.id, cursor, limit))).all()
+    return page_of(list(rows), limit, id_of=lambda row: row.event_id)
+
+
+async def all_retirements(session: AsyncSession, tz: ZoneInfo) -> list[Retirement]:
+    """Every retirement, for the per-category averages (one small row per retired device)."""
+    rows = (await session.execute(_retirements())).all()
+    return [
+        Retirement(r.category, r.purchase_date, r.retired_at.astimezone(tz).date(), r.successor_id is not None)
+        for r in rows
+    ]
+
+
+async def retirement_of(session: AsyncSession, device_id: int) -> sa.Row[Any] | None:
+    return (await session.execute(_retirements().where(_dev.c.id == device_id))).first()

@@ -1,0 +1,389 @@
+"""Fault pages: the faults section of the device page, the fleet's fault queue, and lifetime figures.
+
+The section (faults/_device_section.html, context from ``device_section_context``) sits on the device page
+between its actions and its history; the device page's own forms send devices to repair, back and into
+retirement, and the moves close the faults they concern (service/faults/service.follow_device_move).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from litestar import Request, get, post
+from litestar.datastructures import State
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+from pydantic import ValidationError
+from sqlmodel import select
+
+from service.accounts.auth import requires
+from service.accounts.permissions import Permission, can
+from service.compensation import repository as compensation_repo
+from service.device_models.models import DeviceModel
+from service.devices.lifecycle import DeviceStatus, is_in_service
+from service.devices.models import Device
+from service.devices.schemas import DeviceCreate
+from service.devices.service import last_active_holder, register_device, successor_of
+from service.employees.models import Employee
+from service.errors import DomainError, InvalidInput
+from service.faults import lifetime, repairs, repository, service
+from service.faults.api import lifetime_view
+from service.faults.models import FAULT_CATEGORIES, Fault
+from service.faults.policy import working_value
+from service.faults.schemas import CloseBody, DecisionBody, DiagnosisBody, FaultCreate
+from service.web.deps import CurrentActor, DbSession, Rules
+
+Form = dict[str, str]
+SEVERITY_LABELS = {"low": "Low: works, with a nuisance", "medium": "Medium: partly usable", "high": "High: unusable"}
+_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
+SUCCESSOR_FIELDS = ("asset_tag", "serial_number", "model_id", "purchase_date", "purchase_price", "supplier")
+
+
+def _errors_of(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for e in exc.errors():
+        field = str(e["loc"][0]) if e["loc"] else "form"
+        errors.setdefault(field, e["msg"].removeprefix("Value error, "))
+    return errors
+
+
+def _domain_errors(exc: DomainError, default_field: str) -> dict[str, str]:
+    """Field problems next to their fields; anything else (a conflict) at the form's main field."""
+    errors = {e["field"]: e["message"] for e in exc.errors if e.get("field")}
+    return errors or {default_field: exc.detail}
+
+
+async def device_section_context(
+    request: Request[Any, Any, Any], state: State, session: Any, device: Any
+) -> dict[str, Any]:
+    """Everything faults/_device_section.html shows for one device (``device`` is a devices.repository view)."""
+    settings = state.settings
+    policy = service.replacement_policy(settings)
+    today = datetime.now(settings.tz).date()
+    statement = select(Fault).where(Fault.device_id == device.id).order_by(Fault.id.desc())  # type: ignore[union-attr]
+    faults = list((await session.exec(statement)).all())
+    history = await repairs.repair_history(session, device.id)
+    in_service = is_in_service(DeviceStatus(device.status))
+    retirement = await repository.retirement_of(session, device.id)
+    can_change = can(request.user.role, Permission.change_registry)
+    successor_id = await successor_of(session, device.id)
+    heir, models = None, []
+    if not in_service and successor_id is None and can_change:
+        heir_id = await last_active_holder(session, device.id)
+        heir = await session.get(Employee, heir_id) if heir_id else None
+        statement = select(DeviceModel).order_by(DeviceModel.manufacturer, DeviceModel.name).limit(1000)  # type: ignore[arg-type]
+        models = list((await session.exec(statement)).all())
+    open_faults = [f for f in faults if f.status == "open"]
+    retired_on = retirement.retired_at.astimezone(settings.tz).date() if retirement else None
+    return {
+        "device": device,
+        "in_service": in_service,
+        "open_faults": open_faults,
+        "closed_faults": [f for f in faults if f.status != "open"],
+        "replace_faults": [f for f in open_faults if f.decision == "replace"],
+        "repairs": history,
+        "repair_total_cents": sum(r.cost_cents or 0 for r in history),
+        "book_value": working_value(device.purchase_price_cents, device.purchase_date, today, policy),
+        "age_months": lifetime.age_months(device.purchase_date, retired_on or today),
+        "retirement": retirement,
+        "successor_id": successor_id,
+        "heir": heir,
+        "models": models,
+        "obligation": await compensation_repo.obligation_of_device(session, device.id),
+        "can_change": can_change,
+        "categories": FAULT_CATEGORIES,
+        "severities": SEVERITY_LABELS,
+        "today": today,
+        "form_id": "",
+        "form": {},
+        "errors": {},
+    }
+
+
+async def _device_page(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: Any,
+    device_id: int,
+    *,
+    form_id: str,
+    form: Form,
+    errors: dict[str, str],
+    status_code: int,
+) -> Template:
+    """The device page again, with this section's refused form showing the person's values and the errors."""
+    from service.devices.views import _device_page as device_page
+
+    page = await device_page(request, state, session, device_id, status_code=status_code)
+    section = page.context.get("faults_section")
+    if section is not None:
+        section.update(form_id=form_id, form=form, errors=errors)
+    return page
+
+
+async def _act(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: Any,
+    device_id: int,
+    form_id: str,
+    data: Form,
+    work: Callable[[], Awaitable[Any]],
+    *,
+    default_field: str = "form",
+    redirect: Callable[[Any], str] | None = None,
+) -> Any:
+    """Runs a form's use case; on bad input shows the device page again with the person's values and the errors."""
+    form = {k: v for k, v in data.items() if k != "_csrf_token"}
+    try:
+        result = await work()
+    except (ValidationError, DomainError) as exc:
+        # A normal return commits: undo whatever the refused use case had flushed before rendering.
+        await session.rollback()
+        if isinstance(exc, ValidationError):
+            errors, status = _errors_of(exc), 422
+        else:
+            errors, status = _domain_errors(exc, default_field), exc.status
+        return await _device_page(
+            request, state, session, device_id, form_id=form_id, form=form, errors=errors, status_code=status
+        )
+    target = redirect(result) if redirect else f"/devices/{device_id}#{form_id}"
+    return Redirect(target, status_code=303)
+
+
+def _money_text(text: str) -> str:
+    # People here type "149,00"; the money parser takes a decimal point only.
+    return text.replace(",", ".") if _DECIMAL_COMMA.match(text) else text
+
+
+def _optional(data: Form, *names: str) -> dict[str, str]:
+    return {n: data[n].strip() for n in names if data.get(n, "").strip()}
+
+
+READ = [requires(Permission.read_registry)]
+CHANGE = [requires(Permission.change_registry)]
+
+
+@get("/devices/{device_id:int}/faults", guards=READ, include_in_schema=False)
+async def device_faults_page(device_id: int) -> Redirect:
+    """Faults live on the device page."""
+    return Redirect(f"/devices/{device_id}#faults", status_code=303)
+
+
+@post("/devices/{device_id:int}/faults", guards=CHANGE, include_in_schema=False)
+async def report_from_page(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: DbSession,
+    actor: CurrentActor,
+    device_id: int,
+    data: URLEncodedBody[Form],
+) -> Any:
+    async def work() -> Fault:
+        body = FaultCreate.model_validate(_optional(data, "category", "description", "severity"))
+        return await service.report_fault(session, actor, device_id, body)
+
+    return await _act(
+        request,
+        state,
+        session,
+        device_id,
+        "report",
+        data,
+        work,
+        redirect=lambda f: f"/devices/{device_id}#fault-{f.id}",
+    )
+
+
+async def _fault_device(session: Any, fault_id: int) -> int:
+    return (await service.get_fault(session, fault_id)).device_id
+
+
+@post("/faults/{fault_id:int}/diagnosis", guards=CHANGE, include_in_schema=False)
+async def diagnose_from_page(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: DbSession,
+    actor: CurrentActor,
+    rules: Rules,
+    fault_id: int,
+    data: URLEncodedBody[Form],
+) -> Any:
+    device_id = await _fault_device(session, fault_id)
+
+    async def work() -> Fault:
+        fields: dict[str, Any] = _optional(data, "repair_cost", "notes")
+        if "repair_cost" in fields:
+            fields["repair_cost"] = _money_text(fields["repair_cost"])
+        if data.get("repairable") not in ("yes", "no"):
+            raise InvalidInput.field("repairable", "say whether it can be repaired")
+        fields["repairable"] = data["repairable"] == "yes"
+        body = DiagnosisBody.model_validate(fields)
+        return await service.diagnose(
+            session,
+            actor,
+            fault_id,
+            body,
+            policy=service.replacement_policy(state.settings),
+            today=rules.today,
+            currency=state.settings.currency,
+            max_cost_cents=rules.max_purchase_price_cents,
+        )
+
+    return await _act(
+        request,
+        state,
+        session,
+        device_id,
+        f"diagnose-{fault_id}",
+        data,
+        work,
+        redirect=lambda f: f"/devices/{device_id}#fault-{fault_id}",
+    )
+
+
+@post("/faults/{fault_id:int}/decision", guards=CHANGE, include_in_schema=False)
+async def overrule_from_page(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: DbSession,
+    actor: CurrentActor,
+    fault_id: int,
+    data: URLEncodedBody[Form],
+) -> Any:
+    device_id = await _fault_device(session, fault_id)
+
+    async def work() -> Fault:
+        body = DecisionBody.model_validate(_optional(data, "decision", "reason"))
+        return await service.overrule(session, actor, fault_id, body.decision, body.reason)
+
+    return await _act(
+        request,
+        state,
+        session,
+        device_id,
+        f"overrule-{fault_id}",
+        data,
+        work,
+        redirect=lambda f: f"/devices/{device_id}#fault-{fault_id}",
+    )
+
+
+@post("/faults/{fault_id:int}/close", guards=CHANGE, include_in_schema=False)
+async def close_from_page(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: DbSession,
+    actor: CurrentActor,
+    fault_id: int,
+    data: URLEncodedBody[Form],
+) -> Any:
+    device_id = await _fault_device(session, fault_id)
+
+    async def work() -> Fault:
+        body = CloseBody.model_validate(_optional(data, "resolution", "note"))
+        return await service.close_fault(session, actor, fault_id, body.resolution, body.note)
+
+    return await _act(request, state, session, device_id, f"close-{fault_id}", data, work)
+
+
+@post("/devices/{device_id:int}/faults/successor", guards=CHANGE, include_in_schema=False)
+async def register_successor_from_page(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: DbSession,
+    actor: CurrentActor,
+    rules: Rules,
+    device_id: int,
+    data: URLEncodedBody[Form],
+) -> Any:
+    """One step: the new device links to the one it replaces and goes to the same holder."""
+
+    async def work() -> Any:
+        fields: dict[str, Any] = _optional(data, *SUCCESSOR_FIELDS)
+        if "purchase_price" in fields:
+            fields["purchase_price"] = _money_text(fields["purchase_price"])
+        body = DeviceCreate.model_validate({**fields, "replaces_id": device_id})
+        return await register_device(session, actor, body, rules)
+
+    return await _act(
+        request,
+        state,
+        session,
+        device_id,
+        "successor",
+        data,
+        work,
+        default_field="asset_tag",
+        redirect=lambda d: f"/devices/{d.id}",
+    )
+
+
+@get("/faults", guards=READ, include_in_schema=False)
+async def fault_queue(request: Request[Any, Any, Any], state: State, session: DbSession) -> Template:
+    query = dict(request.query_params)
+    status = query.get("status", "open")
+    decision = query.get("decision") or None
+    page = await repository.list_faults(
+        session,
+        status=status if status in ("open", "closed") else None,
+        decision=decision if decision in ("repair", "replace", "undiagnosed") else None,
+        cursor=query.get("cursor") or None,
+        limit=50,
+    )
+    return Template(
+        "faults/queue.html",
+        context={
+            "page": page,
+            "status": status,
+            "decision": decision or "",
+            "lookup": query.get("q", ""),
+            "lookup_error": query.get("missing") and f"No device has asset tag or serial {query.get('q')!r}.",
+        },
+    )
+
+
+@get("/faults/find", guards=READ, include_in_schema=False)
+async def find_device(session: DbSession, q: str = "") -> Redirect:
+    """Scan or type an asset tag or serial number: straight to the device's faults."""
+    term = q.strip()
+    device_id = None
+    if term:
+        # As typed first (the unique asset tag's index answers that), then ignoring case, as scanners vary.
+        for match in (
+            sa.or_(Device.asset_tag == term, Device.serial_number == term),
+            sa.or_(
+                sa.func.lower(Device.asset_tag) == term.lower(), sa.func.lower(Device.serial_number) == term.lower()
+            ),
+        ):
+            statement = sa.select(Device.id).where(match).order_by(Device.id).limit(1)
+            device_id = (await session.execute(statement)).scalar_one_or_none()
+            if device_id is not None:
+                break
+    if device_id is None:
+        return Redirect(f"/faults?{urlencode({'missing': 1, 'q': term})}", status_code=303)
+    return Redirect(f"/devices/{device_id}", status_code=303)
+
+
+@get("/fleet/lifetime", guards=READ, include_in_schema=False)
+async def lifetime_page(request: Request[Any, Any, Any], state: State, session: DbSession) -> Template:
+    view = await lifetime_view(state, session, request.query_params.get("cursor") or None, 50)
+    return Template("faults/lifetime.html", context={"view": view})
+
+
+FAULT_VIEW_HANDLERS = [
+    device_faults_page,
+    report_from_page,
+    diagnose_from_page,
+    overrule_from_page,
+    close_from_page,
+    register_successor_from_page,
+    fault_queue,
+    find_device,
+    lifetime_page,
+]

@@ -1,0 +1,345 @@
+"""A statement document in its three forms: canonical JSON, CSV and PDF. Pure code: no web, no database.
+
+Canonical JSON (what the PDF's printed hash covers): UTF-8, keys sorted, no insignificant whitespace, money and
+dates as strings, no floats. Anyone can re-serialise the JSON that way and compare the SHA-256.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from typing import Any
+
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+NO_COUNTER_PERFORMANCE = (
+    "No goods or services were provided in return for this donation (geen tegenprestatie); "
+    "the donor received nothing for it."
+)
+
+ANBI_WORDS = {"anbi": "ANBI", "not_anbi": "not an ANBI", "revoked": "ANBI status withdrawn", "unchecked": "not checked"}
+
+
+def canonical_json(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+CSV_COLUMNS = (
+    "statement_number",
+    "line",
+    "asset_tag",
+    "manufacturer",
+    "model",
+    "category",
+    "serial_number",
+    "purchase_date",
+    "age_months",
+    "grade",
+    "faults",
+    "wipe_certificate_ids",
+    "wipe_methods",
+    "valuation_id",
+    "valuation_method",
+    "valuation_policy_version",
+    "device_value",
+    "amount",
+    "currency",
+)
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    # A spreadsheet runs a cell that starts like a formula; a quote makes it text (OWASP CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_bytes(document: dict[str, Any]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    number, currency = document["identifier"], document["priceCurrency"]
+    for line in document["object"]:
+        valuation = line.get("valuation") or {}
+        certificates = line.get("wipeCertificates") or []
+        writer.writerow(
+            [
+                _cell(number),
+                line["line"],
+                _cell(line.get("assetTag")),
+                _cell(line.get("manufacturer")),
+                _cell(line.get("model")),
+                _cell(line.get("category")),
+                _cell(line.get("serialNumber")),
+                line.get("purchaseDate") or "",
+                "" if line.get("ageMonths") is None else line["ageMonths"],
+                _cell(line.get("grade")),
+                _cell("; ".join(line.get("faults") or [])),
+                _cell("; ".join(c["id"] for c in certificates)),
+                _cell("; ".join(c["method"] for c in certificates)),
+                valuation.get("id", ""),
+                _cell(valuation.get("method", "")),
+                valuation.get("policyVersion", ""),
+                valuation.get("value", ""),
+                line["price"],
+                currency,
+            ]
+        )
+    return out.getvalue().encode("utf-8")
+
+
+# --- PDF -------------------------------------------------------------------------------------------------------
+
+PAGE_W, PAGE_H = landscape(A4)
+MARGIN = 36
+ROW_H = 11.5
+FONT, BOLD, SIZE = "Helvetica", "Helvetica-Bold", 7.5
+# (title, width in points, how to read the cell from a line)
+COLUMNS: tuple[tuple[str, float], ...] = (
+    ("#", 26),
+    ("Asset tag", 66),
+    ("Model", 128),
+    ("Serial number", 88),
+    ("Age (mo)", 38),
+    ("Grade", 30),
+    ("Faults", 92),
+    ("Wipe certificate (method)", 138),
+    ("Valuation (policy)", 108),
+    ("Amount", 56),
+)
+
+
+def _latin1(text: str) -> str:
+    # The PDF's standard fonts cover Western European text (cp1252); anything else prints as '?'.
+    return text.encode("cp1252", "replace").decode("cp1252")
+
+
+def _fit(text: str, width: float, font: str = FONT, size: float = SIZE) -> str:
+    text = _latin1(text)
+    if stringWidth(text, font, size) <= width - 4:
+        return text
+    while text and stringWidth(text + "...", font, size) > width - 4:
+        text = text[: max(len(text) - max(len(text) // 8, 1), 0)]
+    return text + "..."
+
+
+def _row_cells(line: dict[str, Any]) -> list[str]:
+    valuation = line.get("valuation") or {}
+    certs = line.get("wipeCertificates") or []
+    model = " ".join(p for p in (line.get("manufacturer"), line.get("model")) if p) or line.get("description", "")
+    cert_text = ", ".join(f"{c['id']} ({c['method']})" if c.get("method") else c["id"] for c in certs)
+    valuation_text = ""
+    if valuation:
+        valuation_text = f"{valuation.get('method', '')} v{valuation.get('policyVersion', '')}"
+        if valuation.get("overridden"):
+            valuation_text += ", override"
+    return [
+        str(line["line"]),
+        line.get("assetTag") or "",
+        model,
+        line.get("serialNumber") or "",
+        "" if line.get("ageMonths") is None else str(line["ageMonths"]),
+        line.get("grade") or "",
+        ", ".join(line.get("faults") or []),
+        cert_text,
+        valuation_text,
+        line["price"] + (" *" if line.get("split") else ""),
+    ]
+
+
+class _Writer:
+    def __init__(self, document: dict[str, Any], json_hash: str) -> None:
+        self.doc, self.json_hash = document, json_hash
+        self.buffer = io.BytesIO()
+        # invariant: no creation time or random id in the file, so the same statement renders to the same bytes.
+        self.c = Canvas(self.buffer, pagesize=(PAGE_W, PAGE_H), invariant=1, pageCompression=1)
+        self.c.setTitle(f"Donation statement {document['identifier']}")
+        self.c.setAuthor(_latin1(document["agent"]["name"] or "Kringloop"))
+        self.page = 1
+        self.y = 0.0
+
+    def text(self, x: float, y: float, text: str, font: str = FONT, size: float = SIZE) -> None:
+        self.c.setFont(font, size)
+        self.c.drawString(x, y, _latin1(text))
+
+    def footer(self) -> None:
+        c = self.c
+        c.setFont(FONT, 7)
+        c.drawString(MARGIN, MARGIN - 14, f"SHA-256 of the canonical JSON statement: {self.json_hash}")
+        label = f"Statement {self.doc['identifier']} - page {self.page} of "
+        x = PAGE_W - MARGIN - 16 - stringWidth(label, FONT, 7)
+        c.drawString(x, MARGIN - 14, label)
+        # The page count is known only at the end: every page refers to one form that is filled in last.
+        c.saveState()
+        c.translate(x + stringWidth(label, FONT, 7), MARGIN - 14)
+        c.doForm("page_count")
+        c.restoreState()
+
+    def new_page(self) -> None:
+        self.footer()
+        self.c.showPage()
+        self.page += 1
+        self.y = PAGE_H - MARGIN - 10
+        self.table_header()
+
+    def table_header(self) -> None:
+        x = MARGIN
+        self.c.setFont(BOLD, SIZE)
+        for title, width in COLUMNS:
+            if title == "Amount":
+                self.c.drawRightString(x + width - 2, self.y, title)
+            else:
+                self.c.drawString(x + 2, self.y, title)
+            x += width
+        self.c.line(MARGIN, self.y - 3, PAGE_W - MARGIN, self.y - 3)
+        self.y -= ROW_H
+
+    def ensure_room(self) -> None:
+        if self.y < MARGIN + 10:
+            self.new_page()
+
+    def row(self, cells: list[str]) -> None:
+        self.ensure_room()
+        x = MARGIN
+        c = self.c
+        c.setFont(FONT, SIZE)
+        for (title, width), cell in zip(COLUMNS, cells, strict=True):
+            if title == "Amount":
+                c.drawRightString(x + width - 2, self.y, cell)
+            else:
+                c.drawString(x + 2, self.y, _fit(cell, width))
+            x += width
+        self.y -= ROW_H
+
+    def paragraph(self, text: str, font: str = FONT, size: float = 8.5) -> None:
+        width = PAGE_W - 2 * MARGIN
+        words, line = _latin1(text).split(), ""
+        for word in words:
+            candidate = f"{line} {word}".strip()
+            if stringWidth(candidate, font, size) > width and line:
+                self.ensure_room()
+                self.text(MARGIN, self.y, line, font, size)
+                self.y -= size + 3
+                line = word
+            else:
+                line = candidate
+        if line:
+            self.ensure_room()
+            self.text(MARGIN, self.y, line, font, size)
+            self.y -= size + 3
+
+
+def _party(w: _Writer, x: float, y: float, title: str, rows: list[tuple[str, str]]) -> None:
+    w.text(x, y, title, BOLD, 10)
+    for label, value in rows:
+        y -= 12
+        w.text(x, y, f"{label}:", BOLD, 8.5)
+        w.text(x + 92, y, _fit(value or "-", 260, FONT, 8.5), FONT, 8.5)
+
+
+def _closing(doc: dict[str, Any], json_hash: str) -> list[tuple[str, str]]:
+    people = doc.get("peopleReached") or {}
+    approvals = "; ".join(f"{a['step']} by {a['by']} on {a['at'][:10]}" for a in doc.get("approvals", []))
+    out = [
+        ("bold", f"Total: {doc['priceCurrency']} {doc['price']} ({len(doc['object'])} lines)"),
+        ("", "Lines marked * are part of a device's value; the rest of it went to another donation or waits."),
+        (
+            "",
+            "Each line's value is the residual value accepted for the device, set by the valuation method and "
+            "policy version shown (the valuation record is kept with every estimate's breakdown).",
+        ),
+        ("bold", NO_COUNTER_PERFORMANCE),
+        ("", f"Approvals: {approvals or '-'}"),
+    ]
+    if people.get("estimate") is not None:
+        out.append(
+            (
+                "",
+                f"People reached (estimate): {people['estimate']}, at the charity's cost of {doc['priceCurrency']} "
+                f"{people['costPerRefurbishedDevice']} per refurbished device.",
+            )
+        )
+    out.append(("bold", f"SHA-256 of the canonical JSON statement: {json_hash}"))
+    return out
+
+
+def pdf_bytes(document: dict[str, Any], json_hash: str) -> bytes:
+    closing = _closing(document, json_hash)
+    w = _Writer(document, json_hash)
+    doc, statement = document, document["statement"]
+    top = PAGE_H - MARGIN
+    w.text(MARGIN, top - 10, "Donation statement (giftverklaring)", BOLD, 16)
+    w.text(MARGIN, top - 28, f"Statement {doc['identifier']}, issued {statement['issuedOn']}", FONT, 10)
+    notes = []
+    if statement.get("supersedes"):
+        notes.append(f"This statement corrects and replaces statement {statement['supersedes']}.")
+    if statement.get("kind") == "cancellation":
+        notes.append("CANCELLED: this donation was cancelled before payment; earlier statements for it are void.")
+    if statement.get("reason"):
+        notes.append(f"Reason: {statement['reason']}")
+    y = top - 42
+    for note in notes:
+        w.text(MARGIN, y, _fit(note, PAGE_W - 2 * MARGIN, BOLD, 9), BOLD, 9)
+        y -= 12
+    agent, recipient = doc["agent"], doc["recipient"]
+    _party(
+        w,
+        MARGIN,
+        y - 14,
+        "Donor",
+        [
+            ("Name", agent["name"]),
+            ("Address", agent["address"]),
+            ("KvK number", agent["kvkNumber"]),
+            ("RSIN", agent["rsin"]),
+        ],
+    )
+    _party(
+        w,
+        PAGE_W / 2,
+        y - 14,
+        "Recipient",
+        [
+            ("Name", recipient["name"]),
+            ("Address", recipient["address"]),
+            ("KvK number", recipient["kvkNumber"]),
+            ("RSIN", recipient["rsin"]),
+            (
+                "ANBI status",
+                f"{ANBI_WORDS.get(recipient['anbiStatus'], recipient['anbiStatus'])} "
+                f"(checked {recipient['anbiCheckedOn'] or 'never'})",
+            ),
+        ],
+    )
+    donation = doc["donation"]
+    y -= 14 + 6 * 12 + 10
+    w.text(
+        MARGIN,
+        y,
+        f"Donation {donation['id']}: {doc['priceCurrency']} {doc['price']}, approved {doc['startTime'][:10]}, "
+        f"made of devices credited from {donation['period']['from']} to {donation['period']['to']}.",
+        BOLD,
+        9,
+    )
+    w.y = y - 24
+    w.table_header()
+    for line in doc["object"]:
+        w.row(_row_cells(line))
+    w.y -= 6
+    for style, text in closing:
+        w.paragraph(text, BOLD if style == "bold" else FONT)
+    w.footer()
+    w.c.showPage()
+    w.c.beginForm("page_count")
+    w.c.setFont(FONT, 7)
+    w.c.drawString(0, 0, str(w.page))
+    w.c.endForm()
+    w.c.save()
+    return w.buffer.getvalue()

@@ -1,0 +1,169 @@
+"""Issuing frozen statements (and corrections that supersede them), and reading them back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import defer
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.audit import service as audit
+from service.charities.models import Charity
+from service.context import Actor
+from service.donations.models import Donation
+from service.errors import NotFound
+from service.settings import Settings
+from service.statements import delivery
+from service.statements.content import Approval, Meta, build_document
+from service.statements.models import Statement
+from service.statements.render import canonical_json, csv_bytes, pdf_bytes, sha256
+
+DOCUMENT_COLUMNS = (Statement.json_document, Statement.csv_document, Statement.pdf_document)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A statement rendered but not stored yet: rendering happens before the caller's first audit record, so
+    the audit chain's lock is not held while a long PDF is drawn."""
+
+    meta: Meta
+    kind: str
+    line_count: int
+    json_document: bytes
+    json_sha256: str
+    csv_document: bytes
+    csv_sha256: str
+    pdf_document: bytes
+    pdf_sha256: str
+    supersedes_id: int | None
+
+
+async def current(session: AsyncSession, donation_id: int, *, with_documents: bool = False) -> Statement | None:
+    stmt = select(Statement).where(Statement.donation_id == donation_id).order_by(Statement.version.desc()).limit(1)  # type: ignore[attr-defined]
+    if not with_documents:
+        stmt = stmt.options(*(defer(c) for c in DOCUMENT_COLUMNS))  # type: ignore[arg-type]
+    return (await session.exec(stmt)).first()
+
+
+async def history(session: AsyncSession, donation_id: int) -> list[Statement]:
+    stmt = (
+        select(Statement)
+        .where(Statement.donation_id == donation_id)
+        .order_by(Statement.version.desc())  # type: ignore[attr-defined]
+        .options(*(defer(c) for c in DOCUMENT_COLUMNS))  # type: ignore[arg-type]
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def with_documents(session: AsyncSession, donation_id: int, statement_id: int | None) -> Statement:
+    """The current statement of a donation, or one of its earlier ones, with its three documents."""
+    if statement_id is None:
+        found = await current(session, donation_id, with_documents=True)
+    else:
+        stmt = select(Statement).where(Statement.id == statement_id, Statement.donation_id == donation_id)
+        found = (await session.exec(stmt)).first()
+    if found is None:
+        what = "a statement" if statement_id is None else f"a statement with id {statement_id}"
+        raise NotFound(f"Donation {donation_id} has no {what} yet; one is issued when it is approved.")
+    return found
+
+
+async def render(
+    session: AsyncSession,
+    settings: Settings,
+    donation: Donation,
+    charity: Charity,
+    approvals: list[Approval],
+    *,
+    kind: str,
+    reason: str,
+    status: str,
+    now: datetime,
+) -> Rendered:
+    assert donation.id is not None
+    previous = await current(session, donation.id)
+    version = 1 if previous is None else previous.version + 1
+    meta = Meta(
+        number=f"{now.astimezone(settings.tz).year}-{donation.id:05d}-{version}",
+        version=version,
+        kind=kind,
+        issued_at=now,
+        issued_on=now.astimezone(settings.tz).date(),
+        supersedes=None if previous is None else previous.number,
+        reason=reason,
+    )
+    document = await build_document(session, settings, donation, charity, approvals, meta, status)
+    json_doc = canonical_json(document)
+    json_hash = sha256(json_doc)
+    csv_doc = csv_bytes(document)
+    pdf_doc = pdf_bytes(document, json_hash)
+    return Rendered(
+        meta=meta,
+        kind=kind,
+        line_count=len(document["object"]),
+        json_document=json_doc,
+        json_sha256=json_hash,
+        csv_document=csv_doc,
+        csv_sha256=sha256(csv_doc),
+        pdf_document=pdf_doc,
+        pdf_sha256=sha256(pdf_doc),
+        supersedes_id=None if previous is None else previous.id,
+    )
+
+
+async def store(
+    session: AsyncSession, actor: Actor, donation: Donation, charity: Charity, rendered: Rendered
+) -> Statement:
+    """Freezes a rendered statement, queues its delivery to the charity's webhook, and audits both."""
+    statement = Statement(
+        donation_id=donation.id,  # type: ignore[arg-type]
+        version=rendered.meta.version,
+        number=rendered.meta.number,
+        kind=rendered.kind,
+        supersedes_id=rendered.supersedes_id,
+        reason=rendered.meta.reason,
+        issued_by=actor.name,
+        issued_at=rendered.meta.issued_at,
+        line_count=rendered.line_count,
+        json_document=rendered.json_document,
+        json_sha256=rendered.json_sha256,
+        csv_document=rendered.csv_document,
+        csv_sha256=rendered.csv_sha256,
+        pdf_document=rendered.pdf_document,
+        pdf_sha256=rendered.pdf_sha256,
+    )
+    session.add(statement)
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "statement.issue",
+        "donation",
+        donation.id,
+        after={
+            "statement_id": statement.id,
+            "number": statement.number,
+            "kind": statement.kind,
+            "supersedes_id": statement.supersedes_id,
+            "reason": statement.reason,
+            "lines": statement.line_count,
+            "json_sha256": statement.json_sha256,
+            "pdf_sha256": statement.pdf_sha256,
+            "csv_sha256": statement.csv_sha256,
+        },
+    )
+    await delivery.queue(session, actor, statement, charity)
+    return statement
+
+
+def document_of(statement: Statement, form: str) -> tuple[bytes, str, str]:
+    """(bytes, media type, sha256) of one form of a statement."""
+    forms: dict[str, Any] = {
+        "pdf": (statement.pdf_document, "application/pdf", statement.pdf_sha256),
+        "csv": (statement.csv_document, "text/csv; charset=utf-8", statement.csv_sha256),
+        "json": (statement.json_document, "application/json", statement.json_sha256),
+    }
+    return forms[form]

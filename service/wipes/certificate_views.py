@@ -1,0 +1,199 @@
+"""Wipe pages beside the device page: a certificate's page with its verify and reject forms, the certificate
+register (and its CSV), the report file, and the bulk report import."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import MediaType, Request, get, post
+from litestar.datastructures import State
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+
+from service.accounts.auth import requires
+from service.accounts.permissions import Permission, can
+from service.errors import DomainError, InvalidInput
+from service.web.deps import AppSettings, CurrentActor, DbSession
+from service.wipes import certificates, imports, repository
+from service.wipes.downloads import document_response, register_csv_response
+from service.wipes.policy import CURRENT_POLICY, DESTINATION_LABELS, MEDIA_LABELS, METHOD_LABELS, VERIFICATION_LABELS
+from service.wipes.uploads import import_results, read_form
+
+Form = dict[str, str]
+READ = [requires(Permission.read_registry)]
+CHANGE = [requires(Permission.change_registry)]
+VERIFY = [requires(Permission.verify_wipes)]
+
+
+def _clean(data: Form) -> Form:
+    return {k: (v or "").strip() for k, v in data.items() if k != "_csrf_token"}
+
+
+def _next(form: Form, fallback: str) -> str:
+    target = form.get("next", "")
+    ok = target.startswith(("/devices/", "/wipe-certificates")) and "//" not in target and "\\" not in target
+    return target if ok else fallback
+
+
+@post("/wipe-certificates/{certificate_id:int}/verify", guards=VERIFY, include_in_schema=False)
+async def verify_page(
+    request: Request[Any, Any, Any], state: State, session: DbSession, actor: CurrentActor, certificate_id: int,
+    data: URLEncodedBody[Form],
+) -> Any:  # fmt: skip
+    return await _review(request, state, session, certificate_id, _clean(data), "verify",
+                         lambda: certificates.verify_certificate(session, actor, certificate_id))  # fmt: skip
+
+
+@post("/wipe-certificates/{certificate_id:int}/reject", guards=VERIFY, include_in_schema=False)
+async def reject_page(
+    request: Request[Any, Any, Any], state: State, session: DbSession, actor: CurrentActor, certificate_id: int,
+    data: URLEncodedBody[Form],
+) -> Any:  # fmt: skip
+    form = _clean(data)
+    return await _review(request, state, session, certificate_id, form, "reject",
+                         lambda: certificates.reject_certificate(session, actor, certificate_id,
+                                                                 form.get("reason", "")))  # fmt: skip
+
+
+async def _review(
+    request: Request[Any, Any, Any], state: State, session: Any, certificate_id: int, form: Form, action: str,
+    work: Callable[[], Awaitable[Any]],
+) -> Any:  # fmt: skip
+    await repository.certificate_view(session, certificate_id)  # 404 before anything else
+    try:
+        result = await work()
+    except DomainError as exc:
+        await session.rollback()
+        return await _certificate_page(request, session, certificate_id, form=form, error=exc.detail,
+                                       error_for=action, status_code=exc.status)  # fmt: skip
+    if action == "verify":
+        done = "Certificate verified" + (": the device passed the wipe gate and is now wiped" if result[2] else "")
+    else:
+        done = "Certificate rejected"
+    target = _next(form, f"/wipe-certificates/{certificate_id}").split("#")[0].split("?")[0]
+    anchor = "#wipes" if target.startswith("/devices/") else ""
+    return Redirect(f"{target}?{urlencode({'wipes': done})}{anchor}", status_code=303)
+
+
+async def _certificate_page(
+    request: Request[Any, Any, Any], session: Any, certificate_id: int, *, form: Form | None = None,
+    error: str | None = None, error_for: str = "", status_code: int = 200,
+) -> Template:  # fmt: skip
+    row = await repository.certificate_view(session, certificate_id)
+    role = request.user.role
+    return Template(
+        "wipes/certificate.html",
+        status_code=status_code,
+        media_type=MediaType.HTML,
+        context={
+            "c": row,
+            "accepted": CURRENT_POLICY.accepts(row.media_type, row.method),
+            "policy": CURRENT_POLICY,
+            "can_verify": can(role, Permission.verify_wipes),
+            "me": request.user.username,
+            "methods": METHOD_LABELS,
+            "media_types": MEDIA_LABELS,
+            "destinations": DESTINATION_LABELS,
+            "verifications": VERIFICATION_LABELS,
+            "done": request.query_params.get("wipes") if not error else None,
+            "form": form or {},
+            "error": error,
+            "error_for": error_for,
+        },
+    )
+
+
+@get("/wipe-certificates/{certificate_id:int}", guards=READ, include_in_schema=False)
+async def certificate_page(request: Request[Any, Any, Any], session: DbSession, certificate_id: int) -> Template:
+    return await _certificate_page(request, session, certificate_id)
+
+
+@get("/wipe-certificates/{certificate_id:int}/document", guards=READ, include_in_schema=False)
+async def document_download(session: DbSession, certificate_id: int) -> Any:
+    """The report file for signed-in people (the API's twin takes a bearer token)."""
+    return document_response(await repository.document(session, certificate_id))
+
+
+@get("/wipe-certificates/register.csv", guards=READ, include_in_schema=False)
+async def register_csv(state: State, session: DbSession, status: str | None = None) -> Any:
+    """The register for auditors signed in to the pages (the API's ?format=csv takes a bearer token)."""
+    status = status or None
+    await repository.list_certificates(session, status=status, cursor=None, limit=1)  # refuses an unknown status
+    return register_csv_response(state, status)
+
+
+@get("/wipe-certificates", guards=READ, include_in_schema=False)
+async def register_page(
+    request: Request[Any, Any, Any], session: DbSession, status: str | None = None, cursor: str | None = None
+) -> Template:
+    status = status or None
+    page = await repository.list_certificates(session, status=status, cursor=cursor, limit=50)
+    query = urlencode({"status": status} if status else {})
+    next_query = urlencode({k: v for k, v in {"status": status, "cursor": page.next_cursor}.items() if v})
+    return Template(
+        "wipes/register.html",
+        media_type=MediaType.HTML,
+        context={
+            "rows": page.items,
+            "status": status or "",
+            "csv_url": f"/wipe-certificates/register.csv{'?' + query if query else ''}",
+            "next_url": f"/wipe-certificates?{next_query}" if page.next_cursor else None,
+            "first_page": cursor is None,
+            "overdue": await repository.overdue_devices(session),
+            "waiting": await repository.waiting_devices(session),
+            "can_change": can(request.user.role, Permission.change_registry),
+            "methods": METHOD_LABELS,
+            "policy": CURRENT_POLICY,
+        },
+    )
+
+
+@get("/wipe-certificates/import", guards=CHANGE, include_in_schema=False)
+async def import_page(request: Request[Any, Any, Any], state: State) -> Template:
+    return _import_template(state, None, None, {}, 200)
+
+
+def _import_template(state: State, result: Any, error: str | None, form: Form, status_code: int) -> Template:
+    return Template(
+        "wipes/import.html",
+        status_code=status_code,
+        media_type=MediaType.HTML,
+        context={
+            "result": result,
+            "error": error,
+            "form": form,
+            "destinations": DESTINATION_LABELS,
+            "max_mb": round(state.settings.wipe_report_max_bytes / 2**20, 1),
+            "max_files": state.settings.wipe_upload_max_files,
+        },
+    )
+
+
+@post("/wipe-certificates/import", guards=CHANGE, include_in_schema=False)
+async def import_from_page(
+    request: Request[Any, Any, Any], state: State, session: DbSession, actor: CurrentActor, settings: AppSettings
+) -> Template:
+    form: Form = {}
+    try:
+        fields, uploads = await read_form(request, "files", settings)
+        form.update(fields)
+        if not uploads:
+            raise InvalidInput.field("files", "Choose one or more report files.")
+        destination = fields.get("destination") or "external_reuse"
+        if destination not in DESTINATION_LABELS:
+            raise InvalidInput.field("destination", "Choose a destination from the list.")
+        outcomes = await imports.import_reports(
+            session, actor, uploads, destination=destination, max_bytes=settings.wipe_report_max_bytes, tz=settings.tz
+        )
+    except DomainError as exc:
+        await session.rollback()
+        return _import_template(state, None, exc.detail, form, exc.status)
+    result = import_results(outcomes)
+    return _import_template(state, result, None, form, 200 if result.recorded else 422)
+
+
+PAGE_HANDLERS: list[Any] = [verify_page, reject_page, certificate_page, document_download, register_csv, register_page]
+# The import page shares its path with the multipart POST, so both go into the upload router.
+IMPORT_PAGE_HANDLERS: list[Any] = [import_page, import_from_page]

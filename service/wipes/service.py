@@ -1,0 +1,220 @@
+"""Storage media of a device and the "no storage media" attestation.
+
+A new device starts with its model's usual media (``seed_media_from_model``, called on registration); helpdesk
+adds, corrects and removes media until the device is wiped. A medium a certificate refers to is never removed,
+and is no longer changed while that certificate is open or verified.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.audit import service as audit
+from service.context import Actor
+from service.device_models.models import DeviceModel
+from service.devices.lifecycle import Move
+from service.devices.models import Device
+from service.editing import apply_changes, expect_version
+from service.errors import Conflict, InvalidInput, NotFound
+from service.wipes.gate import lock_device
+from service.wipes.models import NoMediaAttestation, StorageMedium, WipeCertificate
+from service.wipes.policy import GATED_STATUSES, MEDIA_TYPES
+from service.wipes.schemas import MediumCreate, MediumUpdate
+
+
+async def seed_media_from_model(session: AsyncSession, actor: Actor, device: Device, model: DeviceModel) -> None:
+    """Lists the model's usual media on a newly registered device (serials unknown until someone looks)."""
+    count = model.storage_media_count
+    if count <= 0:
+        return
+    media_type = model.storage_media_type if model.storage_media_type in MEDIA_TYPES else "other"
+    assert device.id is not None
+    media = [StorageMedium(device_id=device.id, media_type=media_type, source="model") for _ in range(count)]
+    session.add_all(media)
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "storage_media.seed",
+        "device",
+        device.id,
+        after={"media": [{"id": m.id, "media_type": m.media_type} for m in media], "from_model_id": model.id},
+    )
+
+
+def _ensure_media_editable(device: Device) -> None:
+    if device.status in GATED_STATUSES:
+        raise Conflict(
+            f"Device {device.id} is {device.status}: its storage media are part of its wipe record and no longer "
+            "change.",
+            current_status=device.status,
+        )
+
+
+async def _serial_free_on_device(session: AsyncSession, device_id: int, serial: str | None, except_id: int) -> None:
+    if not serial:
+        return
+    stmt = select(StorageMedium.id).where(
+        StorageMedium.device_id == device_id,
+        sa.func.upper(StorageMedium.serial) == serial.upper(),
+        StorageMedium.id != except_id,
+    )
+    taken = (await session.exec(stmt)).first()
+    if taken is not None:
+        raise Conflict(
+            f"Medium #{taken} of this device already has serial {serial}.",
+            errors=[{"field": "serial", "message": "is already listed on this device"}],
+        )
+
+
+async def get_medium(session: AsyncSession, device_id: int, medium_id: int) -> StorageMedium:
+    medium = await session.get(StorageMedium, medium_id)
+    if medium is None or medium.device_id != device_id:
+        raise NotFound(f"Device {device_id} has no storage medium {medium_id}.")
+    return medium
+
+
+async def certificate_statuses(session: AsyncSession, medium_id: int) -> list[str]:
+    rows = await session.execute(sa.select(WipeCertificate.status).where(WipeCertificate.medium_id == medium_id))
+    return list(rows.scalars().all())
+
+
+async def add_medium(
+    session: AsyncSession, actor: Actor, device_id: int, data: MediumCreate, source: str = "manual"
+) -> StorageMedium:
+    device = await lock_device(session, device_id)
+    _ensure_media_editable(device)
+    await _serial_free_on_device(session, device_id, data.serial, except_id=0)
+    medium = StorageMedium(device_id=device_id, source=source, **data.model_dump())
+    session.add(medium)
+    await session.flush()
+    await audit.record(
+        session, actor, "storage_medium.create", "storage_medium", medium.id, after=audit.snapshot(medium)
+    )
+    return medium
+
+
+async def update_medium(
+    session: AsyncSession, actor: Actor, device_id: int, medium_id: int, data: MediumUpdate
+) -> StorageMedium:
+    device = await lock_device(session, device_id)
+    _ensure_media_editable(device)
+    medium = await get_medium(session, device_id, medium_id)
+    expect_version(medium, data.version, "storage medium")
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    if "media_type" in changes and changes["media_type"] is None:
+        raise InvalidInput.field("media_type", "cannot be emptied")
+    changes = {k: v for k, v in changes.items() if getattr(medium, k) != v}
+    statuses = await certificate_statuses(session, medium_id)
+    if any(s in ("recorded", "verified") for s in statuses) and changes:
+        raise Conflict(
+            f"Medium #{medium_id} has a recorded or verified wipe certificate that describes it as it is; reject an "
+            "open certificate first if the medium was listed wrongly."
+        )
+    await _serial_free_on_device(session, device_id, changes.get("serial"), except_id=medium_id)
+    before, after = apply_changes(medium, changes)
+    await session.flush()
+    if after:
+        await audit.record(
+            session, actor, "storage_medium.update", "storage_medium", medium_id, before=before, after=after
+        )
+    return medium
+
+
+async def remove_medium(
+    session: AsyncSession, actor: Actor, device_id: int, medium_id: int, *, version: int, reason: str
+) -> None:
+    if len(reason.strip()) < 3:
+        raise InvalidInput.field("reason", "say in a few words why the medium is not in this device")
+    device = await lock_device(session, device_id)
+    _ensure_media_editable(device)
+    medium = await get_medium(session, device_id, medium_id)
+    expect_version(medium, version, "storage medium")
+    if await certificate_statuses(session, medium_id):
+        raise Conflict(
+            f"Medium #{medium_id} has wipe certificates; a medium that is part of the wipe record stays listed. "
+            "Record a certificate for it (a removed and shredded disk gets a destroy certificate)."
+        )
+    before = audit.snapshot(medium)
+    await session.delete(medium)
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "storage_medium.delete",
+        "storage_medium",
+        medium_id,
+        before=before,
+        after={"reason": reason.strip()},
+    )
+
+
+async def attest_no_media(
+    session: AsyncSession, actor: Actor, device_id: int, statement: str, expected_version: int | None = None
+) -> tuple[NoMediaAttestation, Device]:
+    """A device without storage media (a monitor) passes the gate on a helpdesk user's recorded statement."""
+    from service.devices.service import move_device
+
+    device = await lock_device(session, device_id)
+    if expected_version is not None:
+        expect_version(device, expected_version, "device")
+    if device.status != "retired":
+        raise Conflict(
+            f"Device {device_id} is {device.status}; a no-storage-media attestation is recorded for a retired device.",
+            current_status=device.status,
+        )
+    listed = (await session.exec(select(sa.func.count()).where(StorageMedium.device_id == device_id))).one()
+    if listed:
+        raise Conflict(
+            f"Device {device_id} has {listed} storage medium(s) listed; certify them, or remove any that is not "
+            "really there (with a reason) before attesting that it has none."
+        )
+    model = await session.get(DeviceModel, device.model_id)
+    if model is not None and model.storage_media_count > 0:
+        raise Conflict(
+            f"A {model.manufacturer} {model.name} usually carries {model.storage_media_count} storage medium(s): list "
+            "and certify them (a removed and shredded disk gets a destroy certificate), or correct the model first."
+        )
+    attestation = NoMediaAttestation(
+        device_id=device_id, statement=statement.strip(), attested_by=actor.name, attested_by_user_id=actor.user_id
+    )
+    session.add(attestation)
+    await session.flush()
+    await audit.record(
+        session, actor, "no_media_attestation.create", "device", device_id, after=audit.snapshot(attestation)
+    )
+    device = await move_device(
+        session,
+        actor,
+        device_id,
+        Move.wipe,
+        reason="Attested: the device holds no storage media",
+        details={"attestation_id": attestation.id},
+    )
+    return attestation, device
+
+
+async def wipe_summary(session: AsyncSession, device_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Media and open/verified certificate counts per device, for lists and the dashboard."""
+    if not device_ids:
+        return {}
+    out: dict[int, dict[str, Any]] = {i: {"media": 0, "recorded": 0, "verified": 0} for i in device_ids}
+    media = await session.execute(
+        sa.select(StorageMedium.device_id, sa.func.count())
+        .where(StorageMedium.device_id.in_(device_ids))  # type: ignore[attr-defined]
+        .group_by(StorageMedium.device_id)
+    )
+    for device_id, n in media.all():
+        out[device_id]["media"] = n
+    certs = await session.execute(
+        sa.select(WipeCertificate.device_id, WipeCertificate.status, sa.func.count())
+        .where(WipeCertificate.device_id.in_(device_ids), WipeCertificate.status != "rejected")  # type: ignore[attr-defined]
+        .group_by(WipeCertificate.device_id, WipeCertificate.status)
+    )
+    for device_id, status, n in certs.all():
+        out[device_id][status] = n
+    return out
