@@ -20,6 +20,8 @@ class Permission(StrEnum):
     estimate_valuation = "estimate_valuation"
     handle_money = "handle_money"
     read_money = "read_money"
+    # The pool, fleet value, valuations and the valuation policy: money that is not yet any charity's.
+    read_ledger = "read_ledger"
     acknowledge_donation = "acknowledge_donation"
     administer = "administer"
     read_audit = "read_audit"
@@ -34,16 +36,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.verify_wipes,
             P.estimate_valuation,
             P.read_money,
+            P.read_ledger,
             P.administer,
             P.read_audit,
         }
     ),
     Role.helpdesk: frozenset({P.read_registry, P.change_registry, P.verify_wipes, P.estimate_valuation}),
     # Admin is not a superuser for money: approving and crediting are finance's alone.
-    Role.finance: frozenset({P.read_registry, P.estimate_valuation, P.handle_money, P.read_money}),
-    # A charity user reads money only for its own charity; the services scope that.
+    Role.finance: frozenset({P.read_registry, P.estimate_valuation, P.handle_money, P.read_money, P.read_ledger}),
+    # A charity user reads money only for its own charity's donations and statements (the services scope
+    # that); the ledger behind them is not theirs to read.
     Role.charity: frozenset({P.read_money, P.acknowledge_donation}),
-    Role.auditor: frozenset({P.read_registry, P.read_money, P.read_audit}),
+    Role.auditor: frozenset({P.read_registry, P.read_money, P.read_ledger, P.read_audit}),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import MediaType, Request, get, post
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
@@ -56,7 +56,9 @@ def _form_values(data: dict[str, str]) -> dict[str, Any]:
 
 
 def _page(template: str, status_code: int = 200, **context: Any) -> Template:
-    return Template(template, status_code=status_code, context={"anbi_labels": ANBI_LABELS, **context})
+    return Template(
+        template, status_code=status_code, context={"anbi_labels": ANBI_LABELS, **context}, media_type=MediaType.HTML
+    )
 
 
 @get("/charities", guards=[requires(Permission.read_money)], include_in_schema=False)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
@@ -116,7 +116,7 @@ async def _list_page(
             run_problem=charities.readiness(await charities.active_charities(session)),
             cron=settings.donations_cron,
         )
-    return Template("donations/list.html", context=context, status_code=status_code)
+    return Template("donations/list.html", context=context, status_code=status_code, media_type=MediaType.HTML)
 
 
 @get("/donations", guards=[requires(Permission.read_money)], include_in_schema=False)
@@ -186,6 +186,7 @@ async def _detail_page(
             "error_for": error_for,
             "total_lines": format_cents(sum(x.amount_cents for x in lines.items)),
         },
+        media_type=MediaType.HTML,
     )
 
 

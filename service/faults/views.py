@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from litestar import Request, get, post
+from litestar import MediaType, Request, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
@@ -345,6 +345,7 @@ async def fault_queue(request: Request[Any, Any, Any], state: State, session: Db
             "lookup": query.get("q", ""),
             "lookup_error": query.get("missing") and f"No device has asset tag or serial {query.get('q')!r}.",
         },
+        media_type=MediaType.HTML,
     )
 
 
@@ -373,7 +374,7 @@ async def find_device(session: DbSession, q: str = "") -> Redirect:
 @get("/fleet/lifetime", guards=READ, include_in_schema=False)
 async def lifetime_page(request: Request[Any, Any, Any], state: State, session: DbSession) -> Template:
     view = await lifetime_view(state, session, request.query_params.get("cursor") or None, 50)
-    return Template("faults/lifetime.html", context={"view": view})
+    return Template("faults/lifetime.html", context={"view": view}, media_type=MediaType.HTML)
 
 
 FAULT_VIEW_HANDLERS = [

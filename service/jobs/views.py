@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from litestar import get
+from litestar import MediaType, get
 from litestar.datastructures import State
 from litestar.response import Template
 
@@ -12,7 +12,9 @@ from service.web.deps import DbSession
 
 @get("/admin/jobs", guards=[requires(Permission.read_audit)], include_in_schema=False)
 async def jobs_page(state: State, session: DbSession) -> Template:
-    return Template("jobs/list.html", context={"jobs": (await job_list(state, session)).items})
+    return Template(
+        "jobs/list.html", context={"jobs": (await job_list(state, session)).items}, media_type=MediaType.HTML
+    )
 
 
 JOB_VIEW_HANDLERS = [jobs_page]

@@ -86,7 +86,7 @@ class PoolController(Controller):
     path = "/api/v1/pool"
     tags = ["pool"]
 
-    @get("/", guards=[requires(Permission.read_money)], summary="Balance, ledger entries, per-category totals")
+    @get("/", guards=[requires(Permission.read_ledger)], summary="Balance, ledger entries, per-category totals")
     async def get_pool(
         self,
         state: State,
@@ -108,7 +108,7 @@ class PoolController(Controller):
 
 @get(
     "/api/v1/fleet-value",
-    guards=[requires(Permission.read_money)],
+    guards=[requires(Permission.read_ledger)],
     tags=["pool"],
     summary="Indicative value of the devices in service, from the latest revaluation",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import MediaType, Request, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
@@ -61,10 +61,11 @@ async def _render(
             "errors": errors or {},
             "can_adjust": can(request.user.role, Permission.handle_money),
         },
+        media_type=MediaType.HTML,
     )
 
 
-@get("/pool", guards=[requires(Permission.read_money)], include_in_schema=False)
+@get("/pool", guards=[requires(Permission.read_ledger)], include_in_schema=False)
 async def pool_page(request: Request[Any, Any, Any], state: State, session: DbSession) -> Template:
     return await _render(request, state, session, dict(request.query_params))
 

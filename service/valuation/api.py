@@ -87,7 +87,7 @@ class DeviceValuationController(Controller):
         )
         return valuation_out(valuation, state.settings.currency)
 
-    @get("/valuations", guards=[requires(Permission.read_money)])
+    @get("/valuations", guards=[requires(Permission.read_ledger)])
     async def list_valuations(self, state: State, session: DbSession, device_id: int) -> list[ValuationOut]:
         return [valuation_out(v, state.settings.currency) for v in await service.list_valuations(session, device_id)]
 
@@ -117,7 +117,7 @@ class ValuationController(Controller):
     path = "/api/v1/valuations"
     tags = ["valuation"]
 
-    @get("/{valuation_id:int}", guards=[requires(Permission.read_money)])
+    @get("/{valuation_id:int}", guards=[requires(Permission.read_ledger)])
     async def get_valuation(self, state: State, session: DbSession, valuation_id: int) -> ValuationOut:
         return valuation_out(await service.get_valuation(session, valuation_id), state.settings.currency)
 
@@ -142,7 +142,7 @@ class ValuationPolicyController(Controller):
     path = "/api/v1/valuation-policy"
     tags = ["valuation"]
 
-    @get("/", guards=[requires(Permission.read_money)])
+    @get("/", guards=[requires(Permission.read_ledger)])
     async def current(self, session: DbSession) -> PolicyOut:
         version, policy, saved = await service.current_policy(session)
         return PolicyOut(version=version, saved=saved, policy=policy.model_dump(mode="json"))

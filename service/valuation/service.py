@@ -16,6 +16,7 @@ from service.devices.lifecycle import Move
 from service.devices.models import Device
 from service.devices.service import move_device
 from service.errors import Conflict, InvalidInput, NotFound
+from service.faults.service import faults_for_valuation
 from service.money import format_cents
 from service.pool import service as pool
 from service.pool.ledger import EntryKind
@@ -89,11 +90,7 @@ async def device_facts(session: AsyncSession, device: Device, *, locked: bool) -
 
 
 async def unresolved_faults(session: AsyncSession, device_id: int) -> list[FaultFact]:
-    """Faults that a buyer would have to repair: the faults feature supplies them once it is present."""
-    try:
-        from service.faults.service import faults_for_valuation  # type: ignore[import-not-found]
-    except ImportError:
-        return []
+    """Faults that a buyer would have to repair."""
     return list(await faults_for_valuation(session, device_id))
 
 

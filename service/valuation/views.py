@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import MediaType, Request, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
@@ -40,7 +40,7 @@ async def _page(
 ) -> Template:
     device = await devices.device_view(session, device_id)
     role = request.user.role
-    reads_money = can(role, Permission.read_money)
+    reads_money = can(role, Permission.read_ledger)
     valuations = await service.list_valuations(session, device_id) if reads_money else []
     disposition = None
     if reads_money:
@@ -60,6 +60,7 @@ async def _page(
             "error": error,
             "error_for": error_for,
         },
+        media_type=MediaType.HTML,
     )
 
 
@@ -178,7 +179,7 @@ async def dispose_from_page(
     return await _act(request, state, session, device_id, dict(data), "dispose", work)
 
 
-@get("/admin/valuation-policy", guards=[requires(Permission.read_money)], include_in_schema=False)
+@get("/admin/valuation-policy", guards=[requires(Permission.read_ledger)], include_in_schema=False)
 async def policy_page(request: Request[Any, Any, Any], session: DbSession) -> Template:
     version, policy, saved = await service.current_policy(session)
     return Template(
@@ -191,6 +192,7 @@ async def policy_page(request: Request[Any, Any, Any], session: DbSession) -> Te
             "error": None,
             "can_edit": can(request.user.role, Permission.administer),
         },
+        media_type=MediaType.HTML,
     )
 
 
@@ -222,6 +224,7 @@ async def save_policy_page(session: DbSession, actor: CurrentActor, data: URLEnc
                 "error": exc.detail,
                 "can_edit": True,
             },
+            media_type=MediaType.HTML,
         )
     return Redirect("/admin/valuation-policy", status_code=303)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from litestar import Request, get, post
+from litestar import MediaType, Request, get, post
 from litestar.datastructures import Cookie, State
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
@@ -28,7 +28,11 @@ def _safe_next(target: str | None) -> str:
 
 @get("/login", include_in_schema=False)
 async def login_page(next: str | None = None) -> Template:
-    return Template("accounts/login.html", context={"next": _safe_next(next), "error": None, "username": ""})
+    return Template(
+        "accounts/login.html",
+        context={"next": _safe_next(next), "error": None, "username": ""},
+        media_type=MediaType.HTML,
+    )
 
 
 @post("/login", include_in_schema=False)
@@ -55,7 +59,10 @@ async def login(
         principal, error = None, exc.detail
     if principal is None:
         return Template(
-            "accounts/login.html", context={"next": target, "error": error, "username": username}, status_code=401
+            "accounts/login.html",
+            context={"next": target, "error": error, "username": username},
+            status_code=401,
+            media_type=MediaType.HTML,
         )
     cookie = Cookie(
         key=SESSION_COOKIE,
@@ -89,6 +96,7 @@ async def dashboard(request: Request[Any, Any, Any], session: DbSession) -> Temp
     return Template(
         "dashboard.html",
         context={"statuses": statuses, "total": sum(counts.values()), "overdue_wipes": overdue},
+        media_type=MediaType.HTML,
     )
 
 

@@ -113,10 +113,9 @@ def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
 
     def on_console(msg: Any) -> None:
-        # A refused form answers 409/422 on purpose, and Chromium logs every non-2xx document as an error; the app
-        # has no favicon.
+        # A refused form answers 409/422 on purpose, and Chromium logs every non-2xx document as an error.
         expected = any(f"status of {code}" in msg.text for code in (409, 422))
-        if msg.type == "error" and not expected and not msg.location.get("url", "").endswith("/favicon.ico"):
+        if msg.type == "error" and not expected:
             problems.append(f"console {msg.type}: {msg.text}")
 
     page.on("console", on_console)

@@ -193,7 +193,7 @@ async def test_pay_acknowledge_and_cancel(api: Api) -> None:
 async def test_yearly_totals_per_charity(api: Api) -> None:
     await credit(api, 1, "90.00")
     await set_shares(api, "50", "50", cost_per_device="15.00")
-    first, second = await run(api)
+    first, _second = await run(api)
     await approved(api, first["id"])
     totals = (await api.get("finance", "/api/v1/donations/totals")).json()
     assert [(t["charity_id"], t["amount"], t["donations"], t["people_reached"]) for t in totals["items"]] == [

@@ -35,16 +35,7 @@ async def wiped_device(api: Api, n: int = 1, price: str = "1249.00", grade: str 
         f"/api/v1/devices/{device['id']}/no-media-attestation",
         {"statement": "A monitor has no storage media."},
     )
-    if attested.status_code in (404, 405):  # TEMPORARY until the wipes feature lands
-        from service.context import Actor
-        from service.db import session_scope
-        from service.devices.lifecycle import Move
-        from service.devices.service import move_device
-
-        async with session_scope(api.app.state.sessionmaker) as session:
-            await move_device(session, Actor("helpdesk"), device["id"], Move.wipe)
-    else:
-        assert attested.status_code in (200, 201), attested.text
+    assert attested.status_code in (200, 201), attested.text
     got = (await api.get("helpdesk", f"/api/v1/devices/{device['id']}")).json()
     assert got["status"] == "wiped"
     return got
@@ -67,6 +58,22 @@ async def test_estimate_explains_itself_and_accepting_credits_the_pool(api: Api)
     assert pool["totals_by_category"][0]["category"] == "monitor"
     again = await api.post("finance", f"/api/v1/valuations/{v['id']}/accept")
     assert again.status_code == 409
+
+
+async def test_the_ledger_is_not_a_charitys_to_read(api: Api) -> None:
+    device = await wiped_device(api)
+    v = (await api.post("helpdesk", f"/api/v1/devices/{device['id']}/valuation", {})).json()
+    for url in (
+        "/api/v1/pool",
+        "/api/v1/fleet-value",
+        "/api/v1/valuation-policy",
+        f"/api/v1/valuations/{v['id']}",
+        f"/api/v1/devices/{device['id']}/valuations",
+        "/pool",
+        "/admin/valuation-policy",
+    ):
+        assert (await api.get("charity", url)).status_code == 403, url
+        assert (await api.get("auditor", url)).status_code == 200, url
 
 
 async def test_accepting_needs_a_wiped_device(api: Api) -> None:
@@ -206,6 +213,8 @@ async def test_pool_page_shows_balance_and_takes_adjustments(api: Api) -> None:
     assert refused.status_code == 409 and "below zero" in refused.text and 'value="-31.00"' in refused.text
     bad = await api.client.post("/pool/adjustments", data={"amount": "abc", "reason": "x", "_csrf_token": csrf})
     assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
+    assert refused.headers["content-type"].startswith("text/html")
+    assert bad.headers["content-type"].startswith("text/html")
     ok = await api.client.post(
         "/pool/adjustments", data={"amount": "-5.00", "reason": "Transport cost", "_csrf_token": csrf}
     )
