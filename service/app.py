@@ -140,6 +140,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=route_handlers,
+        # Logging is configured once by service.logging (structlog for ours and the libraries' records alike).
+        logging_config=None,
         lifespan=[lifespan],
         dependencies={
             "session": Provide(provide_session),

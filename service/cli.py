@@ -66,6 +66,8 @@ def serve(host: str | None, port: int | None, no_migrate: bool, workers: int) ->
     )
 
 
+        # Requests are logged by the app with their correlation id; uvicorn's own records go through service.logging.
+        log_config=None,
 def _print_demo_logins(settings: Settings, created: bool) -> None:
     from service.demo import DEMO_LOGINS
 

@@ -23,3 +23,17 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
+    # Libraries (uvicorn, APScheduler, SQLAlchemy) log through the standard library: render their records with
+    # the same processors, so an operator reads one format (and one JSON schema) whatever wrote the line.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Every job run is already logged and recorded by service/jobs; APScheduler's own INFO lines only repeat it.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
