@@ -366,130 +366,65 @@ def _cents(text: str | None) -> int | None:
 _CHANGE = [requires(Permission.change_registry)]
 
 
-@post("/devices/{device_id:int}/assign", guards=_CHANGE, include_in_schema=False)
-async def assign(
-    request: Request[Any, Any, Any],
-    state: State,
-    session: DbSession,
-    actor: CurrentActor,
-    device_id: int,
-    data: URLEncodedBody[dict[str, str]],
-) -> Any:
-    async def act(form: dict[str, str]) -> None:
-        body = _validate(AssignBody, form, ("employee_id",))
-        await service.move_device(
-            session, actor, device_id, Move.assign, holder_id=body.employee_id, expected_version=body.version
-        )
-
-    return await _move(request, state, session, device_id, "assign", data, act)
+def _assign_args(form: dict[str, str]) -> dict[str, Any]:
+    body = _validate(AssignBody, form, ("employee_id",))
+    return {"holder_id": body.employee_id, "expected_version": body.version}
 
 
-@post("/devices/{device_id:int}/unassign", guards=_CHANGE, include_in_schema=False)
-async def unassign(
-    request: Request[Any, Any, Any],
-    state: State,
-    session: DbSession,
-    actor: CurrentActor,
-    device_id: int,
-    data: URLEncodedBody[dict[str, str]],
-) -> Any:
-    async def act(form: dict[str, str]) -> None:
-        body = _validate(UnassignBody, form, ("reason",))
-        await service.move_device(
-            session, actor, device_id, Move.unassign, reason=body.reason, expected_version=body.version
-        )
-
-    return await _move(request, state, session, device_id, "unassign", data, act)
+def _reason_args(form: dict[str, str]) -> dict[str, Any]:
+    body = _validate(ReasonBody, form, ("reason",))
+    return {"reason": body.reason, "expected_version": body.version}
 
 
-@post("/devices/{device_id:int}/repair", guards=_CHANGE, include_in_schema=False)
-async def repair(
-    request: Request[Any, Any, Any],
-    state: State,
-    session: DbSession,
-    actor: CurrentActor,
-    device_id: int,
-    data: URLEncodedBody[dict[str, str]],
-) -> Any:
-    async def act(form: dict[str, str]) -> None:
-        if form.get("expected_cost"):
-            form["expected_cost"] = _money_text(form["expected_cost"])
-        body = _validate(RepairBody, form, ("supplier", "expected_cost", "reason"))
-        details = {"supplier": body.supplier, "expected_cost_cents": _cents(body.expected_cost)}
-        await service.move_device(
-            session,
-            actor,
-            device_id,
-            Move.repair,
-            reason=body.reason,
-            details=details,
-            expected_version=body.version,
-        )
-
-    return await _move(request, state, session, device_id, "repair", data, act)
+def _unassign_args(form: dict[str, str]) -> dict[str, Any]:
+    body = _validate(UnassignBody, form, ("reason",))
+    return {"reason": body.reason, "expected_version": body.version}
 
 
-@post("/devices/{device_id:int}/return", guards=_CHANGE, include_in_schema=False)
-async def return_from_repair(
-    request: Request[Any, Any, Any],
-    state: State,
-    session: DbSession,
-    actor: CurrentActor,
-    device_id: int,
-    data: URLEncodedBody[dict[str, str]],
-) -> Any:
-    async def act(form: dict[str, str]) -> None:
-        if form.get("cost"):
-            form["cost"] = _money_text(form["cost"])
-        body = _validate(ReturnBody, form, ("cost", "outcome", "notes"))
-        details = {"cost_cents": _cents(body.cost), "outcome": body.outcome}
-        await service.move_device(
-            session,
-            actor,
-            device_id,
-            Move.return_from_repair,
-            reason=body.notes,
-            details=details,
-            expected_version=body.version,
-        )
-
-    return await _move(request, state, session, device_id, "return", data, act)
+def _repair_args(form: dict[str, str]) -> dict[str, Any]:
+    if form.get("expected_cost"):
+        form["expected_cost"] = _money_text(form["expected_cost"])
+    body = _validate(RepairBody, form, ("supplier", "expected_cost", "reason"))
+    details = {"supplier": body.supplier, "expected_cost_cents": _cents(body.expected_cost)}
+    return {"reason": body.reason, "details": details, "expected_version": body.version}
 
 
-@post("/devices/{device_id:int}/retire", guards=_CHANGE, include_in_schema=False)
-async def retire(
-    request: Request[Any, Any, Any],
-    state: State,
-    session: DbSession,
-    actor: CurrentActor,
-    device_id: int,
-    data: URLEncodedBody[dict[str, str]],
-) -> Any:
-    async def act(form: dict[str, str]) -> None:
-        body = _validate(ReasonBody, form, ("reason",))
-        await service.move_device(
-            session, actor, device_id, Move.retire, reason=body.reason, expected_version=body.version
-        )
-
-    return await _move(request, state, session, device_id, "retire", data, act)
+def _return_args(form: dict[str, str]) -> dict[str, Any]:
+    if form.get("cost"):
+        form["cost"] = _money_text(form["cost"])
+    body = _validate(ReturnBody, form, ("cost", "outcome", "notes"))
+    details = {"cost_cents": _cents(body.cost), "outcome": body.outcome}
+    return {"reason": body.notes, "details": details, "expected_version": body.version}
 
 
-@post("/devices/{device_id:int}/lost", guards=_CHANGE, include_in_schema=False)
-async def report_lost(
-    request: Request[Any, Any, Any],
-    state: State,
-    session: DbSession,
-    actor: CurrentActor,
-    device_id: int,
-    data: URLEncodedBody[dict[str, str]],
-) -> Any:
-    async def act(form: dict[str, str]) -> None:
-        body = _validate(ReasonBody, form, ("reason",))
-        await service.move_device(
-            session, actor, device_id, Move.report_lost, reason=body.reason, expected_version=body.version
-        )
+def _move_route(move: Move, read_form: Callable[[dict[str, str]], dict[str, Any]]) -> Any:
+    """The page's form for one lifecycle move: read the form, move through the service, or re-render with errors."""
 
-    return await _move(request, state, session, device_id, "lost", data, act)
+    @post(f"/devices/{{device_id:int}}/{move.value}", guards=_CHANGE, include_in_schema=False, name=f"move-{move}")
+    async def handler(
+        request: Request[Any, Any, Any],
+        state: State,
+        session: DbSession,
+        actor: CurrentActor,
+        device_id: int,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Any:
+        async def act(form: dict[str, str]) -> None:
+            await service.move_device(session, actor, device_id, move, **read_form(form))
+
+        return await _move(request, state, session, device_id, move.value, data, act)
+
+    return handler
+
+
+MOVE_HANDLERS = [
+    _move_route(Move.assign, _assign_args),
+    _move_route(Move.unassign, _unassign_args),
+    _move_route(Move.repair, _repair_args),
+    _move_route(Move.return_from_repair, _return_args),
+    _move_route(Move.retire, _reason_args),
+    _move_route(Move.report_lost, _reason_args),
+]
 
 
 # ---------------------------------------------------------------------------------------------------- register
@@ -563,10 +498,5 @@ DEVICE_VIEW_HANDLERS: list[Any] = [
     new_device_page,
     register_from_page,
     device_page,
-    assign,
-    unassign,
-    repair,
-    return_from_repair,
-    retire,
-    report_lost,
+    *MOVE_HANDLERS,
 ]
