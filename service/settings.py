@@ -47,12 +47,9 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     bench_routes: bool = False
     # Fault-based replacement (service/faults/policy.py): replace when a repair costs more than this share of the
-    # device's value as a working unit, for now its straight-line book value over these months with this floor.
-    # The floor keeps an old but working unit worth something (a 4-year-old business laptop still fetches about
-    # 18 % of its price, reference/valuation.md); at 0 every paid repair after the write-off period says replace.
+    # device's market value as a working unit, priced by the current valuation policy (its retention curves and
+    # grade factors, edited by admin), so both features value a device the same way.
     replacement_max_repair_share: Decimal = Field(default=Decimal("0.50"), ge=0, le=10)
-    replacement_book_months: int = Field(default=36, ge=1, le=240)
-    replacement_book_floor_percent: Decimal = Field(default=Decimal("20"), ge=0, le=100)
     # Lifetime figures compare the age at replacement with a fixed refresh cycle of this many months.
     replacement_baseline_months: int = Field(default=36, ge=1, le=240)
     # One for one: devices of these categories bought on or after the start date owe one e-waste compensation.

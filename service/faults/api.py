@@ -53,6 +53,7 @@ def fault_out(f: Any, currency: str) -> FaultOut:
             reasons=list(f.policy_reasons),
             policy_version=f.policy_version,
             working_value=format_cents(f.working_value_cents or 0),
+            valuation_policy_version=(f.policy_params or {}).get("valuation_policy_version"),
             repair_limit=format_cents(f.repair_limit_cents or 0),
         )
     if f.overruled_at is not None:

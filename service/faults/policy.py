@@ -1,22 +1,28 @@
 """The replacement policy: repair a broken device, or replace it. Pure code: no web, no database.
 
 DESIGN.md, "Fault-based replacement": replace only when the device is unrepairable, or when the repair would
-cost more than a set share (default 50 %) of the device's value as a working unit. Every decision carries the
-policy version and the reasons, so a decision can be read back years later exactly as it was made. Change
-``RULES_VERSION`` whenever the rules below change meaning; the parameters travel with each decision.
+cost more than a set share (default 50 %) of the device's value as a working unit. That value is the valuation
+policy's market figure (service/valuation/estimator.py): new price x retention for the category at the device's
+age x condition-grade factor. Every decision carries the policy version, the valuation policy version and the
+reasons, so a decision can be read back years later exactly as it was made. Change ``RULES_VERSION`` whenever
+the rules below change meaning; the parameters travel with each decision.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import Any
 
 from service.money import format_cents, round_half_up
-from service.valuation.estimator import months_between
+from service.valuation.estimator import months_between, retention, working_unit_cents
+from service.valuation.policy import ValuationPolicy
 
-RULES_VERSION = 1
+# 1: straight-line book value; 2: the valuation policy's market value as a working unit.
+RULES_VERSION = 2
 
 
 class Outcome(StrEnum):
@@ -38,34 +44,20 @@ class ReplacementPolicy:
 
     # Replace when the repair costs more than this share of the value as a working unit.
     max_repair_share: Decimal = Decimal("0.50")
-    # Straight-line book value (Snipe-IT's profile: cost to floor over these months) until valuation replaces it.
-    # The floor (a percentage of the price) is what a working unit keeps once written off: about the market
-    # retention of a 4-year-old business laptop, 18.1 % (ITAD resale, reference/valuation.md).
-    book_months: int = 36
-    book_floor_percent: Decimal = Decimal("20")
 
     def __post_init__(self) -> None:
         if not Decimal(0) <= self.max_repair_share <= Decimal(10):
             raise ValueError("max_repair_share must lie between 0 and 10 (0 % and 1000 %)")
-        if self.book_months < 1:
-            raise ValueError("book_months must be at least 1")
-        if not Decimal(0) <= self.book_floor_percent <= Decimal(100):
-            raise ValueError("book_floor_percent must lie between 0 and 100")
 
     @property
     def version(self) -> str:
         return (
             f"replacement/{RULES_VERSION}: repair share {percent(self.max_repair_share)}, "
-            f"book value over {self.book_months} months, floor {self.book_floor_percent.normalize():f} %"
+            "market value as a working unit"
         )
 
     def parameters(self) -> dict[str, str | int]:
-        return {
-            "rules_version": RULES_VERSION,
-            "max_repair_share": str(self.max_repair_share),
-            "book_months": self.book_months,
-            "book_floor_percent": str(self.book_floor_percent),
-        }
+        return {"rules_version": RULES_VERSION, "max_repair_share": str(self.max_repair_share)}
 
 
 @dataclass(frozen=True)
@@ -81,6 +73,8 @@ class WorkingValue:
 
     cents: int
     basis: str
+    # The inputs and factors behind ``cents``, stored with the decision (the valuation policy version among them).
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -93,32 +87,50 @@ class Decision:
     limit_cents: int
 
 
-def book_value_cents(price_cents: int, purchase_date: date, today: date, months: int = 36, floor_cents: int = 0) -> int:
-    """Straight-line book value, as Snipe-IT computes it (Depreciable.php, reference/valuation.md):
-    m = whole months since purchase, M = months of the profile, F = floor; m >= M gives F, else
-    C - (C - F) * m / M rounded half-up to the cent. A floor above the price is the price."""
-    if price_cents < 0:
-        raise ValueError("price_cents must not be negative")
-    if months < 1:
-        raise ValueError("months must be at least 1")
-    floor = min(max(floor_cents, 0), price_cents)
-    elapsed = months_between(purchase_date, today)
-    if elapsed >= months:
-        return floor
-    return round_half_up(Decimal(price_cents) - Decimal(price_cents - floor) * elapsed / months)
+def working_value(
+    price_cents: int,
+    purchase_date: date,
+    today: date,
+    category: str,
+    grade: str,
+    valuation: ValuationPolicy,
+    valuation_version: int,
+    currency: str = "EUR",
+) -> WorkingValue:
+    """The market value of the device as a working unit, from the valuation policy in force.
 
-
-def working_value(price_cents: int, purchase_date: date, today: date, policy: ReplacementPolicy) -> WorkingValue:
-    floor = round_half_up(Decimal(price_cents) * policy.book_floor_percent / 100)
-    cents = book_value_cents(price_cents, purchase_date, today, policy.book_months, floor)
-    age = months_between(purchase_date, today)
+    Always the market method, whatever method the valuation policy picks for residual values: the question is
+    what the device is worth once it works again. So no repair is deducted (the repair is what gets weighed
+    against this value) and no parts floor applies (that is the worth of a unit nobody repairs)."""
+    months = months_between(purchase_date, today)
+    kept = retention(valuation.monthly_decay[category], months)
+    factor = valuation.grade_factor[grade]
+    cents = working_unit_cents(price_cents, months, category, grade, valuation)
     basis = (
-        f"straight-line book value: {format_cents(price_cents)} bought {purchase_date.isoformat()}, "
-        f"{age} of {policy.book_months} months written off"
+        f"market value: {currency} {format_cents(price_cents)} new, {months} month{'' if months == 1 else 's'} old, "
+        f"{category} retention {_rounded_percent(kept)}, grade {grade} \N{MULTIPLICATION SIGN}{factor}, "
+        f"valuation policy v{valuation_version}"
     )
-    if floor:
-        basis += f", floor {format_cents(floor)}"
-    return WorkingValue(cents=cents, basis=basis)
+    params = {
+        "valuation_policy_version": valuation_version,
+        "working_value": {
+            "method": "market",
+            "price_cents": price_cents,
+            "purchase_date": purchase_date.isoformat(),
+            "valued_on": today.isoformat(),
+            "age_months": months,
+            "category": category,
+            "retention": str(kept),
+            "grade": grade,
+            "grade_factor": factor,
+        },
+    }
+    return WorkingValue(cents=cents, basis=basis, params=params)
+
+
+def _rounded_percent(share: Decimal) -> str:
+    # The retention carries six places; a tenth of a percent is what a reader can check against the curve.
+    return f"{(share * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP).normalize():f} %"
 
 
 def percent(share: Decimal) -> str:

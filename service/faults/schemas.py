@@ -48,6 +48,8 @@ class PolicyDecisionOut(BaseModel):
     reasons: list[str]
     policy_version: str
     working_value: str
+    # The valuation policy version the working value was priced with (None: decided before valuation existed).
+    valuation_policy_version: int | None = None
     repair_limit: str
 
 

@@ -7,32 +7,57 @@ its device leaves service; the device moves drive the latter through ``follow_de
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
 from service.context import Actor
 from service.db import utcnow
+from service.device_models.models import DeviceModel
 from service.devices.lifecycle import DeviceStatus, Move, is_in_service
 from service.devices.models import Device, DeviceEvent
 from service.editing import apply_changes
 from service.errors import Conflict, InvalidInput, NotFound
 from service.faults import repairs
 from service.faults.models import Fault
-from service.faults.policy import Diagnosis, ReplacementPolicy, decide, working_value
+from service.faults.policy import Diagnosis, ReplacementPolicy, WorkingValue, decide, working_value
 from service.faults.schemas import DiagnosisBody, FaultCreate
 from service.money import format_cents, parse_amount
 from service.settings import Settings
-from service.valuation.estimator import FaultFact
+from service.valuation.service import current_policy, ensure_saved
 
 
 def replacement_policy(settings: Settings) -> ReplacementPolicy:
-    return ReplacementPolicy(
-        max_repair_share=settings.replacement_max_repair_share,
-        book_months=settings.replacement_book_months,
-        book_floor_percent=settings.replacement_book_floor_percent,
+    return ReplacementPolicy(max_repair_share=settings.replacement_max_repair_share)
+
+
+async def device_working_value(
+    session: AsyncSession, device: Any, category: str, today: date, currency: str, *, actor: Actor | None = None
+) -> WorkingValue:
+    """The market value of ``device`` (a Device row or a devices.repository view) as a working unit under the
+    current valuation policy. With an ``actor`` (a decision about to be stored) the defaults are saved first, so
+    the version the decision names exists; without one (a page showing the figure) nothing is written."""
+    if actor is None:
+        version, valuation, _ = await current_policy(session)
+    else:
+        version, valuation = await ensure_saved(session, actor)
+    return working_value(
+        device.purchase_price_cents,
+        device.purchase_date,
+        today,
+        category,
+        device.condition_grade,
+        valuation,
+        version,
+        currency,
     )
+
+
+async def _category(session: AsyncSession, model_id: int) -> str:
+    return (await session.execute(sa.select(DeviceModel.category).where(DeviceModel.id == model_id))).scalar_one()
 
 
 async def device_row(session: AsyncSession, device_id: int, *, lock: bool = False) -> Device:
@@ -103,7 +128,8 @@ async def diagnose(
             "repair_cost", f"{data.repair_cost} is above the plausible maximum of {format_cents(max_cost_cents)}"
         )
     device = await device_row(session, fault.device_id)
-    value = working_value(device.purchase_price_cents, device.purchase_date, today, policy)
+    category = await _category(session, device.model_id)
+    value = await device_working_value(session, device, category, today, currency, actor=actor)
     decision = decide(Diagnosis(data.repairable, cost), value, policy, currency)
     before, after = apply_changes(
         fault,
@@ -116,7 +142,7 @@ async def diagnose(
             "policy_decision": decision.outcome.value,
             "policy_reasons": list(decision.reasons),
             "policy_version": decision.policy_version,
-            "policy_params": policy.parameters(),
+            "policy_params": {**policy.parameters(), **value.params},
             "working_value_cents": decision.value_cents,
             "repair_limit_cents": decision.limit_cents,
             "decision": decision.outcome.value,
@@ -205,17 +231,3 @@ async def follow_device_move(session: AsyncSession, actor: Actor, device: Device
         note = f"The device was {event.to_status}" + (f": {event.reason}" if event.reason else ".")
         for fault in await _open_faults(session, device.id):
             await _close(session, actor, fault, resolution, note)
-
-
-async def faults_for_valuation(session: AsyncSession, device_id: int) -> list[FaultFact]:
-    """The faults a buyer would still have to fix: open ones, and those that closed because the device left."""
-    statement = (
-        select(Fault)
-        .where(Fault.device_id == device_id)
-        .where((Fault.status == "open") | Fault.resolution.in_(("device_retired", "device_lost")))  # type: ignore[union-attr]
-        .order_by(Fault.id)  # type: ignore[arg-type]
-    )
-    return [
-        FaultFact(category=f.category, repair_cost_cents=f.repair_cost_cents, repairable=f.repairable)
-        for f in (await session.exec(statement)).all()
-    ]

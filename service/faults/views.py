@@ -34,7 +34,6 @@ from service.errors import DomainError, InvalidInput
 from service.faults import lifetime, repairs, repository, service
 from service.faults.api import lifetime_view
 from service.faults.models import FAULT_CATEGORIES, Fault
-from service.faults.policy import working_value
 from service.faults.schemas import CloseBody, DecisionBody, DiagnosisBody, FaultCreate
 from service.web.deps import CurrentActor, DbSession, Rules
 
@@ -63,7 +62,6 @@ async def device_section_context(
 ) -> dict[str, Any]:
     """Everything faults/_device_section.html shows for one device (``device`` is a devices.repository view)."""
     settings = state.settings
-    policy = service.replacement_policy(settings)
     today = datetime.now(settings.tz).date()
     statement = select(Fault).where(Fault.device_id == device.id).order_by(Fault.id.desc())  # type: ignore[union-attr]
     faults = list((await session.exec(statement)).all())
@@ -79,6 +77,12 @@ async def device_section_context(
         statement = select(DeviceModel).order_by(DeviceModel.manufacturer, DeviceModel.name).limit(1000)  # type: ignore[arg-type]
         models = list((await session.exec(statement)).all())
     open_faults = [f for f in faults if f.status == "open"]
+    # Only a device in service has a working value worth weighing a repair against (the page shows no other).
+    value = (
+        await service.device_working_value(session, device, device.category, today, settings.currency)
+        if in_service
+        else None
+    )
     retired_on = retirement.retired_at.astimezone(settings.tz).date() if retirement else None
     return {
         "device": device,
@@ -88,7 +92,7 @@ async def device_section_context(
         "replace_faults": [f for f in open_faults if f.decision == "replace"],
         "repairs": history,
         "repair_total_cents": sum(r.cost_cents or 0 for r in history),
-        "book_value": working_value(device.purchase_price_cents, device.purchase_date, today, policy),
+        "working_value": value,
         "age_months": lifetime.age_months(device.purchase_date, retired_on or today),
         "retirement": retirement,
         "successor_id": successor_id,

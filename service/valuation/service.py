@@ -16,13 +16,13 @@ from service.devices.lifecycle import Move
 from service.devices.models import Device
 from service.devices.service import move_device
 from service.errors import Conflict, InvalidInput, NotFound
-from service.faults.service import faults_for_valuation
 from service.money import format_cents
 from service.pool import service as pool
 from service.pool.ledger import EntryKind
-from service.valuation.estimator import DeviceFacts, FaultFact, estimate
+from service.valuation.estimator import DeviceFacts, estimate
 from service.valuation.models import Disposition, Valuation, ValuationPolicyVersion
 from service.valuation.policy import ValuationPolicy, default_policy, policy_from_json
+from service.valuation.repository import faults_for_valuation
 
 AUTO_ACCEPT_ACTOR = Actor.system("valuation-policy")
 
@@ -60,7 +60,9 @@ async def save_policy(session: AsyncSession, actor: Actor, policy: ValuationPoli
     return new_version
 
 
-async def _ensure_saved(session: AsyncSession, actor: Actor) -> tuple[int, ValuationPolicy]:
+async def ensure_saved(session: AsyncSession, actor: Actor) -> tuple[int, ValuationPolicy]:
+    """The current policy, saving the defaults as version 1 first if nobody has: a figure that names a policy
+    version must name a stored one (an unsaved v1 would be renumbered by the first admin edit)."""
     version, policy, saved = await current_policy(session)
     if not saved:
         version = await save_policy(session, actor, policy, "Defaults (reference/valuation.md)")
@@ -85,13 +87,8 @@ async def device_facts(session: AsyncSession, device: Device, *, locked: bool) -
         purchase_date=device.purchase_date,
         condition_grade=device.condition_grade,
         locked=locked,
-        faults=tuple(await unresolved_faults(session, device.id)),
+        faults=tuple(await faults_for_valuation(session, device.id)),
     )  # type: ignore[arg-type]
-
-
-async def unresolved_faults(session: AsyncSession, device_id: int) -> list[FaultFact]:
-    """Faults that a buyer would have to repair."""
-    return list(await faults_for_valuation(session, device_id))
 
 
 async def estimate_device(
@@ -106,7 +103,7 @@ async def estimate_device(
     device = await _device(session, device_id, lock=True)
     if device.status == "wiped":
         await pool.lock(session)  # an auto-accept may credit: take the locks in the usual order first
-    version, policy = await _ensure_saved(session, actor)
+    version, policy = await ensure_saved(session, actor)
     result = estimate(await device_facts(session, device, locked=locked), policy, version, today, method)
     valuation = Valuation(
         device_id=device_id,

@@ -49,6 +49,13 @@ def test_fault_diagnosis_decision_retirement_and_successor(page: Any, live_serve
     page.get_by_role("button", name="Open").click()
     expect(page).to_have_url(re.compile(rf"/devices/{device_id}$"))
     expect(page.locator("#device-holder")).to_have_text(holder)
+    # The value a repair is weighed against: the market value of a working unit, from the valuation policy.
+    worth = (
+        r"market value: EUR 1299\.00 new, 1[12] months old, laptop retention [\d.]+ %, "
+        # Not raw: the browser runs the pattern as a JavaScript regular expression, which has no \N{...}.
+        "grade A \N{MULTIPLICATION SIGN}1\\.00, valuation policy v\\d+"
+    )
+    expect(page.locator("#working-value")).to_contain_text(re.compile(worth))
 
     # Report a fault (the browser itself insists on a description).
     page.get_by_text("Report a fault").click()
@@ -75,7 +82,7 @@ def test_fault_diagnosis_decision_retirement_and_successor(page: Any, live_serve
     expect(page.locator(".decision-value")).to_have_text("Replace")
     reasons = page.locator("ul.reasons")
     expect(reasons).to_contain_text("Diagnosed as not repairable")
-    expect(reasons).to_contain_text("Value as a working unit: EUR")
+    expect(reasons).to_contain_text(re.compile(rf"Value as a working unit: EUR \d+\.\d\d \({worth}\)\."))
     expect(page.locator("#replace-note")).to_contain_text("is to replace this device")
 
     # Retire it with the device page's own action; the fault closes with it.

@@ -15,49 +15,86 @@ async def test_helpdesk_goes_from_fault_to_successor_on_the_device_page(api: Api
     page = await api.client.get(f"/devices/{did}")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "No open faults" in page.text and 'id="report"' in page.text
+    # The value a repair is weighed against, priced by the valuation policy (its defaults, not yet saved: v1).
+    worth = re.search(r'id="working-value">EUR (\d+\.\d\d)<br><small class="muted">([^<]+)</small>', page.text)
+    assert worth, page.text
+    assert re.fullmatch(
+        r"market value: EUR 1249\.00 new, \d+ months old, laptop retention [\d.]+ %, "
+        r"grade A \N{MULTIPLICATION SIGN}1\.00, valuation policy v1",
+        worth.group(2),
+    ), worth.group(2)
     old_link = await api.client.get(f"/devices/{did}/faults")
     assert old_link.status_code == 303 and old_link.headers["location"] == f"/devices/{did}#faults"
 
-    bad = await api.client.post(f"/devices/{did}/faults",
-                                data={"_csrf_token": token, "category": "", "description": "It smells of smoke"})
+    bad = await api.client.post(
+        f"/devices/{did}/faults", data={"_csrf_token": token, "category": "", "description": "It smells of smoke"}
+    )
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("text/html")
     assert 'aria-invalid="true" aria-describedby="report-category-error"' in bad.text
     assert "It smells of smoke" in bad.text and "<details open>" in bad.text  # the person's words come back
-    reported = await api.client.post(f"/devices/{did}/faults", data={
-        "_csrf_token": token, "category": "liquid_damage", "severity": "high", "description": "Coffee in the keyboard"})
+    reported = await api.client.post(
+        f"/devices/{did}/faults",
+        data={
+            "_csrf_token": token,
+            "category": "liquid_damage",
+            "severity": "high",
+            "description": "Coffee in the keyboard",
+        },
+    )
     assert reported.status_code == 303
     fault_id = int(re.search(r"#fault-(\d+)", reported.headers["location"]).group(1))
 
-    missing_cost = await api.client.post(f"/faults/{fault_id}/diagnosis",
-                                         data={"_csrf_token": token, "repairable": "yes", "notes": "needs a quote"})
+    missing_cost = await api.client.post(
+        f"/faults/{fault_id}/diagnosis", data={"_csrf_token": token, "repairable": "yes", "notes": "needs a quote"}
+    )
     assert missing_cost.status_code == 422 and f'id="diagnose-{fault_id}-cost-error"' in missing_cost.text
     assert "needs a quote" in missing_cost.text
-    ok = await api.client.post(f"/faults/{fault_id}/diagnosis",
-                               data={"_csrf_token": token, "repairable": "no", "notes": "corroded board"})
+    ok = await api.client.post(
+        f"/faults/{fault_id}/diagnosis", data={"_csrf_token": token, "repairable": "no", "notes": "corroded board"}
+    )
     assert ok.status_code == 303
     page = await api.client.get(f"/devices/{did}")
     assert "Diagnosed as not repairable" in page.text and 'id="replace-note"' in page.text
+    assert f"Value as a working unit: EUR {worth.group(1)} ({worth.group(2)})." in page.text
 
-    retired = await api.client.post(f"/devices/{did}/retire",
-                                    data={"_csrf_token": token, "reason": "Liquid damage, not repairable"})
+    retired = await api.client.post(
+        f"/devices/{did}/retire", data={"_csrf_token": token, "reason": "Liquid damage, not repairable"}
+    )
     assert retired.status_code == 303
     page = await api.client.get(f"/devices/{did}")
     assert "Register successor" in page.text and '<strong id="heir">Daan Visser</strong>' in page.text
     assert "Device retired" in page.text  # the fault closed with its device
 
-    taken = await api.client.post(f"/devices/{did}/faults/successor", data={
-        "_csrf_token": token, "asset_tag": "KL-1", "model_id": str(model["id"]), "purchase_date": "2026-01-05",
-        "purchase_price": "1100,00"})
+    taken = await api.client.post(
+        f"/devices/{did}/faults/successor",
+        data={
+            "_csrf_token": token,
+            "asset_tag": "KL-1",
+            "model_id": str(model["id"]),
+            "purchase_date": "2026-01-05",
+            "purchase_price": "1100,00",
+        },
+    )
     assert taken.status_code == 409 and "is already used by another device" in taken.text
     assert 'value="1100,00"' in taken.text
-    made = await api.client.post(f"/devices/{did}/faults/successor", data={
-        "_csrf_token": token, "asset_tag": "KL-2", "model_id": str(model["id"]), "purchase_date": "2026-01-05",
-        "purchase_price": "1100,00"})
+    made = await api.client.post(
+        f"/devices/{did}/faults/successor",
+        data={
+            "_csrf_token": token,
+            "asset_tag": "KL-2",
+            "model_id": str(model["id"]),
+            "purchase_date": "2026-01-05",
+            "purchase_price": "1100,00",
+        },
+    )
     assert made.status_code == 303
     successor = (await api.get("helpdesk", "/api/v1/devices", params={"q": "KL-2"})).json()["items"][0]
     assert made.headers["location"] == f"/devices/{successor['id']}"
     assert (successor["replaces_id"], successor["holder_id"], successor["purchase_price"]) == (
-        did, holder["id"], "1100.00")
+        did,
+        holder["id"],
+        "1100.00",
+    )
     assert 'id="successor-link"' in (await api.client.get(f"/devices/{did}")).text
 
 
@@ -66,16 +103,22 @@ async def test_repairs_from_the_device_page_close_the_faults_they_were_for(api: 
     device = await seed_device(api, model["id"])
     token = await ui_login(api, "helpdesk")
     for category in ("battery", "keyboard"):
-        await api.client.post(f"/devices/{device['id']}/faults", data={
-            "_csrf_token": token, "category": category, "description": f"{category} broken"})
-    sent = await api.client.post(f"/devices/{device['id']}/repair", data={
-        "_csrf_token": token, "supplier": "Fixers", "expected_cost": "80.00"})
+        await api.client.post(
+            f"/devices/{device['id']}/faults",
+            data={"_csrf_token": token, "category": category, "description": f"{category} broken"},
+        )
+    sent = await api.client.post(
+        f"/devices/{device['id']}/repair", data={"_csrf_token": token, "supplier": "Fixers", "expected_cost": "80.00"}
+    )
     assert sent.status_code == 303
-    late = await api.client.post(f"/devices/{device['id']}/faults", data={
-        "_csrf_token": token, "category": "screen", "description": "Cracked on the way back"})
+    late = await api.client.post(
+        f"/devices/{device['id']}/faults",
+        data={"_csrf_token": token, "category": "screen", "description": "Cracked on the way back"},
+    )
     assert late.status_code == 303
-    back = await api.client.post(f"/devices/{device['id']}/return",
-                                 data={"_csrf_token": token, "outcome": "repaired", "cost": "75.00"})
+    back = await api.client.post(
+        f"/devices/{device['id']}/return", data={"_csrf_token": token, "outcome": "repaired", "cost": "75.00"}
+    )
     assert back.status_code == 303
     faults = (await api.get("helpdesk", f"/api/v1/devices/{device['id']}/faults")).json()["items"]
     assert [f["status"] for f in faults] == ["closed", "closed", "open"]  # the later fault was not in the repair
@@ -86,14 +129,17 @@ async def test_repairs_from_the_device_page_close_the_faults_they_were_for(api: 
 async def test_readers_see_no_forms_and_the_other_pages_render(api: Api) -> None:
     model = await seed_model(api)
     device = await seed_device(api, model["id"], purchase_date="2024-02-01")
-    await api.post("helpdesk", f"/api/v1/devices/{device['id']}/faults", {"category": "screen",
-                                                                          "description": "Flickers"})
+    await api.post(
+        "helpdesk", f"/api/v1/devices/{device['id']}/faults", {"category": "screen", "description": "Flickers"}
+    )
     token = await ui_login(api, "auditor")
     page = await api.client.get(f"/devices/{device['id']}")
     assert page.status_code == 200 and "Flickers" in page.text and "Report a fault" not in page.text
     assert "Enter the diagnosis" not in page.text
-    refused = await api.client.post(f"/devices/{device['id']}/faults",
-                                    data={"_csrf_token": token, "category": "screen", "description": "Dead pixels"})
+    refused = await api.client.post(
+        f"/devices/{device['id']}/faults",
+        data={"_csrf_token": token, "category": "screen", "description": "Dead pixels"},
+    )
     assert refused.status_code == 403 and "may not do this" in refused.text
     queue = await api.client.get("/faults")
     assert queue.status_code == 200 and "Flickers" not in queue.text and "Screen" in queue.text

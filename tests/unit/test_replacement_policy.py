@@ -1,4 +1,5 @@
-"""The replacement policy's table, the book value it stands on, the lifetime figures and the one-for-one rules."""
+"""The replacement policy's table, the market working value it stands on, the lifetime figures and the one-for-one
+rules."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from service.faults.policy import (
     Outcome,
     ReplacementPolicy,
     WorkingValue,
-    book_value_cents,
     decide,
     working_value,
 )
+from service.valuation.policy import ValuationPolicy
 
 HALF = ReplacementPolicy()
 VALUE = WorkingValue(cents=40_000, basis="test")  # 400.00: the limit at 50 % is 200.00
@@ -53,7 +54,7 @@ def test_the_policy_table(case: tuple[bool, int | None, int], expected: Outcome)
     repairable, cost, value = case
     decision = decide(Diagnosis(repairable, cost), WorkingValue(value, "test"), HALF)
     assert decision.outcome is expected
-    assert decision.reasons and decision.policy_version.startswith("replacement/1")
+    assert decision.reasons and decision.policy_version.startswith("replacement/2")
     assert decision.value_cents == value
     assert any("Value as a working unit" in r for r in decision.reasons)
 
@@ -95,18 +96,16 @@ def test_the_reasons_say_why_in_numbers() -> None:
 
 
 def test_the_version_names_rules_and_parameters() -> None:
-    assert HALF.version == "replacement/1: repair share 50 %, book value over 36 months, floor 20 %"
-    other = ReplacementPolicy(max_repair_share=Decimal("0.35"), book_months=48, book_floor_percent=Decimal("0"))
-    assert other.version == "replacement/1: repair share 35 %, book value over 48 months, floor 0 %"
-    assert other.parameters() == {"rules_version": 1, "max_repair_share": "0.35", "book_months": 48,
-                                  "book_floor_percent": "0"}
+    assert HALF.version == "replacement/2: repair share 50 %, market value as a working unit"
+    other = ReplacementPolicy(max_repair_share=Decimal("0.35"))
+    assert other.version == "replacement/2: repair share 35 %, market value as a working unit"
+    assert other.parameters() == {"rules_version": 2, "max_repair_share": "0.35"}
 
 
-@pytest.mark.parametrize("bad", [dict(max_repair_share=Decimal("-0.1")), dict(book_months=0),
-                                 dict(book_floor_percent=Decimal("101"))])
-def test_nonsense_parameters_are_refused(bad: dict) -> None:
+@pytest.mark.parametrize("share", [Decimal("-0.1"), Decimal("10.01")])
+def test_nonsense_parameters_are_refused(share: Decimal) -> None:
     with pytest.raises(ValueError):
-        ReplacementPolicy(**bad)
+        ReplacementPolicy(max_repair_share=share)
 
 
 def test_negative_inputs_are_refused() -> None:
@@ -116,46 +115,64 @@ def test_negative_inputs_are_refused() -> None:
         decide(Diagnosis(True, 1), WorkingValue(-1, "x"), HALF)
 
 
-# Snipe-IT's straight line: m >= M -> F, else round(C - (C - F) * m / M), half-up to the cent.
-BOOK = [
-    ((120_000, date(2024, 1, 15), date(2024, 1, 15), 36, 0), 120_000),  # bought today
-    ((120_000, date(2024, 1, 15), date(2024, 2, 14), 36, 0), 120_000),  # a month not yet complete
-    ((120_000, date(2024, 1, 15), date(2024, 2, 15), 36, 0), 116_667),  # 1200 - 1200/36 = 1166.666...
-    ((120_000, date(2024, 1, 15), date(2025, 7, 15), 36, 0), 60_000),  # half way
-    ((120_000, date(2024, 1, 15), date(2026, 12, 15), 36, 0), 3_333),  # 35 months
-    ((120_000, date(2024, 1, 15), date(2027, 1, 15), 36, 0), 0),  # written off
-    ((120_000, date(2024, 1, 15), date(2031, 1, 15), 36, 0), 0),
-    ((120_000, date(2024, 1, 15), date(2025, 7, 15), 36, 24_000), 72_000),  # 1200 - 960 / 2
-    ((120_000, date(2024, 1, 15), date(2030, 1, 15), 36, 24_000), 24_000),  # the floor
-    ((120_000, date(2024, 1, 15), date(2023, 1, 1), 36, 0), 120_000),  # a date before purchase: no write-off
-    ((10_000, date(2024, 1, 15), date(2025, 1, 15), 36, 50_000), 10_000),  # a floor above the price: the price
-    ((0, date(2024, 1, 15), date(2025, 1, 15), 36, 0), 0),
-    ((100, date(2024, 1, 31), date(2024, 2, 29), 3, 0), 100),  # month ends: Feb 29 is before the 31st
-    ((100, date(2024, 1, 31), date(2024, 3, 31), 3, 0), 33),  # 100 - 100 * 2 / 3 = 33.33
-    ((99, date(2024, 1, 1), date(2024, 2, 1), 2, 0), 50),  # 49.5 rounds half-up
+# The market value as a working unit, by hand: price x round(1 - monthly decay)^months to six places x grade factor,
+# rounded half-up to the cent (default policy: laptops 3.5 % a month, phones 5 %; grades A 1.00, B 0.85, D 0.40).
+MARKET = [
+    # 0.965^26 = 0.396014; 1249.00 x 0.396014 x 0.85 = 420.4308...
+    ((124_900, date(2024, 1, 15), date(2026, 3, 15), "laptop", "B"), 42_043, 26, "39.6 %"),
+    # A month not yet complete: no decay; grade A keeps the whole price.
+    ((99_900, date(2026, 2, 1), date(2026, 2, 28), "phone", "A"), 99_900, 0, "100 %"),
+    # 0.95^1; 999.00 x 0.95 = 949.05
+    ((99_900, date(2026, 2, 1), date(2026, 3, 1), "phone", "A"), 94_905, 1, "95 %"),
+    # 0.965^48 = 0.180847 (the 4-year-old business laptop's 18.1 %); 1000.00 x 0.180847 x 0.40 = 72.3388
+    ((100_000, date(2020, 1, 1), date(2024, 1, 1), "laptop", "D"), 7_234, 48, "18.1 %"),
 ]
 
 
-@pytest.mark.parametrize("args,expected", BOOK)
-def test_book_value(args: tuple, expected: int) -> None:
-    assert book_value_cents(*args) == expected
+@pytest.mark.parametrize("args,cents,months,kept", MARKET)
+def test_the_working_value_is_the_market_value_of_a_working_unit(
+    args: tuple, cents: int, months: int, kept: str
+) -> None:
+    value = working_value(*args, ValuationPolicy(), 3)
+    assert value.cents == cents
+    assert f"{months} month{'' if months == 1 else 's'} old" in value.basis
+    assert f"retention {kept}," in value.basis
+    assert value.params["working_value"]["age_months"] == months
 
 
-def test_book_value_refuses_nonsense() -> None:
-    with pytest.raises(ValueError):
-        book_value_cents(-1, date(2024, 1, 1), date(2024, 1, 1))
-    with pytest.raises(ValueError):
-        book_value_cents(100, date(2024, 1, 1), date(2024, 1, 1), months=0)
-
-
-def test_the_working_value_uses_the_policys_floor_and_says_how() -> None:
-    value = working_value(100_000, date(2020, 1, 1), date(2026, 1, 1), HALF)
-    assert value.cents == 20_000
+def test_the_working_value_says_how_in_words_a_helpdesk_user_reads() -> None:
+    value = working_value(124_900, date(2024, 1, 15), date(2026, 3, 15), "laptop", "B", ValuationPolicy(), 3)
     assert value.basis == (
-        "straight-line book value: 1000.00 bought 2020-01-01, 72 of 36 months written off, floor 200.00"
+        "market value: EUR 1249.00 new, 26 months old, laptop retention 39.6 %, "
+        "grade B \N{MULTIPLICATION SIGN}0.85, valuation policy v3"
     )
-    assert working_value(100_000, date(2020, 1, 1), date(2026, 1, 1),
-                         ReplacementPolicy(book_floor_percent=Decimal(0))).cents == 0
+    assert value.params == {
+        "valuation_policy_version": 3,
+        "working_value": {
+            "method": "market", "price_cents": 124_900, "purchase_date": "2024-01-15", "valued_on": "2026-03-15",
+            "age_months": 26, "category": "laptop", "retention": "0.396014", "grade": "B", "grade_factor": "0.85",
+        },
+    }  # fmt: skip
+    reasons = decide(Diagnosis(True, 25_000), value, HALF).reasons
+    assert reasons[0].startswith("The repair estimate of EUR 250.00 is more than 50 % of EUR 420.43 = EUR 210.22")
+    assert reasons[-1] == f"Value as a working unit: EUR 420.43 ({value.basis})."
+    in_sek = working_value(124_900, date(2024, 1, 15), date(2026, 3, 15), "laptop", "B", ValuationPolicy(), 3, "SEK")
+    assert in_sek.basis.startswith("market value: SEK 1249.00 new")
+
+
+def test_the_working_value_follows_the_valuation_policy_whatever_its_residual_method() -> None:
+    """The valuation policy's curves and factors price the unit; its choice of method for residual values does not,
+    and neither do its parts floor or fault repair table (the repair is what gets weighed against the value)."""
+    args = (120_000, date(2024, 1, 1), date(2026, 1, 1), "laptop", "B")
+    base = working_value(*args, ValuationPolicy(), 1)
+    harsher = ValuationPolicy(monthly_decay={**ValuationPolicy().monthly_decay, "laptop": "0.050"},
+                              grade_factor={"A": "1.00", "B": "0.50", "C": "0.40", "D": "0.20"})  # fmt: skip
+    changed = working_value(*args, harsher, 2)
+    assert changed.cents < base.cents
+    assert changed.basis.endswith("grade B \N{MULTIPLICATION SIGN}0.50, valuation policy v2")
+    other_method = ValuationPolicy(method="straight_line", parts_value_cents={
+        **ValuationPolicy().parts_value_cents, "laptop": 100_000})  # fmt: skip
+    assert working_value(*args, other_method, 1).cents == base.cents
 
 
 def test_lifetimes_by_category() -> None:
@@ -166,7 +183,11 @@ def test_lifetimes_by_category() -> None:
     ]
     laptops, phones = by_category(rows, 36)
     assert (laptops.category, laptops.retired, laptops.replaced, laptops.average_age_months) == (
-        "laptop", 2, 1, Decimal("53.5"))
+        "laptop",
+        2,
+        1,
+        Decimal("53.5"),
+    )
     assert laptops.months_beyond_baseline == Decimal("17.5")
     assert (phones.average_age_months, phones.months_beyond_baseline) == (Decimal("24.0"), Decimal("-12.0"))
     assert by_category([], 36) == []
@@ -181,8 +202,7 @@ def test_who_owes_one_for_one() -> None:
     assert rules.weight_grams("laptop", 1234) == 1234
 
 
-@pytest.mark.parametrize("attempts,expected", [(1, 900), (2, 1800), (3, 3600), (7, 57_600), (8, 86_400),
-                                               (40, 86_400)])
+@pytest.mark.parametrize("attempts,expected", [(1, 900), (2, 1800), (3, 3600), (7, 57_600), (8, 86_400), (40, 86_400)])
 def test_retry_backoff_doubles_up_to_a_day(attempts: int, expected: int) -> None:
     assert retry_delay_seconds(attempts, 900) == expected
 
