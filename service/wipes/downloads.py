@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 from litestar import Response
 from litestar.datastructures import State
-from litestar.response import Stream
 
+from service.web.downloads import CsvStream
 from service.wipes import repository
 from service.wipes.models import WipeDocument
 from service.wipes.policy import CURRENT_POLICY
@@ -33,22 +33,13 @@ async def _register_csv(state: State, status: str | None, since: datetime | None
             yield buffer.getvalue().encode()
 
 
-class CsvStream(Stream):
-    """A streamed download that keeps its own content type (Litestar 2.25's Stream lets the handler's default
-    JSON media type win over the one it was given)."""
-
-    def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs["media_type"] = None
-        return super().to_asgi_response(*args, **kwargs)
-
-
 def register_csv_response(
     state: State, status: str | None, since: datetime | None = None, until: datetime | None = None
 ) -> CsvStream:
     stamp = datetime.now(state.settings.tz).strftime("%Y%m%d-%H%M")
     return CsvStream(
         _register_csv(state, status, since, until),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="wipe-certificates-{stamp}.csv"'},
     )
 

@@ -361,7 +361,7 @@ async def test_the_register_pages_and_exports_csv_for_auditors(api: Api) -> None
     assert (await api.get("auditor", "/api/v1/wipe-certificates?status=lost")).status_code == 422
     assert (await api.get("charity", "/api/v1/wipe-certificates")).status_code == 403
     export = await api.get("auditor", "/api/v1/wipe-certificates?format=csv")
-    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+    assert export.status_code == 200 and export.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in export.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(export.text)))
     assert [int(r["certificate_id"]) for r in rows] == ids
