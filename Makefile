@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint migrate check bench clean
+.PHONY: run test lint migrate check bench bench-device-read bench-revalue bench-donations bench-import clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,20 @@ migrate: $(STAMP)
 check: $(STAMP)
 	$(BIN)/alembic check
 
-bench: $(STAMP)
+# Every benchmark, one after the other (PostgreSQL: KRINGLOOP_BENCH_POSTGRES_URL, else the tests' server).
+bench: bench-device-read bench-revalue bench-donations bench-import
+
+bench-device-read: $(STAMP)
 	$(BIN)/python bench/device_read.py
+
+bench-revalue: $(STAMP)
+	$(BIN)/python bench/revalue.py --sizes 100000 1000000
+
+bench-donations: $(STAMP)
+	$(BIN)/python bench/donations.py
+
+bench-import: $(STAMP)
+	$(BIN)/python bench/import.py --sizes 100000 1000000
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

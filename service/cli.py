@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from service.imports.cli import import_group
+from service.imports.cli_export import export as export_group
 from service.settings import InsecureSettingsError, Settings
 
 
@@ -24,6 +26,10 @@ def _settings() -> Settings:
 @click.group()
 def main() -> None:
     """Kringloop: device lifecycle and residual-value donation manager."""
+
+
+main.add_command(export_group)
+main.add_command(import_group)
 
 
 @main.command()
@@ -62,12 +68,12 @@ def serve(host: str | None, port: int | None, no_migrate: bool, workers: int) ->
         workers=workers,
         proxy_headers=True,
         log_level=settings.log_level.lower(),
+        # Requests are logged by the app with their correlation id; uvicorn's own records go through service.logging.
+        log_config=None,
         access_log=False,
     )
 
 
-        # Requests are logged by the app with their correlation id; uvicorn's own records go through service.logging.
-        log_config=None,
 def _print_demo_logins(settings: Settings, created: bool) -> None:
     from service.demo import DEMO_LOGINS
 

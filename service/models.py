@@ -10,6 +10,7 @@ from service.donations.models import Donation, DonationAllocation, DonationAppro
 from service.employees.models import Employee
 from service.faults.models import Fault, Repair
 from service.idempotency.models import IdempotencyRecord
+from service.imports.models import ImportRun
 from service.jobs.models import JobRun
 from service.pool.models import PoolEntry, PoolLock
 from service.statements.models import Delivery, DeliveryAttempt, Statement
@@ -35,6 +36,7 @@ __all__ = [
     "Fault",
     "FleetValue",
     "IdempotencyRecord",
+    "ImportRun",
     "JobRun",
     "LoginAttempt",
     "NoMediaAttestation",

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     wipe_report_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     wipe_upload_max_files: int = Field(default=20, ge=1, le=500)
     wipe_upload_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    # Device imports (service/imports): the largest file an upload may send (200 MB is about a million rows), and
+    # where the upload page keeps a file while its import runs in the background, and the per-row report after
+    # (default: "imports" beside the SQLite file, else ./data/imports). Several app instances behind a load
+    # balancer need this directory on storage they share.
+    import_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1024, le=4 * 1024 * 1024 * 1024)
+    import_dir: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -131,6 +137,13 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def imports_path(self) -> Path:
+        if self.import_dir is not None:
+            return self.import_dir
+        database = self.sqlite_path()
+        return database.parent / "imports" if database is not None else Path("./data/imports")
 
     def sqlite_path(self) -> Path | None:
         if not self.is_sqlite:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.device_models.models import DeviceModel
-from service.devices.models import Device, DeviceEvent
+from service.devices.models import STATUSES, Device, DeviceEvent
 from service.employees.models import Employee
 from service.errors import InvalidInput, NotFound
 from service.pagination import Page, keyset, page_of
@@ -28,12 +29,14 @@ _VIEW_COLUMNS = (
 )
 
 
-def _view() -> sa.Select[Any]:
-    return sa.select(*_VIEW_COLUMNS).select_from(
-        _devices.join(_models, _models.c.id == _devices.c.model_id).outerjoin(
-            _employees, _employees.c.id == _devices.c.holder_id
-        )
+def _joined() -> sa.FromClause:
+    return _devices.join(_models, _models.c.id == _devices.c.model_id).outerjoin(
+        _employees, _employees.c.id == _devices.c.holder_id
     )
+
+
+def _view() -> sa.Select[Any]:
+    return sa.select(*_VIEW_COLUMNS).select_from(_joined())
 
 
 # Built once: SQLAlchemy memoizes its cache key on this object, so each request is a compiled-cache hit.
@@ -48,24 +51,25 @@ async def device_view(db: AsyncSession | AsyncConnection, device_id: int) -> sa.
     return row
 
 
-async def list_device_views(
-    session: AsyncSession,
+def check_statuses(status: list[str] | None) -> None:
+    """Refuses an unknown status filter before a response starts (a streamed CSV cannot turn into a 422 later)."""
+    unknown = [s for s in status or () if s not in STATUSES]
+    if unknown:
+        raise InvalidInput.field("status", f"unknown status {unknown[0]!r}; use one of {', '.join(STATUSES)}")
+
+
+def _filtered(
+    stmt: sa.Select[Any],
     *,
     status: list[str] | None = None,
     holder_id: int | None = None,
     model_id: int | None = None,
     category: str | None = None,
     q: str | None = None,
-    cursor: str | None,
-    limit: int,
-) -> Page[sa.Row[Any]]:
-    stmt = _view()
+) -> sa.Select[Any]:
+    """The list filters, shared by the JSON pages and the CSV export so both select the same devices."""
     if status:
-        from service.devices.models import STATUSES
-
-        unknown = [s for s in status if s not in STATUSES]
-        if unknown:
-            raise InvalidInput.field("status", f"unknown status {unknown[0]!r}; use one of {', '.join(STATUSES)}")
+        check_statuses(status)
         stmt = stmt.where(Device.status.in_(status))  # type: ignore[attr-defined]
     if holder_id is not None:
         stmt = stmt.where(Device.holder_id == holder_id)
@@ -84,8 +88,71 @@ async def list_device_views(
                 sa.func.lower(DeviceModel.name).like(like),
             )
         )
+    return stmt
+
+
+async def list_device_views(
+    session: AsyncSession,
+    *,
+    status: list[str] | None = None,
+    holder_id: int | None = None,
+    model_id: int | None = None,
+    category: str | None = None,
+    q: str | None = None,
+    cursor: str | None,
+    limit: int,
+) -> Page[sa.Row[Any]]:
+    stmt = _filtered(_view(), status=status, holder_id=holder_id, model_id=model_id, category=category, q=q)
     rows = (await session.execute(keyset(stmt, Device.id, cursor, limit))).all()
     return page_of(list(rows), limit)
+
+
+EXPORT_PAGE_SIZE = 1000
+
+
+async def export_pages(
+    engine: AsyncEngine,
+    *,
+    status: list[str] | None = None,
+    holder_id: int | None = None,
+    model_id: int | None = None,
+    category: str | None = None,
+    q: str | None = None,
+    page_size: int = EXPORT_PAGE_SIZE,
+) -> AsyncIterator[list[sa.Row[Any]]]:
+    """Every matching device with its model, category and holder, in id order, one keyset page at a time.
+
+    Each page borrows a pooled connection only for its own query: a slow download then never pins a connection
+    (the PostgreSQL pool has no overflow) nor, on SQLite, holds a transaction open across the whole file.
+    Devices changed between pages appear as they are when their page is read.
+    """
+    stmt = _filtered(
+        sa.select(*_VIEW_COLUMNS, _employees.c.email.label("holder_email")).select_from(_joined()),
+        status=status,
+        holder_id=holder_id,
+        model_id=model_id,
+        category=category,
+        q=q,
+    )
+    after = 0
+    while True:
+        async with engine.connect() as conn:
+            page = (
+                await conn.execute(stmt.where(_devices.c.id > after).order_by(_devices.c.id).limit(page_size))
+            ).all()
+        if not page:
+            return
+        yield list(page)
+        if len(page) < page_size:
+            return
+        after = page[-1].id
+
+
+async def count_devices(engine: AsyncEngine, **filters: Any) -> int:
+    """How many devices :func:`export_pages` would give with the same filters."""
+    stmt = _filtered(sa.select(sa.func.count()).select_from(_joined()), **filters)
+    async with engine.connect() as conn:
+        return int((await conn.execute(stmt)).scalar_one())
 
 
 async def list_events(session: AsyncSession, device_id: int, *, cursor: str | None, limit: int) -> Page[DeviceEvent]:

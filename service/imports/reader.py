@@ -50,7 +50,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("name", "asset name"),
     "company": ("company",),
 }
-_HEADER_LOOKUP = {alias: canonical for canonical, aliases in ALIASES.items() for alias in aliases}
+
+
+def _normalise_header(text: str) -> str:
+    # "Purchase_Cost", "purchase cost" and " PURCHASE  COST " are the same column.
+    return re.sub(r"[\s_]+", " ", text.strip().strip('"').lower()).strip()
+
+
+_HEADER_LOOKUP = {_normalise_header(alias): canonical for canonical, aliases in ALIASES.items() for alias in aliases}
 
 
 class UnusableFile(ValueError):
@@ -70,10 +77,6 @@ class RawRow:
     errors: list[RowError] = field(default_factory=list)
 
 
-def _normalise_header(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip().strip('"').lower())
-
-
 def detect_encoding(head: bytes) -> str:
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -90,8 +93,33 @@ def detect_delimiter(header_line: str) -> str:
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
-def read_rows(stream: BinaryIO) -> tuple[list[str], list[str], Iterator[RawRow]]:
-    """(recognised columns, ignored headers, rows). Raises UnusableFile for an empty or headerless file."""
+def _records(reader: Iterator[list[str]], encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) after the header; a row that cannot be read makes the file unusable."""
+    number = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise UnusableFile(f"Row {number + 1} is not valid {encoding} text: {exc.reason}.") from None
+        except csv.Error as exc:
+            raise UnusableFile(f"Row {number + 1} cannot be read as CSV: {exc}.") from None
+        number += 1
+        yield number, record
+
+
+def check_readable(stream: BinaryIO) -> None:
+    """Reads the whole file as read_rows would, without building its rows (a third of the time): raises
+    UnusableFile for a fault anywhere in it, so a caller can refuse the file before writing anything."""
+    encoding, reader, header = _open(stream)
+    _columns(header)
+    for _ in _records(reader, encoding):
+        pass
+
+
+def _open(stream: BinaryIO) -> tuple[str, Iterator[list[str]], list[str]]:
+    """(encoding, CSV reader positioned after the header, header cells)."""
     buffered = io.BufferedReader(stream, buffer_size=SNIFF_BYTES) if not hasattr(stream, "peek") else stream
     head = buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES]  # type: ignore[union-attr]
     if not head.strip():
@@ -105,6 +133,11 @@ def read_rows(stream: BinaryIO) -> tuple[list[str], list[str], Iterator[RawRow]]
         header = next(reader)
     except (StopIteration, csv.Error, UnicodeDecodeError) as exc:
         raise UnusableFile(f"The header row cannot be read: {exc}") from None
+    return encoding, reader, header
+
+
+def _columns(header: list[str]) -> tuple[list[str | None], list[str]]:
+    """The canonical field of each header cell (None for a cell not read), and the cells not read."""
     columns: list[str | None] = []
     ignored: list[str] = []
     for raw in header:
@@ -119,19 +152,17 @@ def read_rows(stream: BinaryIO) -> tuple[list[str], list[str], Iterator[RawRow]]
             "The header row has neither an asset tag nor a serial number column; "
             f"columns found: {', '.join(h.strip() for h in header) or 'none'}."
         )
+    return columns, ignored
+
+
+def read_rows(stream: BinaryIO) -> tuple[list[str], list[str], Iterator[RawRow]]:
+    """(recognised columns, ignored headers, rows). Raises UnusableFile for an empty or headerless file."""
+    encoding, reader, header = _open(stream)
+    columns, ignored = _columns(header)
+    recognised = [c for c in columns if c]
 
     def rows() -> Iterator[RawRow]:
-        number = 1
-        while True:
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError as exc:
-                raise UnusableFile(f"Row {number + 1} is not valid {encoding} text: {exc.reason}.") from None
-            except csv.Error as exc:
-                raise UnusableFile(f"Row {number + 1} cannot be read as CSV: {exc}.") from None
-            number += 1
+        for number, record in _records(reader, encoding):
             if not any(cell.strip() for cell in record):
                 continue
             values = {col: cell.strip() for col, cell in zip(columns, record, strict=False) if col}

@@ -1,0 +1,364 @@
+"""Device import of 100k and 1M generated rows into PostgreSQL, against a COPY of the very rows it wrote (issue 7).
+
+Targets: the import takes <= 3x the COPY time for 100k rows; its process peaks at <= 300 MB RSS for 1M rows.
+
+For each size the script
+
+1. creates a scratch database (``kringloop_bench_import``) on the server named by ``KRINGLOOP_BENCH_POSTGRES_URL``,
+   else ``KRINGLOOP_TEST_POSTGRES_URL``, else ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``, and migrates it;
+2. streams a realistic CSV in Kringloop's import format to a temporary file (a dozen models of seven makers, five
+   categories, a holder for devices in use or repair among rows/4 employees, purchase dates 2019 to yesterday so
+   part of the fleet owes one-for-one obligations, prices like "1234.56", some retired and lost devices);
+3. runs the import as its own process — the real ``kringloop import devices FILE`` when that command exists, else
+   this script's ``--child`` mode calling ``run_import`` — timing it by wall clock (process start-up included) and
+   taking that process's peak RSS from ``os.wait4``;
+4. untimed: dumps every row the import inserted (each table's rows above its highest id before the import) with
+   ``COPY ... TO STDOUT`` (CSV) into temporary files;
+5. timed: loads those files with ``COPY ... FROM STDIN`` into scratch tables ``CREATE TABLE x (LIKE y)`` — no
+   indexes, constraints, triggers or foreign keys: the issue's reference, and the ratio's denominator — and again
+   into tables ``(LIKE y INCLUDING ALL)``: with the originals' indexes, CHECK constraints and defaults (LIKE never
+   copies foreign keys or triggers), which is closer to what any writer of those rows must maintain.
+
+Drops the database at the end, also on error. Run: ``.venv/bin/python bench/import.py [--sizes 100000 1000000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from service.imports.export import EXPORT_COLUMNS  # noqa: E402
+from service.migrate import upgrade  # noqa: E402
+
+DB_NAME = "kringloop_bench_import"
+RATIO_TARGET = 3.0
+RSS_TARGET_MB = 300
+KRINGLOOP = ROOT / ".venv" / "bin" / "kringloop"
+# Tables whose ids the import's rows take; the chain head it updates in place is not a written row.
+SKIP_TABLES = {"alembic_version", "audit_chain_head", "pool_lock"}
+
+# (manufacturer, model, category, price range in cents)
+MODELS = [
+    ("Dell", "Latitude 5440", "laptop", (90_000, 160_000)),
+    ("Dell", "OptiPlex 7010", "desktop", (70_000, 120_000)),
+    ("Dell", "P2422H", "monitor", (18_000, 30_000)),
+    ("HP", "EliteBook 840 G10", "laptop", (110_000, 190_000)),
+    ("HP", "ProDesk 400 G9", "desktop", (60_000, 95_000)),
+    ("Lenovo", "ThinkPad T14 Gen 4", "laptop", (100_000, 175_000)),
+    ("Lenovo", "ThinkPad X1 Carbon Gen 11", "laptop", (160_000, 260_000)),
+    ("Apple", "MacBook Air M2", "laptop", (120_000, 180_000)),
+    ("Apple", "iPhone 15", "phone", (80_000, 120_000)),
+    ("Apple", "iPad 10th generation", "tablet", (40_000, 70_000)),
+    ("Fairphone", "Fairphone 5", "phone", (60_000, 75_000)),
+    ("Samsung", "Galaxy A54", "phone", (35_000, 50_000)),
+    ("Microsoft", "Surface Pro 9", "tablet", (110_000, 190_000)),
+]
+FIRST = ["Sanne", "Daan", "Emma", "Noah", "Julia", "Lucas", "Mila", "Sem", "Tess", "Finn", "Anouk", "Joost", "Fleur",
+         "Bram", "Lotte", "Ruben", "Sophie", "Thijs", "Eva", "Milan"]  # fmt: skip
+LAST = ["de Jong", "Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder",
+        "Bos", "Vos", "Peters", "Hendriks", "Dekker", "Müller", "van Dijk", "Kok", "Jacobs", "Willems"]  # fmt: skip
+SUPPLIERS = ["Bechtle", "Centralpoint", "Coolblue Zakelijk", "Dell Direct", "Insight", ""]
+LOCATIONS = ["Amsterdam HQ", "Utrecht, 3rd floor", "Rotterdam", "Eindhoven lab", "Home office", ""]
+# (status, weight): devices in use or in repair have a holder; retired and lost ones none.
+STATUSES = [("in_use", 60), ("in_stock", 25), ("in_repair", 5), ("retired", 7), ("lost", 3)]
+NOTES = ["", "", "", "", "spare charger", 'Dock "USB-C", 90 W', "keyboard: US-International\nno numpad"]
+
+
+def server_url() -> str:
+    return (
+        os.environ.get("KRINGLOOP_BENCH_POSTGRES_URL")
+        or os.environ.get("KRINGLOOP_TEST_POSTGRES_URL")
+        or "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    )
+
+
+def dsn(url: str, database: str | None = None) -> str:
+    u = make_url(url).set(drivername="postgresql")
+    if database:
+        u = u.set(database=database)
+    return u.render_as_string(hide_password=False)
+
+
+async def admin(url: str, statement: str) -> None:
+    conn = await asyncpg.connect(dsn(url))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def generate_csv(path: Path, rows: int, seed: int = 7) -> None:
+    """Streams ``rows`` devices to ``path``: memory holds one line, never the file."""
+    rng = random.Random(seed)
+    first_day, last_day = date(2019, 1, 1), date.today() - timedelta(days=1)
+    span = (last_day - first_day).days
+    people = max(1, rows // 4)
+    statuses = [s for s, _ in STATUSES]
+    weights = [w for _, w in STATUSES]
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(EXPORT_COLUMNS)  # the export's header: the kringloop format
+        for i in range(1, rows + 1):
+            maker, model, category, (low, high) = rng.choice(MODELS)
+            bought = first_day + timedelta(days=rng.randrange(span))
+            cents = rng.randrange(low, high)
+            warranty = (bought + timedelta(days=3 * 365)).isoformat() if rng.random() < 0.7 else ""
+            status = rng.choices(statuses, weights)[0]
+            holder_email = holder_name = ""
+            if status in ("in_use", "in_repair"):
+                person = rng.randrange(people)
+                first, last = FIRST[person % len(FIRST)], LAST[(person // len(FIRST)) % len(LAST)]
+                holder_name = f"{first} {last}"
+                holder_email = f"{first}.{last.replace(' ', '')}.{person}@example.nl".lower()
+            writer.writerow(
+                (
+                    f"KL-{i:07d}", f"{maker[:2].upper()}{i:09d}", maker, model, category, bought.isoformat(),
+                    f"{cents // 100}.{cents % 100:02d}", rng.choice(SUPPLIERS), f"PO-{bought.year}-{i % 9973:05d}",
+                    warranty, rng.choice(LOCATIONS), rng.choice("AAABBCD"), rng.choice(NOTES), status, holder_email,
+                    holder_name,
+                )
+            )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------ the import
+
+
+def cli_available() -> bool:
+    if not KRINGLOOP.exists():
+        return False
+    done = subprocess.run([str(KRINGLOOP), "import", "devices", "--help"], capture_output=True, timeout=60)
+    return done.returncode == 0
+
+
+@dataclass
+class ImportRun:
+    seconds: float
+    cpu_seconds: float  # the import process's own user + system time; the rest of the wall clock is waiting
+    peak_rss_mb: float
+    exit_code: int
+    output: str
+
+
+def run_import_process(bench_url: str, csv_path: Path, via: str, workdir: Path) -> ImportRun:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KRINGLOOP_")}
+    env.update(KRINGLOOP_DATABASE_URL=bench_url, KRINGLOOP_SECRET_KEY="bench-secret-0123456789abcdef",
+               KRINGLOOP_LOG_LEVEL="WARNING", KRINGLOOP_SCHEDULER_ENABLED="false")  # fmt: skip
+    if via == "cli":
+        command = [str(KRINGLOOP), "import", "devices", str(csv_path), "--as", "bench"]
+    else:
+        command = [sys.executable, str(Path(__file__).resolve()), "--child", str(csv_path)]
+    log = workdir / "import.log"
+    with log.open("wb") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the maximum over every child so far).
+        _pid, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return ImportRun(seconds, cpu, usage.ru_maxrss / 1024, process.returncode, log.read_text(errors="replace"))
+
+
+async def child_import(stream: BinaryIO) -> None:
+    """``--child FILE``: the import through its Python interface, in a process of its own (for the peak RSS)."""
+    from service.context import Actor
+    from service.db import make_engine, make_sessionmaker
+    from service.imports.service import ImportOptions, run_import
+    from service.settings import Settings
+
+    settings = Settings()
+    engine = make_engine(settings)
+    try:
+        summary = await run_import(make_sessionmaker(engine), settings, Actor.cli("bench"), stream, ImportOptions())
+    finally:
+        await engine.dispose()
+    print(json.dumps({k: v for k, v in vars(summary).items() if k != "ignored_columns"}))
+    sys.exit(summary.exit_code)
+
+
+# ------------------------------------------------------------------------------------------------ the COPY reference
+
+
+async def high_water_marks(conn: asyncpg.Connection) -> dict[str, int]:
+    """Each table's highest id (0 when empty), for tables with an integer id column."""
+    tables = await conn.fetch(
+        "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'id' "
+        "AND data_type IN ('integer', 'bigint') ORDER BY table_name"
+    )
+    marks = {}
+    for (table,) in tables:
+        if table not in SKIP_TABLES:
+            marks[table] = await conn.fetchval(f'SELECT coalesce(max(id), 0) FROM "{table}"')
+    return marks
+
+
+async def dump_written_rows(conn: asyncpg.Connection, before: dict[str, int], workdir: Path) -> dict[str, int]:
+    """Untimed: the rows the import inserted, table by table, as CSV files; returns the row count per table."""
+    counts = {}
+    for table, mark in before.items():
+        rows = await conn.fetchval(f'SELECT count(*) FROM "{table}" WHERE id > $1', mark)
+        if rows:
+            await conn.copy_from_query(
+                f'SELECT * FROM "{table}" WHERE id > {int(mark)} ORDER BY id', output=str(workdir / f"{table}.csv"),
+                format="csv",
+            )  # fmt: skip
+            counts[table] = rows
+    return counts
+
+
+async def time_copy(conn: asyncpg.Connection, tables: list[str], workdir: Path, like: str) -> float:
+    """Seconds to COPY every dumped file into fresh scratch tables created ``(LIKE table <like>)``."""
+    for table in tables:
+        await conn.execute(f'DROP TABLE IF EXISTS "copy_{table}"')
+        await conn.execute(f'CREATE TABLE "copy_{table}" (LIKE "{table}" {like})')
+    await conn.execute("CHECKPOINT")  # start both runs from the same clean state
+    started = time.perf_counter()
+    for table in tables:
+        await conn.copy_to_table(f"copy_{table}", source=str(workdir / f"{table}.csv"), format="csv")
+    seconds = time.perf_counter() - started
+    for table in tables:
+        await conn.execute(f'DROP TABLE "copy_{table}"')
+    return seconds
+
+
+async def load_order(conn: asyncpg.Connection, tables: list[str]) -> list[str]:
+    """The tables in an order their foreign keys among each other allow loading in (parents first)."""
+    edges = await conn.fetch(
+        "SELECT conrelid::regclass::text AS child, confrelid::regclass::text AS parent FROM pg_constraint "
+        "WHERE contype = 'f' AND conrelid <> confrelid"
+    )
+    parents = {t: {e["parent"] for e in edges if e["child"] == t and e["parent"] in tables} for t in tables}
+    ordered: list[str] = []
+    while len(ordered) < len(tables):
+        ready = sorted(t for t in tables if t not in ordered and parents[t] <= set(ordered))
+        if not ready:
+            raise RuntimeError(f"foreign keys form a cycle among {tables}")
+        ordered.extend(ready)
+    return ordered
+
+
+async def time_copy_into_originals(conn: asyncpg.Connection, tables: list[str], workdir: Path) -> float:
+    """Seconds to COPY the dumped rows back into the emptied real tables: indexes, checks, foreign keys, triggers.
+
+    Only for a database the import filled from empty (every written table held nothing else), which bench_size is.
+    """
+    ordered = await load_order(conn, tables)
+    quoted = ", ".join('"' + table + '"' for table in ordered)
+    await conn.execute(f"TRUNCATE {quoted} CASCADE")
+    await conn.execute("CHECKPOINT")
+    started = time.perf_counter()
+    for table in ordered:
+        await conn.copy_to_table(table, source=str(workdir / f"{table}.csv"), format="csv")
+    return time.perf_counter() - started
+
+
+async def bench_size(url: str, rows: int, via: str, workdir: Path) -> None:
+    bench_url = make_url(url).set(database=DB_NAME).render_as_string(hide_password=False)
+    await admin(url, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    await admin(url, f'CREATE DATABASE "{DB_NAME}"')
+    await asyncio.to_thread(upgrade, bench_url)
+    csv_path = workdir / f"devices-{rows}.csv"
+    t0 = time.perf_counter()
+    generate_csv(csv_path, rows)
+    size_mib = csv_path.stat().st_size / 2**20
+    print(f"\n{rows:,} rows: generated {size_mib:.0f} MiB of CSV in {time.perf_counter() - t0:.1f} s")
+
+    conn = await asyncpg.connect(dsn(url, DB_NAME))
+    try:
+        before = await high_water_marks(conn)
+        run = run_import_process(bench_url, csv_path, via, workdir)
+        if run.exit_code not in (0, 1):
+            print(run.output[-4000:])
+            raise SystemExit(f"the import failed with exit code {run.exit_code}")
+        devices = await conn.fetchval("SELECT count(*) FROM devices")
+        print(f"  import ({via}): {run.seconds:.2f} s wall clock ({run.cpu_seconds:.2f} s CPU in the import process), "
+              f"exit {run.exit_code}, {devices:,} devices, peak RSS {run.peak_rss_mb:.0f} MB")  # fmt: skip
+        if devices != rows:
+            print("  the import took fewer rows than the file has; its last output:\n" + run.output[-2000:])
+        await conn.execute("ANALYZE")
+        written = await dump_written_rows(conn, before, workdir)
+        total = sum(written.values())
+        print("  rows written: " + ", ".join(f"{t} {n:,}" for t, n in sorted(written.items(), key=lambda i: -i[1]))
+              + f" (total {total:,})")  # fmt: skip
+        plain = await time_copy(conn, list(written), workdir, "")
+        indexed = await time_copy(conn, list(written), workdir, "INCLUDING ALL")
+        real = await time_copy_into_originals(conn, list(written), workdir)
+    finally:
+        await conn.close()
+    ratio = run.seconds / plain
+    print(f"  COPY of those {total:,} rows: {plain:.2f} s into plain tables (LIKE); {indexed:.2f} s with the "
+          f"originals' indexes and checks (LIKE ... INCLUDING ALL); {real:.2f} s into the real tables emptied "
+          f"(with foreign keys and triggers too)")  # fmt: skip
+    print(f"  ratio import / plain COPY: {ratio:.1f}x (the issue's figure; target <= {RATIO_TARGET:.0f}x for 100k); "
+          f"import / indexed COPY: {run.seconds / indexed:.1f}x; import / COPY into the real tables: "
+          f"{run.seconds / real:.1f}x")  # fmt: skip
+    print(f"  peak RSS {run.peak_rss_mb:.0f} MB (target <= {RSS_TARGET_MB} MB for 1M); "
+          f"throughput {rows / run.seconds:,.0f} rows/s")  # fmt: skip
+
+
+async def main(sizes: list[int], via: str) -> None:
+    url = server_url()
+    if via == "auto":
+        via = "cli" if cli_available() else "child"
+    conn = await asyncpg.connect(dsn(url))
+    try:
+        version = await conn.fetchval("SHOW server_version")
+        settings = {s: await conn.fetchval(f"SHOW {s}") for s in ("shared_buffers", "fsync", "synchronous_commit")}
+    finally:
+        await conn.close()
+    print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+          f"PostgreSQL {version} ({', '.join(f'{k}={v}' for k, v in settings.items())}), load average "
+          f"{os.getloadavg()[0]:.1f}")  # fmt: skip
+    workdir = Path(tempfile.mkdtemp(prefix="kringloop-bench-import-"))
+    try:
+        for rows in sizes:
+            await bench_size(url, rows, via, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        await admin(url, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def sizes_arg(text: str) -> list[int]:
+    return [int(part.replace("_", "")) for part in text.split(",") if part]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", type=sizes_arg, nargs="+", default=[[100_000]],
+        help="row counts, space- or comma-separated (default 100000; the issue also asks for 1000000)",
+    )  # fmt: skip
+    parser.add_argument("--rows", type=int, default=None, help="one size (same as --sizes N)")
+    parser.add_argument(
+        "--via", choices=("auto", "cli", "child"), default="auto",
+        help="run `kringloop import devices` (cli), or run_import in a child process of this script (child)",
+    )  # fmt: skip
+    parser.add_argument("--child", metavar="FILE", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        with open(args.child, "rb") as csv_file:
+            asyncio.run(child_import(csv_file))
+    else:
+        chosen = [args.rows] if args.rows else [n for group in args.sizes for n in group]
+        asyncio.run(main(chosen, args.via))

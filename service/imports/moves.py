@@ -1,0 +1,118 @@
+"""Which lifecycle moves take a device from where it is to where an imported row says it is. Pure code.
+
+Every step is checked against the one transition table (service/devices/lifecycle.py), so an import can do
+nothing a person at the helpdesk could not: a retired device never comes back, a device in repair keeps its
+holder until it returns. A holder is anything comparable: an employee id, or one the import is about to create.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from service.devices.lifecycle import RELEASES_HOLDER, DeviceStatus, IllegalMove, Move, next_status
+from service.imports.rows import LEFT_SERVICE, NEVER_IMPORTED
+
+Holder = Hashable | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceState:
+    status: str
+    holder: Holder = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedMove:
+    move: Move
+    from_status: str
+    to_status: str
+    holder: Holder  # on the event: the new holder for an assign, else whoever held the device
+
+
+class MoveRefused(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+REGISTERED = DeviceState("in_stock", None)
+
+
+def desired_state(
+    current: DeviceState | None, requested: str | None, holder_given: bool, holder: Holder
+) -> DeviceState:
+    """Where the row puts the device. ``current`` is None for a device the import registers."""
+    now = current or REGISTERED
+    if requested in NEVER_IMPORTED and requested != now.status:
+        raise MoveRefused(
+            "status", f"an import never sets {requested}: that takes wipe certificates, a valuation or a disposal"
+        )
+    if now.status in NEVER_IMPORTED:
+        return now  # past the wipe gate nothing moves; the caller refuses any other change
+    target_holder = holder if holder_given else now.holder
+    status = requested
+    if status is None:
+        if not holder_given or now.status in ("in_repair", *LEFT_SERVICE):
+            status = now.status
+        else:
+            status = "in_use" if target_holder is not None else "in_stock"
+    if status in LEFT_SERVICE:
+        if holder_given and holder is not None:
+            raise MoveRefused("holder", f"a {status} device has no holder; leave it blank")
+        return DeviceState(status, None if status != now.status else now.holder)
+    if status == "in_use" and target_holder is None:
+        raise MoveRefused("holder", "a device in use needs a holder; name one")
+    if status == "in_stock":
+        target_holder = None  # the status asks for it back in stock: it is unassigned
+    return DeviceState(status, target_holder)
+
+
+def _step(moves: list[PlannedMove], state: DeviceState, move: Move, new_holder: Holder = None) -> DeviceState:
+    try:
+        target = next_status(DeviceStatus(state.status), move, has_holder=state.holder is not None)
+    except IllegalMove as exc:
+        raise MoveRefused("status", str(exc)) from None
+    if move is Move.assign:
+        holder = new_holder
+        moves.append(PlannedMove(move, state.status, target.value, new_holder))
+    else:
+        holder = None if move in RELEASES_HOLDER else state.holder
+        moves.append(PlannedMove(move, state.status, target.value, state.holder))
+    return DeviceState(target.value, holder)
+
+
+def plan_moves(current: DeviceState, desired: DeviceState) -> list[PlannedMove]:
+    """The moves from ``current`` to ``desired``, or MoveRefused saying why the table does not allow it."""
+    if current == desired:
+        return []
+    if current.status in NEVER_IMPORTED:
+        raise MoveRefused("status", f"the device is {current.status}; an import never changes such a device")
+    if current.status in LEFT_SERVICE:
+        if desired.status == current.status:
+            return []  # its last holder stays on record; there is nothing to move
+        raise MoveRefused(
+            "status", f"the device is {current.status} and cannot become {desired.status}: it has left service"
+        )
+    moves: list[PlannedMove] = []
+    state = current
+    if desired.status in LEFT_SERVICE:
+        _step(moves, state, Move.retire if desired.status == "retired" else Move.report_lost)
+        return moves
+    if state.status == "in_repair":
+        if desired.status == "in_repair":
+            raise MoveRefused(
+                "holder", "a device in repair keeps its holder until it returns; import it as returned first"
+            )
+        state = _step(moves, state, Move.return_from_repair)
+    if state.holder != desired.holder:
+        if state.holder is not None:
+            state = _step(moves, state, Move.unassign)
+        if desired.holder is not None:
+            state = _step(moves, state, Move.assign, desired.holder)
+    if desired.status == "in_repair":
+        state = _step(moves, state, Move.repair)
+    if state != desired:  # pragma: no cover - the steps above reach every state desired_state returns
+        raise MoveRefused("status", f"no sequence of moves leads from {current.status} to {desired.status}")
+    return moves

@@ -1,0 +1,252 @@
+"""Manufacturers, device models and employees a file names: found in the database or created, cached per import.
+
+A model or employee the file needs but the database lacks is planned first (``NewModel``, ``NewEmployee``) and
+inserted only when a row that uses it is written, so a refused row creates nothing and a dry run writes nothing.
+Lookups go one query per chunk for whatever the cache has not seen yet.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db import utcnow
+from service.device_models.models import DeviceModel
+from service.employees.models import Employee
+from service.imports.reader import RowError
+from service.imports.rows import HolderRef
+
+_models: sa.Table = DeviceModel.__table__  # type: ignore[attr-defined]
+_employees: sa.Table = Employee.__table__  # type: ignore[attr-defined]
+
+# What a unit of a new model usually carries, so its wipe obligations start out listed (service/wipes): the media
+# of the demo catalogue's models per category. A monitor carries none; for "other" one medium of unknown type is
+# listed, since helpdesk can remove it or attest "no storage media", while a missed disk would leak data.
+DEFAULT_MEDIA: dict[str, tuple[int, str | None]] = {
+    "laptop": (1, "ssd"),
+    "phone": (1, "phone_memory"),
+    "tablet": (1, "emmc"),
+    "desktop": (1, "ssd"),
+    "monitor": (0, None),
+    "other": (1, "other"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class KnownModel:
+    id: int
+    manufacturer: str
+    category: str
+
+
+@dataclass(eq=False, slots=True)
+class NewModel:
+    manufacturer: str
+    name: str
+    category: str
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownEmployee:
+    id: int
+    name: str
+    active: bool
+
+
+@dataclass(eq=False, slots=True)
+class NewEmployee:
+    name: str
+    email: str
+    id: int | None = None
+
+
+# A file of a million rows may name a quarter of a million people: past this many entries a cache starts over
+# (between chunks) instead of growing with the file. What it forgets is one query away; a model or employee it
+# planned but did not write yet is planned again when a later row needs it.
+MAX_CACHED = 50_000
+
+ModelRef = KnownModel | NewModel
+EmployeeRef = KnownEmployee | NewEmployee
+_AMBIGUOUS = object()
+
+
+@functools.lru_cache(maxsize=4096)
+def _key(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class References:
+    def __init__(self) -> None:
+        self._manufacturers: dict[str, str | None] = {}
+        self._spellings: dict[str, set[str]] = {}
+        self._models: dict[tuple[str, str], ModelRef | None] = {}
+        self._by_email: dict[str, EmployeeRef | None] = {}
+        self._by_name: dict[str, Any] = {}
+        self._by_username: dict[str, Any] = {}
+
+    # Manufacturers: "DELL" in a file is the "Dell" the catalogue already has.
+    async def load_manufacturers(self, session: AsyncSession, names: Iterable[str]) -> None:
+        missing = {_key(n) for n in names} - self._manufacturers.keys()
+        if not missing:
+            return
+        rows = await session.execute(
+            sa.select(_models.c.manufacturer)
+            .distinct()
+            .where(sa.func.lower(_models.c.manufacturer).in_(sorted(missing)))
+        )
+        for (spelled,) in rows:
+            self._spellings.setdefault(_key(spelled), set()).add(spelled)
+        for key in missing:
+            spellings = self._spellings.get(key)
+            self._manufacturers[key] = min(spellings) if spellings else None
+
+    def manufacturer(self, name: str) -> str:
+        return self._manufacturers.get(_key(name)) or " ".join(name.split())
+
+    def spellings(self, name: str) -> set[str]:
+        """Every spelling of this manufacturer devices may carry (models "Dell" and "DELL" can both exist)."""
+        known = self._spellings.get(_key(name))
+        return known if known is not None and name in known else (known or set()) | {name}
+
+    async def load_models(self, session: AsyncSession, pairs: Iterable[tuple[str, str]]) -> None:
+        missing = {(_key(m), _key(n)) for m, n in pairs} - self._models.keys()
+        if not missing:
+            return
+        rows = await session.execute(
+            sa.select(_models.c.id, _models.c.manufacturer, _models.c.name, _models.c.category).where(
+                sa.func.lower(_models.c.manufacturer).in_(sorted({m for m, _ in missing})),
+                sa.func.lower(_models.c.name).in_(sorted({n for _, n in missing})),
+            )
+        )
+        for row in rows:
+            key = (_key(row.manufacturer), _key(row.name))
+            if key in missing:
+                self._models[key] = KnownModel(row.id, row.manufacturer, row.category)
+        for key in missing:
+            self._models.setdefault(key, None)
+
+    def model(self, manufacturer: str, name: str, category: str) -> ModelRef:
+        """The catalogue's model, or the one this import will add (``load_models`` went first)."""
+        key = (_key(manufacturer), _key(name))
+        found = self._models.get(key)
+        if found is None:
+            found = self._models[key] = NewModel(manufacturer, " ".join(name.split()), category)
+        return found
+
+    def start_chunk(self) -> None:
+        """Called before a chunk is planned, never during one: the chunk's plans point into these caches."""
+        for cache in (self._models, self._by_email, self._by_name, self._by_username):
+            if len(cache) > MAX_CACHED:
+                cache.clear()
+
+    async def load_employees(self, session: AsyncSession, holders: Iterable[HolderRef]) -> None:
+        holders = list(holders)
+        emails = {h.email for h in holders if h.email} - self._by_email.keys()
+        names = {_key(h.name) for h in holders if h.name and not h.email} - self._by_name.keys()
+        usernames = {h.username.lower() for h in holders if h.username and not h.email and not h.name}
+        usernames -= self._by_username.keys()
+        columns = (_employees.c.id, _employees.c.name, _employees.c.email, _employees.c.active)
+        if emails:
+            for row in await session.execute(
+                sa.select(*columns).where(sa.func.lower(_employees.c.email).in_(sorted(emails)))
+            ):
+                self._by_email[row.email.lower()] = KnownEmployee(row.id, row.name, row.active)
+            for email in emails:
+                self._by_email.setdefault(email, None)
+        if names:
+            for row in await session.execute(sa.select(*columns).where(sa.func.lower(_employees.c.name).in_(names))):
+                key = _key(row.name)
+                self._by_name[key] = _AMBIGUOUS if key in self._by_name else KnownEmployee(row.id, row.name, row.active)
+            for name in names:
+                self._by_name.setdefault(name, None)
+        if usernames:
+            # Snipe-IT usernames are usually the part of the work email before the "@".
+            local = sa.func.lower(_employees.c.email)
+            condition = sa.or_(*[local.like(f"{_like_escape(u)}@%", escape="\\") for u in sorted(usernames)])
+            for row in await session.execute(sa.select(*columns).where(condition)):
+                key = row.email.lower().split("@")[0]
+                known = KnownEmployee(row.id, row.name, row.active)
+                self._by_username[key] = _AMBIGUOUS if key in self._by_username else known
+            for username in usernames:
+                self._by_username.setdefault(username, None)
+
+    def employee(self, holder: HolderRef) -> EmployeeRef | RowError:
+        """The employee the row names (``load_employees`` went first), or why none can be used."""
+        found: Any
+        if holder.email:
+            found = self._by_email.get(holder.email)
+            if found is None:
+                name = holder.name or holder.username or holder.email.split("@")[0]
+                found = self._by_email[holder.email] = NewEmployee(name=name, email=holder.email)
+                if self._by_name.get(_key(name)) is None:  # later rows may name them without the email
+                    self._by_name[_key(name)] = found
+        elif holder.name:
+            found = self._by_name.get(_key(holder.name))
+            if found is None:
+                return RowError("holder", f'no employee is named "{holder.name}"; add their email to create them')
+        else:
+            assert holder.username is not None
+            found = self._by_username.get(holder.username.lower())
+            if found is None:
+                return RowError("holder", f'no employee has username "{holder.username}"; add their email')
+        if found is _AMBIGUOUS:
+            return RowError("holder", f'several employees are called "{holder.describe()}"; give the email instead')
+        return found  # possibly inactive: only a device moving to them is refused (plan.py)
+
+    async def insert_new(
+        self, session: AsyncSession, models: list[NewModel], employees: list[NewEmployee]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Inserts the planned models and employees a chunk's written rows use; returns them for the audit."""
+        now = utcnow()
+        created: dict[str, list[dict[str, Any]]] = {}
+        if models:
+            values = []
+            for m in models:
+                count, media_type = DEFAULT_MEDIA[m.category]
+                values.append(
+                    {"manufacturer": m.manufacturer, "name": m.name, "category": m.category, "weight_grams": None,
+                     "storage_media_count": count, "storage_media_type": media_type, "version": 1,
+                     "created_at": now, "updated_at": now}
+                )  # fmt: skip
+            ids = await _insert_returning_ids(session, _models, values)
+            for model, new_id, value in zip(models, ids, values, strict=True):
+                model.id = new_id
+                self._models[(_key(model.manufacturer), _key(model.name))] = KnownModel(
+                    new_id, model.manufacturer, model.category
+                )
+                self._spellings.setdefault(_key(model.manufacturer), set()).add(model.manufacturer)
+                self._manufacturers.setdefault(_key(model.manufacturer), model.manufacturer)
+                value["id"] = new_id
+            created["device_models_created"] = [
+                {k: v for k, v in value.items() if k not in ("version", "created_at", "updated_at")} for value in values
+            ]
+        if employees:
+            values = [
+                {"name": e.name, "email": e.email, "department": "", "active": True, "version": 1,
+                 "created_at": now, "updated_at": now}
+                for e in employees
+            ]  # fmt: skip
+            ids = await _insert_returning_ids(session, _employees, values)
+            for employee, new_id in zip(employees, ids, strict=True):
+                employee.id = new_id
+                known = KnownEmployee(new_id, employee.name, True)
+                self._by_email[employee.email] = known
+                if self._by_name.get(_key(employee.name)) is employee:
+                    self._by_name[_key(employee.name)] = known
+            created["employees_created"] = [{"id": e.id, "name": e.name, "email": e.email} for e in employees]
+        return created
+
+
+async def _insert_returning_ids(session: AsyncSession, table: sa.Table, values: list[dict[str, Any]]) -> list[int]:
+    statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list((await session.execute(statement, values)).scalars().all())

@@ -1,0 +1,263 @@
+"""Importing devices from a spreadsheet: Kringloop's own columns or Snipe-IT's asset export (issue 7).
+
+The file streams through in chunks; each chunk is read (reader.py, rows.py), decided (plan.py) and written
+(writer.py) in a transaction of its own. This is the one place that commits per chunk instead of per request:
+one transaction for a million rows would hold its locks and its undo for minutes and lose everything to one
+late failure, while a chunk is small enough to be all or nothing, so a crash leaves no half-written row and a
+second run picks up where the first stopped (rows already written come back "unchanged").
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import BinaryIO, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.compensation.service import compensation_rules
+from service.context import Actor
+from service.db import is_postgres, utcnow
+from service.imports.plan import ChunkPlanner, Planned
+from service.imports.reader import DateOrder, DecimalMark, RawRow, RowError, check_readable, read_rows
+from service.imports.references import References
+from service.imports.rows import DeviceRecord, RowRules, read_record
+from service.imports.seen import KeyIndex
+from service.imports.writer import ChunkWork, Creation, write_chunk
+from service.settings import Settings
+
+# The report lists at most this many distinct unknown categories and statuses (a file could have one per row).
+MAX_LISTED = 1000
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    format: Literal["kringloop", "snipeit"] = "kringloop"
+    dry_run: bool = False
+    date_order: DateOrder = None
+    decimal_mark: DecimalMark = None
+    chunk_size: int = 1000
+
+
+@dataclass
+class RowOutcome:
+    """One per data row of the file, in file order."""
+
+    row: int
+    outcome: Literal["created", "updated", "unchanged", "error"]
+    device_id: int | None = None
+    asset_tag: str = ""
+    serial_number: str = ""
+    errors: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportSummary:
+    created: int
+    updated: int
+    unchanged: int
+    errors: int
+    rows: int
+    unknown_categories: list[str]
+    unknown_statuses: list[str]
+    dry_run: bool
+    # Header cells the importer did not recognise (their columns were not read).
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0: every row taken; 1: some rows refused. (2, an unusable file, is raised as UnusableFile.)"""
+        return 1 if self.errors else 0
+
+
+class _Source(io.RawIOBase):
+    """The caller's stream, counting bytes for the progress bar; closing it leaves the caller's stream open."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        self.bytes_read += len(data)
+        return len(data)
+
+
+def _check_whole_file(stream: BinaryIO) -> None:
+    """Reads a seekable file through once before writing anything, so an undecodable byte or a broken quote near
+    the end makes the whole file unusable (exit 2, nothing written) rather than failing after chunks committed."""
+    if not stream.seekable():
+        return
+    start = stream.tell()
+    check_readable(_Source(stream))
+    stream.seek(start)
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.counts = {"created": 0, "updated": 0, "unchanged": 0, "error": 0}
+        self.unknown_categories: set[str] = set()
+        self.unknown_statuses: set[str] = set()
+
+    def note_unknowns(self, record: DeviceRecord) -> None:
+        if record.unknown_category and len(self.unknown_categories) < MAX_LISTED:
+            self.unknown_categories.add(record.unknown_category)
+        if record.unknown_status and len(self.unknown_statuses) < MAX_LISTED:
+            self.unknown_statuses.add(record.unknown_status)
+
+
+def _outcome_of(planned: Planned, outcome: RowOutcome) -> None:
+    record = planned.record
+    outcome.notes.extend(record.notes)
+    if record.unknown_category:
+        outcome.notes.append(f'category "{record.unknown_category}" is not known: read as other')
+    if record.unknown_status:
+        outcome.notes.append(f'status "{record.unknown_status}" is not a known Snipe-IT status: read as in stock')
+    if planned.errors:
+        outcome.errors = planned.errors
+        return
+    if planned.item is None:
+        outcome.outcome, outcome.device_id = "unchanged", planned.device_id
+    elif isinstance(planned.item, Creation):
+        outcome.outcome, outcome.device_id = "created", planned.item.device_id
+    else:
+        outcome.outcome, outcome.device_id = "updated", planned.item.device_id
+
+
+@dataclass
+class _ReadChunk:
+    first_row: int
+    last_row: int
+    outcomes: dict[int, RowOutcome]
+    records: list[DeviceRecord]
+
+
+class _Importer:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        actor: Actor,
+        options: ImportOptions,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.actor = actor
+        self.options = options
+        self.rules = RowRules(
+            format=options.format,
+            today=datetime.now(settings.tz).date(),
+            max_purchase_price_cents=settings.max_purchase_price_cents,
+            date_order=options.date_order,
+            decimal_mark=options.decimal_mark,
+        )
+        self.compensation = compensation_rules(settings)
+        self.references = References()
+        self.planner = ChunkPlanner(self.references, KeyIndex())
+        self.key = uuid.uuid4().hex[:12]
+        self.tally = _Tally()
+        self.written = 0
+        self.analyzed_at = 0
+
+    async def _refresh_statistics(self, session: AsyncSession) -> None:
+        """PostgreSQL plans the chunk's queries (and create_obligations' anti-join) from table statistics; on a
+        table the import is growing from nearly empty they say "a few rows" until autovacuum catches up, minutes
+        later, and the plans scan every device per chunk. Analyzing whenever the import has doubled what was
+        analyzed keeps them right for a handful of ANALYZEs (each samples, so it stays cheap)."""
+        if not is_postgres(session) or self.written < max(2 * self.analyzed_at, self.options.chunk_size):
+            return
+        await session.execute(sa.text("ANALYZE devices, compensation_obligations"))
+        await session.commit()
+        self.analyzed_at = self.written
+
+    def read_chunk(self, rows: Iterator[RawRow]) -> _ReadChunk | None:
+        """The next chunk of rows, read and checked (pure code, no database)."""
+        raws = list(itertools.islice(rows, self.options.chunk_size))
+        if not raws:
+            return None
+        outcomes: dict[int, RowOutcome] = {}
+        records: list[DeviceRecord] = []
+        for raw in raws:
+            outcome = outcomes[raw.number] = RowOutcome(
+                raw.number, "error", asset_tag=raw.values.get("asset_tag", ""),
+                serial_number=raw.values.get("serial_number", ""),
+            )  # fmt: skip
+            result = read_record(raw, self.rules)
+            if isinstance(result, list):
+                outcome.errors = result
+            else:
+                records.append(result)
+                self.tally.note_unknowns(result)
+        return _ReadChunk(raws[0].number, raws[-1].number, outcomes, records)
+
+    async def import_chunk(self, chunk: _ReadChunk) -> list[RowOutcome]:
+        outcomes, records = chunk.outcomes, chunk.records
+        work = ChunkWork(self.key, self.options.format, chunk.first_row, chunk.last_row)
+        async with self.sessionmaker() as session:
+            try:
+                await self._refresh_statistics(session)
+                planned = await self.planner.plan(session, records, work) if records else []
+                if not self.options.dry_run and (work.creations or work.changes):
+                    await write_chunk(session, self.actor, work, self.references, self.compensation, utcnow())
+                    await session.commit()
+                    self.written += len(work.creations) + len(work.changes)
+                else:
+                    await session.rollback()  # read only, or a dry run: nothing to keep
+            except BaseException:
+                await session.rollback()
+                raise
+        for p in planned:
+            _outcome_of(p, outcomes[p.record.row])
+        for outcome in outcomes.values():
+            self.tally.counts[outcome.outcome] += 1
+        return list(outcomes.values())
+
+
+async def run_import(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    actor: Actor,
+    stream: BinaryIO,
+    options: ImportOptions,
+    on_row: Callable[[RowOutcome], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Imports a device file; raises UnusableFile (nothing written) when the file as a whole cannot be read.
+
+    ``on_row`` receives every row's outcome as its chunk finishes, so the caller can stream a report without
+    anything here keeping all rows; ``on_progress`` receives the bytes read so far.
+    """
+    if options.chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    _check_whole_file(stream)
+    source = _Source(stream)
+    _columns, ignored, rows = read_rows(source)
+    importer = _Importer(sessionmaker, settings, actor, options)
+    while (chunk := importer.read_chunk(rows)) is not None:
+        for outcome in await importer.import_chunk(chunk):
+            if on_row is not None:
+                on_row(outcome)
+        if on_progress is not None:
+            on_progress(source.bytes_read)
+    counts = importer.tally.counts
+    return ImportSummary(
+        created=counts["created"],
+        updated=counts["updated"],
+        unchanged=counts["unchanged"],
+        errors=counts["error"],
+        rows=sum(counts.values()),
+        unknown_categories=sorted(importer.tally.unknown_categories),
+        unknown_statuses=sorted(importer.tally.unknown_statuses),
+        dry_run=options.dry_run,
+        ignored_columns=ignored,
+    )

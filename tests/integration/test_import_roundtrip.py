@@ -1,0 +1,145 @@
+"""Export, then import that file: nothing changes. And an export imported into an empty database exports the same."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from service.app import create_app
+from service.context import Actor
+from service.devices.repository import export_pages
+from service.imports.export import csv_chunks
+from service.imports.service import ImportOptions, ImportSummary, run_import
+from service.migrate import upgrade
+from service.settings import Settings
+from tests.conftest import Database, create_pg_database, drop_pg_database, make_settings
+from tests.integration.conftest import Api, seed_device, seed_employee, seed_model
+
+# Everything an import could write; a round trip must leave every one of them as it was.
+TABLES = (
+    "devices", "device_events", "audit_records", "compensation_obligations", "employees", "device_models",
+    "storage_media", "repairs",
+)  # fmt: skip
+
+
+async def seed_fleet(api: Api) -> None:
+    """One device in each state an import can express, with the awkward values real registers have."""
+    laptop = await seed_model(api)
+    phone = await seed_model(api, manufacturer="Fairphone", name="Fairphone 5", category="phone")
+    sanne = await seed_employee(api)
+    joost = await seed_employee(api, "Joost Müller", email="Joost.Muller@Example.nl")
+    await seed_device(
+        api, laptop["id"], holder_id=sanne["id"], purchase_price="1249.5", supplier="Bechtle; Utrecht",
+        order_ref="PO-77", warranty_end="2027-03-01", location='Utrecht, "De Kroon" 3rd floor', condition_grade="B",
+        notes="Dock included\nkeyboard: US-International, ß and é",
+    )  # fmt: skip
+    await seed_device(api, phone["id"], asset_tag=None, serial_number="FP5-0001", purchase_date="2022-12-31",
+                      purchase_price="0.99")  # fmt: skip
+    await seed_device(api, phone["id"], asset_tag="KL-TAG-ONLY", serial_number=None, purchase_price="519.00")
+    repair = await seed_device(api, laptop["id"], asset_tag="KL-3", serial_number="SN-3", holder_id=joost["id"])
+    body = {"supplier": "Dell", "expected_cost": "80.00"}
+    moved = await api.post("helpdesk", f"/api/v1/devices/{repair['id']}/repair", body)
+    assert moved.status_code == 200, moved.text
+    for serial, move in (("SN-4", "retire"), ("SN-5", "lost")):
+        gone = await seed_device(
+            api, phone["id"], asset_tag=f"KL-{serial}", serial_number=serial, holder_id=sanne["id"]
+        )
+        moved = await api.post("helpdesk", f"/api/v1/devices/{gone['id']}/{move}", {"reason": "gone"})
+        assert moved.status_code == 200, moved.text
+
+
+async def csv_export(api: Api) -> bytes:
+    response = await api.get("auditor", "/api/v1/devices", params={"format": "csv"})
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+async def import_file(api: Api, settings: Settings, body: bytes) -> ImportSummary:
+    return await run_import(
+        api.app.state.sessionmaker, settings, Actor.cli("roundtrip"), io.BytesIO(body), ImportOptions()
+    )
+
+
+async def snapshot(api: Api) -> dict[str, Any]:
+    async with api.app.state.engine.connect() as conn:
+        counts = {t: (await conn.execute(sa.text(f"SELECT count(*) FROM {t}"))).scalar_one() for t in TABLES}
+        devices = [dict(r._mapping) for r in await conn.execute(sa.text("SELECT * FROM devices ORDER BY id"))]
+    return {"counts": counts, "devices": devices}
+
+
+async def test_importing_an_export_changes_nothing_and_says_so(api: Api, settings: Settings) -> None:
+    await seed_fleet(api)
+    before = await snapshot(api)
+    summary = await import_file(api, settings, await csv_export(api))
+    assert (summary.created, summary.updated, summary.errors) == (0, 0, 0), summary
+    assert summary.unchanged == summary.rows == before["counts"]["devices"] == 6
+    assert summary.exit_code == 0 and summary.ignored_columns == []
+    assert await snapshot(api) == before, "versions, timestamps, events and audit records all as they were"
+
+
+async def test_formula_like_text_survives_the_round_trip(api: Api, settings: Settings) -> None:
+    model = await seed_model(api)
+    await seed_device(api, model["id"], asset_tag="=1+1", serial_number="-SN-1", location="@desk", notes="'quoted",
+                      supplier="+31 shop")  # fmt: skip
+    before = await snapshot(api)
+    exported = await csv_export(api)
+    assert "'=1+1,'-SN-1," in exported.decode(), "the export marks formula-like text, and the import unmarks it"
+    summary = await import_file(api, settings, exported)
+    assert (summary.unchanged, summary.errors) == (1, 0), summary
+    assert await snapshot(api) == before
+
+
+async def test_devices_past_retirement_come_back_unchanged(api: Api, settings: Settings) -> None:
+    monitor = await seed_model(api, manufacturer="Dell", name="P2422H", category="monitor", storage_media_count=0,
+                               storage_media_type=None)  # fmt: skip
+    device = await seed_device(api, monitor["id"])
+    await api.post("helpdesk", f"/api/v1/devices/{device['id']}/retire", {"reason": "dead pixels"})
+    attested = await api.post("helpdesk", f"/api/v1/devices/{device['id']}/no-media-attestation",
+                              {"statement": "A monitor has no storage media."})  # fmt: skip
+    assert attested.status_code in (200, 201), attested.text
+    before = await snapshot(api)
+    exported = await csv_export(api)
+    assert ",wiped,," in exported.decode()
+    summary = await import_file(api, settings, exported)
+    assert (summary.unchanged, summary.errors) == (1, 0), summary
+    assert await snapshot(api) == before
+
+
+@pytest.fixture
+def empty_database(database: Database, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A second migrated, empty database of the same kind as ``database``."""
+    if database.kind == "sqlite":
+        path = tmp_path / "second.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    name = f"kringloop_t_rt_{uuid.uuid4().hex[:8]}"
+    url = create_pg_database(name)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_pg_database(name)
+
+
+async def test_an_export_imported_into_an_empty_database_exports_the_same(api: Api, empty_database: str) -> None:
+    await seed_fleet(api)
+    exported = await csv_export(api)
+    other_settings = make_settings(empty_database)
+    other = create_app(other_settings)
+    try:
+        summary = await run_import(
+            other.state.sessionmaker, other_settings, Actor.cli("roundtrip"), io.BytesIO(exported), ImportOptions()
+        )
+        assert (summary.created, summary.errors) == (6, 0), summary
+        again = b"".join([chunk async for chunk in csv_chunks(export_pages(other.state.engine))])
+    finally:
+        await other.state.engine.dispose()
+    assert again.decode() == exported.decode()
