@@ -203,7 +203,8 @@ def parse_number(text: str, decimal_mark: DecimalMark = None) -> Decimal:
             as_decimal = cleaned.replace(mark, ".")
             raise ValueError(
                 f'"{text}" reads two ways: {as_thousands} or {as_decimal}; '
-                "say which with --decimal-comma or --decimal-point"
+                "say which decimal mark the file uses (--decimal-comma or --decimal-point, decimal_mark in the API, "
+                "Numbers on the upload page)"
             )
         else:
             normal = cleaned.replace(mark, ".")
