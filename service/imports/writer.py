@@ -15,13 +15,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
 from service.compensation.rules import CompensationRules
 from service.compensation.service import create_obligations
 from service.context import Actor
-from service.db import UTCDateTime
+from service.db import UTCDateTime, is_postgres
 from service.device_models.models import DeviceModel
 from service.devices.lifecycle import RELEASES_HOLDER, Move
 from service.devices.models import Device, DeviceEvent
@@ -130,11 +131,34 @@ async def _insert_devices(session: AsyncSession, work: ChunkWork, now: datetime)
              "status": final, "replaces_id": None, "status_changed_at": now, "version": 1, "created_at": now,
              "updated_at": now}
         )  # fmt: skip
+    if is_postgres(session):
+        await _copy_devices(session, rows)
+        for creation, row in zip(work.creations, rows, strict=True):
+            creation.device_id = row["id"]
+        return rows
     statement = sa.insert(_devices).returning(_devices.c.id, sort_by_parameter_order=True)
     ids = (await session.execute(statement, rows)).scalars().all()
     for creation, device_id, row in zip(work.creations, ids, rows, strict=True):
         creation.device_id = row["id"] = device_id
     return rows
+
+
+_DEVICE_COLUMNS = tuple(c.name for c in _devices.columns)
+_RESERVE_DEVICE_IDS = sa.text("SELECT nextval(pg_get_serial_sequence('devices', 'id')) FROM generate_series(1, :n)")
+
+
+async def _copy_devices(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the new devices in one COPY on the session's own connection, in its transaction (a multi-row
+    INSERT spent most of its time in SQLAlchemy and the driver building parameters). Their ids are taken from the
+    sequence first, as a default would, so nothing needs to come back. Row triggers, CHECKs, foreign keys and
+    unique constraints apply to COPY as to INSERT; a violation fails the chunk, which rolls back."""
+    ids = sorted((await session.execute(_RESERVE_DEVICE_IDS, {"n": len(rows)})).scalars().all())
+    for row, device_id in zip(rows, ids, strict=True):
+        row["id"] = device_id
+    raw = await (await session.connection()).get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+        "devices", records=[tuple(row[c] for c in _DEVICE_COLUMNS) for row in rows], columns=_DEVICE_COLUMNS
+    )
 
 
 async def _update_devices(session: AsyncSession, work: ChunkWork, now: datetime) -> None:
@@ -164,7 +188,15 @@ async def _update_devices(session: AsyncSession, work: ChunkWork, now: datetime)
         await session.execute(statement, params)
 
 
-def _seed_media_statement() -> sa.Insert:
+def _ids_in(postgres: bool) -> sa.ColumnElement[bool]:
+    """The chunk's new devices: one array parameter on PostgreSQL (an expanding list renders and sends a
+    parameter per id, a thousand per chunk), a plain list on SQLite."""
+    if postgres:
+        return _devices.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
+    return _devices.c.id.in_(sa.bindparam("ids", expanding=True))
+
+
+def _seed_media_statement(postgres: bool) -> sa.Insert:
     media_type = sa.case(
         (_models.c.storage_media_type.in_(MEDIA_TYPES), _models.c.storage_media_type), else_=sa.literal("other")
     )
@@ -173,7 +205,7 @@ def _seed_media_statement() -> sa.Insert:
         sa.select(_devices.c.id, media_type, sa.literal("model"), sa.literal(1), now, now, sa.literal(""))
         .select_from(_devices.join(_models, _models.c.id == _devices.c.model_id))
         .join(_MEDIUM_NUMBERS, _MEDIUM_NUMBERS.c.n <= _models.c.storage_media_count)
-        .where(_devices.c.id.in_(sa.bindparam("ids", expanding=True)))
+        .where(_ids_in(postgres))
         .order_by(_devices.c.id, _MEDIUM_NUMBERS.c.n)
     )
     columns = ["device_id", "media_type", "source", "version", "created_at", "updated_at", "description"]
@@ -182,17 +214,17 @@ def _seed_media_statement() -> sa.Insert:
 
 # Built once, with parameters: each chunk then only binds its values (building and compiling the statement anew
 # for every chunk cost more Python time than the database spent running it).
-_SEED_MEDIA = _seed_media_statement()
+_SEED_MEDIA = {postgres: _seed_media_statement(postgres) for postgres in (False, True)}
 
 
 async def _seed_media(session: AsyncSession, device_ids: list[int], now: datetime) -> list[list[int]]:
     """Each new device's model's usual media, as seed_media_from_model lists them, in one INSERT ... SELECT;
     returns [medium id, device id] pairs for the audit (the type is the model's)."""
-    rows = (await session.execute(_SEED_MEDIA, {"ids": device_ids, "now": now})).all()
+    rows = (await session.execute(_SEED_MEDIA[is_postgres(session)], {"ids": device_ids, "now": now})).all()
     return sorted([r.id, r.device_id] for r in rows)
 
 
-def _event_step_statement(with_holder: bool) -> sa.Insert:
+def _event_step_statement(with_holder: bool, postgres: bool, returning: bool) -> sa.Insert:
     select = (
         sa.select(
             _devices.c.id,
@@ -205,14 +237,21 @@ def _event_step_statement(with_holder: bool) -> sa.Insert:
             sa.bindparam("details", type_=_events.c.details.type),
             sa.bindparam("at", type_=_events.c.at.type),
         )
-        .where(_devices.c.id.in_(sa.bindparam("ids", expanding=True)))
+        .where(_ids_in(postgres))
         .order_by(_devices.c.id)
     )
     columns = ["device_id", "move", "from_status", "to_status", "holder_id", "actor", "reason", "details", "at"]
-    return sa.insert(_events).from_select(columns, select).returning(_events.c.id, _events.c.device_id)
+    statement = sa.insert(_events).from_select(columns, select)
+    return statement.returning(_events.c.id, _events.c.device_id) if returning else statement
 
 
-_EVENT_STEP = {with_holder: _event_step_statement(with_holder) for with_holder in (False, True)}
+# Keyed by (with holder, PostgreSQL, returning): only the moves into repair need their events' ids back.
+_EVENT_STEP = {
+    (with_holder, postgres, returning): _event_step_statement(with_holder, postgres, returning)
+    for with_holder in (False, True)
+    for postgres in (False, True)
+    for returning in (False, True)
+}
 
 
 async def _events_of_created(
@@ -230,13 +269,16 @@ async def _events_of_created(
             key = (n, move.move, move.from_status, move.to_status, move.holder is not None)
             steps.setdefault(key, []).append(creation.device_id)
     details = {"import": work.import_key, "format": work.format}
+    postgres = is_postgres(session)
     sent: list[tuple[int, int]] = []
     for (_, move, from_status, to_status, with_holder), device_ids in sorted(steps.items(), key=lambda s: s[0][0]):
         params = {"ids": device_ids, "move": move.value, "from_status": from_status, "to_status": to_status,
                   "actor": actor.name, "details": details, "at": now}  # fmt: skip
-        rows = (await session.execute(_EVENT_STEP[with_holder], params)).all()
         if move is Move.repair:
+            rows = (await session.execute(_EVENT_STEP[with_holder, postgres, True], params)).all()
             sent.extend((r.device_id, r.id) for r in rows)
+        else:
+            await session.execute(_EVENT_STEP[with_holder, postgres, False], params)
     return sent
 
 
