@@ -31,6 +31,7 @@ if str(ROOT) not in sys.path:
 import asyncpg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.scratch import admin, dsn, server_url  # noqa: E402
 from service.context import Actor  # noqa: E402
 from service.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
 from service.donations import service as donations  # noqa: E402
@@ -42,27 +43,7 @@ from service.statements.render import canonical_json, csv_bytes, pdf_bytes, sha2
 DB_NAME = "kringloop_bench_donations"
 
 
-def server_url() -> str:
-    return (
-        os.environ.get("KRINGLOOP_BENCH_POSTGRES_URL")
-        or os.environ.get("KRINGLOOP_TEST_POSTGRES_URL")
-        or "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-    )
 
-
-def dsn(url: str, database: str | None = None) -> str:
-    u = make_url(url).set(drivername="postgresql")
-    if database:
-        u = u.set(database=database)
-    return u.render_as_string(hide_password=False)
-
-
-async def admin(url: str, statement: str) -> None:
-    conn = await asyncpg.connect(dsn(url))
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 async def load(url: str, credits: int, charities: list[tuple[str, int, int]]) -> None:

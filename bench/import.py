@@ -48,6 +48,7 @@ if str(ROOT) not in sys.path:
 import asyncpg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.scratch import admin, dsn, server_url  # noqa: E402
 from service.imports.export import EXPORT_COLUMNS  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
 
@@ -85,27 +86,7 @@ STATUSES = [("in_use", 60), ("in_stock", 25), ("in_repair", 5), ("retired", 7), 
 NOTES = ["", "", "", "", "spare charger", 'Dock "USB-C", 90 W', "keyboard: US-International\nno numpad"]
 
 
-def server_url() -> str:
-    return (
-        os.environ.get("KRINGLOOP_BENCH_POSTGRES_URL")
-        or os.environ.get("KRINGLOOP_TEST_POSTGRES_URL")
-        or "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-    )
 
-
-def dsn(url: str, database: str | None = None) -> str:
-    u = make_url(url).set(drivername="postgresql")
-    if database:
-        u = u.set(database=database)
-    return u.render_as_string(hide_password=False)
-
-
-async def admin(url: str, statement: str) -> None:
-    conn = await asyncpg.connect(dsn(url))
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 def generate_csv(path: Path, rows: int, seed: int = 7) -> None:

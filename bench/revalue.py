@@ -28,6 +28,7 @@ if str(ROOT) not in sys.path:
 import asyncpg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.scratch import dsn, server_url  # noqa: E402
 from service.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
 from service.settings import Settings  # noqa: E402
@@ -39,19 +40,6 @@ CATEGORIES = ("laptop", "phone", "tablet", "desktop", "monitor", "other")
 STATUSES = ("in_use", "in_use", "in_use", "in_stock", "in_repair", "retired")
 
 
-def server_url() -> str:
-    return (
-        os.environ.get("KRINGLOOP_BENCH_POSTGRES_URL")
-        or os.environ.get("KRINGLOOP_TEST_POSTGRES_URL")
-        or "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-    )
-
-
-def dsn(url: str, database: str | None = None) -> str:
-    u = make_url(url).set(drivername="postgresql")
-    if database:
-        u = u.set(database=database)
-    return u.render_as_string(hide_password=False)
 
 
 async def recreate_database(url: str) -> None:
