@@ -92,6 +92,9 @@ async def import_devices(
     except UnusableFile as exc:
         report.close()
         raise unusable_problem(exc) from None
+    except BaseException:
+        report.close()  # the spooled report may sit on disk: never leave it to the garbage collector
+        raise
     finally:
         stream.close()
     report.seek(0)

@@ -1,6 +1,7 @@
 """``kringloop import devices FILE``: a spreadsheet of devices in, a summary and a per-row report out.
 
-Exit codes (API.md): 0 every row was taken, 1 some rows were refused, 2 the file is unusable (nothing written).
+Exit codes (API.md): 0 every row was taken, 1 some rows were refused, 2 the file is unusable (nothing written);
+3 an unexpected failure (not the file's fault).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 import click
+import structlog
 
 from service.settings import Settings
 
@@ -75,6 +77,16 @@ def import_devices(
     except UnusableFile as exc:
         click.echo(f"{file} is not a device file Kringloop can read: {exc} Nothing was imported.", err=True)
         sys.exit(2)
+    except Exception:
+        # Not the file's fault (the database went away, a bug): exit 3, never 1, which a script reads as "some
+        # rows refused". Chunks written before the failure stay; importing the same file again resumes.
+        structlog.get_logger("kringloop.imports").exception("import_failed", file=file)
+        click.echo(
+            "The import stopped on an unexpected error (logged above). Chunks already written stay; import the "
+            "same file again to finish it.",
+            err=True,
+        )
+        sys.exit(3)
     sys.exit(exit_code)
 
 

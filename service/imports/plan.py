@@ -113,6 +113,13 @@ class ChunkPlanner:
         matches: dict[int, dict[str, Any] | None] = {}
         for p in live:
             found = self._match(p.record, devices)
+            if isinstance(found, dict):
+                # Two rows can reach one device by different keys (one by tag, one by serial): only the first
+                # may change it, or the second would move it again from a state it has already left.
+                first = self.seen.add(f"device\0{found['id']}", p.record.row)
+                if first is not None:
+                    found = RowError("row", f"row {first} is about the same device (#{found['id']}); each device "
+                                            "may appear once in a file")  # fmt: skip
             if isinstance(found, RowError):
                 p.errors = [found]
             else:

@@ -64,6 +64,14 @@ class UnusableFile(ValueError):
     """The file as a whole cannot be read (exit code 2)."""
 
 
+class UndecodableText(UnusableFile):
+    """A row is not text in the encoding the file was read in (the guess from its first block may be wrong)."""
+
+    def __init__(self, message: str, encoding: str) -> None:
+        super().__init__(message)
+        self.encoding = encoding
+
+
 @dataclass
 class RowError:
     field: str
@@ -83,8 +91,10 @@ def detect_encoding(head: bytes) -> str:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sniffed block is still UTF-8.
-        if exc.start < len(head) - 3:
+        # A multi-byte character cut at the end of the sniffed block is still UTF-8; at the end of a file
+        # shorter than the block it is the file's own last byte, and a UTF-8 file would not end mid-character.
+        cut_by_the_block = len(head) >= SNIFF_BYTES and exc.reason == "unexpected end of data"
+        if not cut_by_the_block:
             return "cp1252"
     return "utf-8"
 
@@ -102,29 +112,31 @@ def _records(reader: Iterator[list[str]], encoding: str) -> Iterator[tuple[int, 
         except StopIteration:
             return
         except UnicodeDecodeError as exc:
-            raise UnusableFile(f"Row {number + 1} is not valid {encoding} text: {exc.reason}.") from None
+            raise UndecodableText(f"Row {number + 1} is not valid {encoding} text: {exc.reason}.", encoding) from None
         except csv.Error as exc:
             raise UnusableFile(f"Row {number + 1} cannot be read as CSV: {exc}.") from None
         number += 1
         yield number, record
 
 
-def check_readable(stream: BinaryIO) -> None:
+def check_readable(stream: BinaryIO, encoding: str | None = None) -> str:
     """Reads the whole file as read_rows would, without building its rows (a third of the time): raises
-    UnusableFile for a fault anywhere in it, so a caller can refuse the file before writing anything."""
-    encoding, reader, header = _open(stream)
+    UnusableFile for a fault anywhere in it, so a caller can refuse the file before writing anything. Returns the
+    encoding it was read in."""
+    encoding, reader, header = _open(stream, encoding)
     _columns(header)
     for _ in _records(reader, encoding):
         pass
+    return encoding
 
 
-def _open(stream: BinaryIO) -> tuple[str, Iterator[list[str]], list[str]]:
-    """(encoding, CSV reader positioned after the header, header cells)."""
+def _open(stream: BinaryIO, encoding: str | None = None) -> tuple[str, Iterator[list[str]], list[str]]:
+    """(encoding, CSV reader positioned after the header, header cells); the encoding is guessed unless given."""
     buffered = io.BufferedReader(stream, buffer_size=SNIFF_BYTES) if not hasattr(stream, "peek") else stream
     head = buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES]  # type: ignore[union-attr]
     if not head.strip():
         raise UnusableFile("The file is empty.")
-    encoding = detect_encoding(head)
+    encoding = encoding or detect_encoding(head)
     text = io.TextIOWrapper(buffered, encoding=encoding, newline="", errors="strict")
     first_line = head.decode(encoding if encoding != "utf-8-sig" else "utf-8", errors="replace").lstrip("\ufeff")
     first_line = re.split(r"\r\n|\r|\n", first_line, maxsplit=1)[0]
@@ -155,9 +167,9 @@ def _columns(header: list[str]) -> tuple[list[str | None], list[str]]:
     return columns, ignored
 
 
-def read_rows(stream: BinaryIO) -> tuple[list[str], list[str], Iterator[RawRow]]:
+def read_rows(stream: BinaryIO, encoding: str | None = None) -> tuple[list[str], list[str], Iterator[RawRow]]:
     """(recognised columns, ignored headers, rows). Raises UnusableFile for an empty or headerless file."""
-    encoding, reader, header = _open(stream)
+    encoding, reader, header = _open(stream, encoding)
     columns, ignored = _columns(header)
     recognised = [c for c in columns if c]
 

@@ -79,9 +79,13 @@ async def start_run(
         key=key, format=options.format, dry_run=options.dry_run, date_order=options.date_order,
         decimal_mark=options.decimal_mark, filename=filename[:255], size_bytes=size, started_by=actor.name,
     )  # fmt: skip
-    async with session_scope(sessionmaker) as session:
-        session.add(run)
-        await session.flush()
+    try:
+        async with session_scope(sessionmaker) as session:
+            session.add(run)
+            await session.flush()
+    except BaseException:
+        upload_path(settings, key).unlink(missing_ok=True)  # no run record points at it: nothing would remove it
+        raise
     task = asyncio.create_task(_run(sessionmaker, settings, actor, run, options))
     _RUNNING.add(task)
     task.add_done_callback(_RUNNING.discard)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from service.compensation.service import compensation_rules
 from service.context import Actor
 from service.db import is_postgres, utcnow
 from service.imports.plan import ChunkPlanner, Planned
-from service.imports.reader import DateOrder, DecimalMark, RawRow, RowError, check_readable, read_rows
+from service.imports.reader import DateOrder, DecimalMark, RawRow, RowError, UndecodableText, check_readable, read_rows
 from service.imports.references import References
 from service.imports.rows import DeviceRecord, RowRules, read_record
 from service.imports.seen import KeyIndex
@@ -94,14 +96,21 @@ class _Source(io.RawIOBase):
         return len(data)
 
 
-def _check_whole_file(stream: BinaryIO) -> None:
+def _check_whole_file(stream: BinaryIO) -> str:
     """Reads a seekable file through once before writing anything, so an undecodable byte or a broken quote near
-    the end makes the whole file unusable (exit 2, nothing written) rather than failing after chunks committed."""
-    if not stream.seekable():
-        return
+    the end makes the whole file unusable (exit 2, nothing written) rather than failing after chunks committed.
+    Returns the encoding to read it in: a Windows-1252 file whose first accent comes after the sniffed block was
+    guessed to be UTF-8, and is read again as what it is."""
     start = stream.tell()
-    check_readable(_Source(stream))
+    try:
+        encoding = check_readable(_Source(stream))
+    except UndecodableText as exc:
+        if exc.encoding != "utf-8":
+            raise
+        stream.seek(start)
+        encoding = check_readable(_Source(stream), "cp1252")
     stream.seek(start)
+    return encoding
 
 
 class _Tally:
@@ -239,9 +248,16 @@ async def run_import(
     """
     if options.chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
-    _check_whole_file(stream)
+    if not stream.seekable():
+        # Standard input or a pipe: spooled to disk first, so the whole file is still checked before anything is
+        # written (memory stays flat; the disk holds one copy of the file for the length of the import).
+        with tempfile.TemporaryFile() as spooled:
+            shutil.copyfileobj(stream, spooled, 1 << 20)
+            spooled.seek(0)
+            return await run_import(sessionmaker, settings, actor, spooled, options, on_row, on_progress)
+    encoding = _check_whole_file(stream)
     source = _Source(stream)
-    _columns, ignored, rows = read_rows(source)
+    _columns, ignored, rows = read_rows(source, encoding)
     importer = _Importer(sessionmaker, settings, actor, options)
     while (chunk := importer.read_chunk(rows)) is not None:
         for outcome in await importer.import_chunk(chunk):

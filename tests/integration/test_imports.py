@@ -296,12 +296,60 @@ async def test_a_crash_mid_file_leaves_no_half_written_row(
     assert (summary.unchanged, summary.created) == (2, 3)
 
 
+class _Pipe(io.RawIOBase):
+    """A stream that reads but cannot seek, as standard input piped from another program."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+async def test_windows_1252_is_recognised_wherever_its_first_accent_stands(api: Api, settings: Settings) -> None:
+    header = f"{HEADER},location"
+    late = "".join(f"KL-{n},SN{n},{LAPTOP},Utrecht\n" for n in range(1, 20_000)).encode() + (
+        f"KL-X,SN-X,{LAPTOP},".encode() + "Café".encode("cp1252") + b"\n"
+    )
+    summary, _ = await run(api, settings, f"{header}\n".encode() + late)
+    assert (summary.created, summary.errors) == (20_000, 0)
+    assert (await device(api, "KL-X"))["location"] == "Café"
+    short = f"{header}\nKL-Y,SN-Y,{LAPTOP},".encode() + "Café".encode("cp1252")  # its last byte is the accent
+    summary, _ = await run(api, settings, short)
+    assert summary.created == 1 and (await device(api, "KL-Y"))["location"] == "Café"
+
+
+async def test_two_rows_about_one_device_by_different_keys(api: Api, settings: Settings) -> None:
+    model = await seed_model(api)
+    existing = await seed_device(api, model["id"], asset_tag="KL-1", serial_number="SN1", location="Utrecht")
+    data = csv_text(f"KL-1,,{LAPTOP},Amsterdam", f",SN1,{LAPTOP},Rotterdam", header=f"{HEADER},location")
+    first, outcomes = await run(api, settings, data)
+    result = by_row(outcomes)
+    assert first.exit_code == 1
+    assert (result[2].outcome, result[2].device_id) == ("updated", existing["id"])
+    assert "row 2 is about the same device" in errors_of(result[3])["row"]
+    after = await device(api, "KL-1")
+    assert (after["location"], after["version"]) == ("Amsterdam", existing["version"] + 1)
+    again, _ = await run(api, settings, data)
+    assert (again.unchanged, again.updated, again.errors) == (1, 0, 1)
+
+
 async def test_an_unusable_file_writes_nothing_even_when_its_fault_is_at_the_end(api: Api, settings: Settings) -> None:
     good = "".join(f"KL-{n},SN{n},{LAPTOP}\n" for n in range(1, 20_000))
-    data = f"{HEADER}\n{good}".encode() + b"KL-X,SN-X,Dell,Caf\xe9,laptop,2024-03-01,1\n"
-    assert len(data) > 1 << 20  # past the part the reader sniffs the encoding from
-    with pytest.raises(UnusableFile, match="not valid utf-8"):
+    # 0x81 is text in neither UTF-8 nor Windows-1252, past the part the reader sniffs the encoding from.
+    data = f"{HEADER}\n{good}".encode() + b"KL-X,SN-X,Dell,Caf\x81,laptop,2024-03-01,1\n"
+    assert len(data) > 1 << 20
+    with pytest.raises(UnusableFile, match="not valid cp1252"):
         await run_import(api.app.state.sessionmaker, settings, Actor.cli("t"), io.BytesIO(data), ImportOptions())
+    assert await rows(api, "SELECT id FROM devices") == []
+    # Standard input cannot seek: it is spooled and checked whole all the same.
+    with pytest.raises(UnusableFile, match="not valid cp1252"):
+        await run_import(api.app.state.sessionmaker, settings, Actor.cli("t"), _Pipe(data), ImportOptions())
     assert await rows(api, "SELECT id FROM devices") == []
     for bad in (b"", b"name,colour\nx,y\n"):
         with pytest.raises(UnusableFile):

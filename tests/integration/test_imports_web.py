@@ -177,6 +177,9 @@ def test_the_cli_imports_with_exit_codes_and_a_report(database: Database, tmp_pa
     assert refused.exit_code == 2 and "Nothing was imported" in refused.stderr
     missing = runner.invoke(main, ["import", "devices", str(tmp_path / "nope.csv")], env=env)
     assert missing.exit_code == 2
+    unmigrated = {**env, "KRINGLOOP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}
+    failed = runner.invoke(main, ["import", "devices", str(good)], env=unmigrated)
+    assert failed.exit_code == 3 and "unexpected error" in failed.stderr  # never 1: that means rows refused
     verified = runner.invoke(main, ["audit", "verify"], env=env)
     assert verified.exit_code == 0, verified.output
     assert "cli:ops" in _actors(database)
