@@ -4,7 +4,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody
 
 from service.accounts import service
 from service.accounts.auth import requires
@@ -12,7 +12,8 @@ from service.accounts.models import User
 from service.accounts.permissions import Permission
 from service.accounts.schemas import TokenRequest, TokenResponse, UserCreate, UserOut, UserPage, UserUpdate
 from service.errors import problem
-from service.web.deps import CurrentActor, DbSession, created
+from service.pagination import DEFAULT_LIMIT
+from service.web.deps import CurrentActor, DbSession, PageLimit, created
 
 
 def user_out(user: User) -> UserOut:
@@ -50,7 +51,7 @@ class UserController(Controller):
 
     @get("/")
     async def list_users(
-        self, session: DbSession, cursor: str | None = None, limit: int = Parameter(default=50, ge=1, le=1000)
+        self, session: DbSession, cursor: str | None = None, limit: PageLimit = DEFAULT_LIMIT
     ) -> UserPage:
         page = await service.list_users(session, cursor=cursor, limit=limit)
         return UserPage(items=[user_out(u) for u in page.items], next_cursor=page.next_cursor)

@@ -3,13 +3,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter, QueryParameter
+from litestar.params import QueryParameter
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.audit import service
 from service.audit.schemas import AuditPage, AuditRecordOut, VerifyOut
-from service.web.deps import DbSession
+from service.web.deps import DbSession, PageLimit
 
 
 class AuditController(Controller):
@@ -25,7 +25,7 @@ class AuditController(Controller):
         entity_id: str | None = None,
         actor_name: Annotated[str | None, QueryParameter(name="actor", description="who acted")] = None,
         cursor: str | None = None,
-        limit: int = Parameter(default=100, ge=1, le=1000),
+        limit: PageLimit = 100,
     ) -> AuditPage:
         page = await service.list_records(
             session, entity_type=entity_type, entity_id=entity_id, actor=actor_name, cursor=cursor, limit=limit

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post, put
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts.auth import requires
@@ -23,7 +23,8 @@ from service.charities.schemas import (
 from service.context import Actor
 from service.errors import Forbidden
 from service.money import format_cents
-from service.web.deps import CurrentActor, DbSession, created
+from service.pagination import DEFAULT_LIMIT
+from service.web.deps import CurrentActor, DbSession, PageLimit, created
 
 
 def charity_out(c: Charity, new_secret: str | None = None) -> CharityOut:
@@ -86,7 +87,7 @@ class CharityController(Controller):
         actor: CurrentActor,
         active: bool | None = None,
         cursor: str | None = None,
-        limit: int = Parameter(default=50, ge=1, le=1000),
+        limit: PageLimit = DEFAULT_LIMIT,
     ) -> CharityPage:
         _may_read(actor)
         page = await service.list_charities(session, actor, active=active, cursor=cursor, limit=limit)

@@ -10,7 +10,8 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.compensation import repository, service
 from service.compensation.schemas import BatchOut, BatchPage, CompensationOut, ObligationOut, RequeueBody
-from service.web.deps import CurrentActor, DbSession
+from service.pagination import DEFAULT_LIMIT
+from service.web.deps import CurrentActor, DbSession, PageLimit
 
 
 def obligation_out(row: Any) -> ObligationOut:
@@ -47,7 +48,7 @@ class CompensationController(Controller):
         session: DbSession,
         status: str | None = Parameter(default=None, description="pending, batched, compensated or rejected"),
         cursor: str | None = None,
-        limit: int = Parameter(default=50, ge=1, le=1000),
+        limit: PageLimit = DEFAULT_LIMIT,
     ) -> CompensationOut:
         return await compensation_view(state, session, status, cursor, limit)
 
@@ -57,7 +58,7 @@ class CompensationController(Controller):
         session: DbSession,
         status: str | None = None,
         cursor: str | None = None,
-        limit: int = Parameter(default=50, ge=1, le=1000),
+        limit: PageLimit = DEFAULT_LIMIT,
     ) -> BatchPage:
         page = await repository.list_batches(session, status=status, cursor=cursor, limit=limit)
         return BatchPage(items=[batch_out(b) for b in page.items], next_cursor=page.next_cursor)

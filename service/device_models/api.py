@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
@@ -16,7 +16,8 @@ from service.device_models.schemas import (
     DeviceModelPage,
     DeviceModelUpdate,
 )
-from service.web.deps import CurrentActor, DbSession, created
+from service.pagination import DEFAULT_LIMIT
+from service.web.deps import CurrentActor, DbSession, PageLimit, created
 
 
 def model_out(model: DeviceModel) -> DeviceModelOut:
@@ -35,7 +36,7 @@ class DeviceModelController(Controller):
         category: Category | None = None,
         q: str | None = None,
         cursor: str | None = None,
-        limit: int = Parameter(default=50, ge=1, le=1000),
+        limit: PageLimit = DEFAULT_LIMIT,
     ) -> DeviceModelPage:
         page = await service.list_models(session, category=category, q=q, cursor=cursor, limit=limit)
         return DeviceModelPage(items=[model_out(m) for m in page.items], next_cursor=page.next_cursor)

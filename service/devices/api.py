@@ -29,7 +29,8 @@ from service.devices.schemas import (
 )
 from service.imports.export import csv_chunks
 from service.money import format_cents, parse_amount
-from service.web.deps import CurrentActor, DbSession, ReadConnection, Rules, created, provide_read_connection
+from service.pagination import DEFAULT_LIMIT
+from service.web.deps import CurrentActor, DbSession, PageLimit, ReadConnection, Rules, created, provide_read_connection
 from service.web.downloads import CsvStream
 
 
@@ -69,7 +70,7 @@ class DeviceController(Controller):
         category: Category | None = None,
         q: str | None = Parameter(default=None, description="asset tag, serial, model or holder name contains"),
         cursor: str | None = None,
-        limit: int = Parameter(default=50, ge=1, le=1000),
+        limit: PageLimit = DEFAULT_LIMIT,
         format: str = Parameter(
             default="json",
             pattern="^(json|csv)$",
@@ -135,7 +136,7 @@ class DeviceController(Controller):
         session: DbSession,
         device_id: int,
         cursor: str | None = None,
-        limit: int = Parameter(default=100, ge=1, le=1000),
+        limit: PageLimit = 100,
     ) -> EventPage:
         page = await repository.list_events(session, device_id, cursor=cursor, limit=limit)
         items = [EventOut.model_validate(e, from_attributes=True) for e in page.items]

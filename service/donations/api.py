@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts.auth import requires
@@ -40,13 +40,14 @@ from service.errors import Conflict, Forbidden
 from service.jobs import service as jobs
 from service.jobs.models import JobRun
 from service.money import format_cents
+from service.pagination import DEFAULT_LIMIT
 from service.pool import service as pool
 from service.settings import Settings
 from service.statements import delivery
 from service.statements import service as statements
 from service.statements.content import people_reached
 from service.statements.models import Statement
-from service.web.deps import AppSettings, CurrentActor, DbSession, created
+from service.web.deps import AppSettings, CurrentActor, DbSession, PageLimit, created
 
 
 def statement_links(s: Statement) -> dict[str, str]:
@@ -201,7 +202,7 @@ class DonationController(Controller):
         status: str | None = None,
         charity_id: int | None = None,
         cursor: str | None = None,
-        limit: int = Parameter(default=50, ge=1, le=1000),
+        limit: PageLimit = DEFAULT_LIMIT,
     ) -> DonationPage:
         page = await repository.list_donations(
             session,
@@ -270,7 +271,7 @@ class DonationController(Controller):
         actor: CurrentActor,
         donation_id: int,
         cursor: str | None = None,
-        limit: int = Parameter(default=100, ge=1, le=1000),
+        limit: PageLimit = 100,
     ) -> LinePage:
         await service.get_donation(session, actor, donation_id)
         page = await repository.lines(session, donation_id, cursor=cursor, limit=limit)

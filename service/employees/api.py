@@ -3,14 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.employees import service
 from service.employees.models import Employee
 from service.employees.schemas import EmployeeCreate, EmployeeOut, EmployeePage, EmployeeUpdate
-from service.web.deps import CurrentActor, DbSession, created
+from service.pagination import DEFAULT_LIMIT
+from service.web.deps import CurrentActor, DbSession, PageLimit, created
 
 
 def employee_out(employee: Employee) -> EmployeeOut:
@@ -29,7 +30,7 @@ class EmployeeController(Controller):
         q: str | None = None,
         active: bool | None = None,
         cursor: str | None = None,
-        limit: int = Parameter(default=50, ge=1, le=1000),
+        limit: PageLimit = DEFAULT_LIMIT,
     ) -> EmployeePage:
         page = await service.list_employees(session, q=q, active=active, cursor=cursor, limit=limit)
         return EmployeePage(items=[employee_out(e) for e in page.items], next_cursor=page.next_cursor)

@@ -28,8 +28,9 @@ from service.faults.schemas import (
     RetiredDeviceOut,
 )
 from service.money import format_cents
+from service.pagination import DEFAULT_LIMIT
 from service.settings import Settings
-from service.web.deps import CurrentActor, DbSession, Rules, created
+from service.web.deps import CurrentActor, DbSession, PageLimit, Rules, created
 
 
 def _money(cents: int | None) -> str | None:
@@ -128,7 +129,7 @@ class DeviceFaultController(Controller):
         device_id: int,
         status: str | None = Parameter(default=None, description="open or closed"),
         cursor: str | None = None,
-        limit: int = Parameter(default=50, ge=1, le=1000),
+        limit: PageLimit = DEFAULT_LIMIT,
     ) -> FaultPage:
         page = await repository.list_device_faults(session, device_id, status=status, cursor=cursor, limit=limit)
         currency = state.settings.currency
@@ -168,7 +169,7 @@ class FaultController(Controller):
         status: str | None = Parameter(default=None, description="open or closed"),
         decision: str | None = Parameter(default=None, description="repair, replace or undiagnosed"),
         cursor: str | None = None,
-        limit: int = Parameter(default=50, ge=1, le=1000),
+        limit: PageLimit = DEFAULT_LIMIT,
     ) -> FaultPage:
         page = await repository.list_faults(session, status=status, decision=decision, cursor=cursor, limit=limit)
         currency = state.settings.currency
@@ -286,7 +287,7 @@ async def fleet_lifetime(
     state: State,
     session: DbSession,
     cursor: str | None = None,
-    limit: int = Parameter(default=50, ge=1, le=1000),
+    limit: PageLimit = DEFAULT_LIMIT,
 ) -> LifetimeOut:
     return await lifetime_view(state, session, cursor, limit)
 

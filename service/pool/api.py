@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
@@ -15,7 +15,7 @@ from service.pool import service
 from service.pool.models import ENTRY_KINDS, PoolEntry
 from service.pool.schemas import AdjustmentRequest, CategoryTotalOut, EntryOut, FleetValueOut, PoolOut
 from service.valuation.revalue import fleet_summary
-from service.web.deps import CurrentActor, DbSession
+from service.web.deps import CurrentActor, DbSession, PageLimit
 
 
 def entry_out(e: PoolEntry) -> EntryOut:
@@ -96,7 +96,7 @@ class PoolController(Controller):
         kind: str | None = None,
         device_id: int | None = None,
         cursor: str | None = None,
-        limit: int = Parameter(default=100, ge=1, le=1000),
+        limit: PageLimit = 100,
     ) -> PoolOut:
         return await pool_view(state, session, start, end, kind, device_id, cursor, limit)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +18,7 @@ from service.compensation.service import compensation_rules
 from service.context import Actor
 from service.devices.service import RegistryRules
 from service.idempotency.service import run_once
+from service.pagination import MAX_LIMIT
 from service.settings import Settings
 
 # Handlers name what they need by these aliases; Litestar 3 will no longer infer dependencies by name.
@@ -25,6 +27,8 @@ ReadConnection = NamedDependency[AsyncConnection]
 CurrentActor = NamedDependency[Actor]
 Rules = NamedDependency[RegistryRules]
 AppSettings = NamedDependency[Settings]
+# The page size every list route takes (?limit=, default 50); the bounds of service/pagination.py.
+PageLimit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT)]
 
 
 async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:

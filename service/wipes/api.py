@@ -13,8 +13,9 @@ from pydantic import ValidationError
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.errors import InvalidInput
+from service.pagination import DEFAULT_LIMIT
 from service.settings import Settings
-from service.web.deps import CurrentActor, DbSession, created
+from service.web.deps import CurrentActor, DbSession, PageLimit, created
 from service.wipes import certificates, gate, repository, service
 from service.wipes.downloads import document_response, register_csv_response
 from service.wipes.models import StorageMedium, WipeCertificate
@@ -107,7 +108,7 @@ class DeviceWipeController(Controller):
         session: DbSession,
         device_id: int,
         cursor: str | None = None,
-        limit: int = Parameter(default=50, ge=1, le=1000),
+        limit: PageLimit = DEFAULT_LIMIT,
     ) -> MediumPage:
         await repository.ensure_device(session, device_id)
         page = await repository.media_of(session, device_id, cursor=cursor, limit=limit)
@@ -206,7 +207,7 @@ class WipeCertificateController(Controller):
         performed_since: datetime | None = None,
         performed_before: datetime | None = None,
         cursor: str | None = None,
-        limit: int = Parameter(default=50, ge=1, le=1000),
+        limit: PageLimit = DEFAULT_LIMIT,
     ) -> Any:
         if format == "csv":
             if status is not None:

@@ -11,14 +11,14 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException
-from litestar.params import Parameter
 from pydantic import BaseModel, ValidationError
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.errors import InvalidInput
+from service.pagination import DEFAULT_LIMIT
 from service.settings import Settings
-from service.web.deps import AppSettings, CurrentActor, DbSession, created
+from service.web.deps import AppSettings, CurrentActor, DbSession, PageLimit, created
 from service.wipes import certificates, imports, repository
 from service.wipes.api import certificate_json, certificate_out, validation_problem
 from service.wipes.policy import DESTINATIONS
@@ -170,7 +170,7 @@ async def list_device_certificates(
     device_id: int,
     status: str | None = None,
     cursor: str | None = None,
-    limit: int = Parameter(default=50, ge=1, le=1000),
+    limit: PageLimit = DEFAULT_LIMIT,
 ) -> CertificatePage:
     await repository.ensure_device(session, device_id)
     page = await repository.list_certificates(session, device_id=device_id, status=status, cursor=cursor, limit=limit)
