@@ -7,7 +7,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.compensation.models import OBLIGATION_STATUSES, CompensationBatch, CompensationObligation
+from service.compensation.models import (
+    BATCH_STATUSES,
+    OBLIGATION_STATUSES,
+    CompensationBatch,
+    CompensationObligation,
+)
 from service.compensation.rules import CompensationRules, coverage_percent, kilograms
 from service.device_models.models import DeviceModel
 from service.devices.models import Device
@@ -93,16 +98,19 @@ def _obligation_view() -> sa.Select[Any]:
     )
 
 
+def _known(status: str, statuses: tuple[str, ...]) -> str:
+    """A misspelt filter is an error, not an empty page."""
+    if status not in statuses:
+        raise InvalidInput.field("status", f"unknown status {status!r}; use one of {', '.join(statuses)}")
+    return status
+
+
 async def list_obligations(
     session: AsyncSession, *, status: str | None, cursor: str | None, limit: int
 ) -> Page[sa.Row[Any]]:
     statement = _obligation_view()
     if status:
-        if status not in OBLIGATION_STATUSES:
-            raise InvalidInput.field(
-                "status", f"unknown status {status!r}; use one of {', '.join(OBLIGATION_STATUSES)}"
-            )
-        statement = statement.where(_ob.c.status == status)
+        statement = statement.where(_ob.c.status == _known(status, OBLIGATION_STATUSES))
     rows = (await session.execute(keyset(statement, _ob.c.id, cursor, limit))).all()
     return page_of(list(rows), limit)
 
@@ -121,13 +129,14 @@ async def list_batches(
 ) -> Page[CompensationBatch]:
     statement = sa.select(CompensationBatch)
     if status:
-        statement = statement.where(CompensationBatch.status == status)
+        statement = statement.where(CompensationBatch.status == _known(status, BATCH_STATUSES))
     rows = (await session.execute(keyset(statement, CompensationBatch.id, cursor, limit))).scalars().all()
     return page_of(list(rows), limit)
 
 
-async def get_batch(session: AsyncSession, batch_id: int) -> CompensationBatch:
-    batch = await session.get(CompensationBatch, batch_id)
+async def get_batch(session: AsyncSession, batch_id: int, *, lock: bool = False) -> CompensationBatch:
+    statement = sa.select(CompensationBatch).where(CompensationBatch.id == batch_id)  # type: ignore[arg-type]
+    batch = (await session.execute(statement.with_for_update() if lock else statement)).scalar_one_or_none()
     if batch is None:
         raise NotFound(f"No compensation batch has id {batch_id}.")
     return batch

@@ -18,13 +18,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from integrations.ports import CompensationItem, CompensationReceipt
 from service.audit import service as audit
+from service.compensation import repository
 from service.compensation.models import CompensationBatch, CompensationObligation
 from service.compensation.rules import CompensationRules, new_batch_key, retry_delay_seconds
 from service.context import Actor
 from service.db import UTCDateTime, is_postgres, utcnow
 from service.device_models.models import DeviceModel
 from service.devices.models import Device
-from service.errors import Conflict, NotFound
+from service.errors import Conflict
 from service.settings import Settings
 
 _ob: sa.Table = CompensationObligation.__table__  # type: ignore[attr-defined]
@@ -275,11 +276,7 @@ async def record_rejected(
 async def requeue_rejected(session: AsyncSession, actor: Actor, batch_id: int, reason: str) -> CompensationBatch:
     """A person read the partner's message and fixed the cause: the obligations go back to the queue and
     will travel in a new batch under a new key (the rejected one stays as it was, for the record)."""
-    batch = (
-        await session.execute(sa.select(CompensationBatch).where(CompensationBatch.id == batch_id).with_for_update())
-    ).scalar_one_or_none()
-    if batch is None:
-        raise NotFound(f"No compensation batch has id {batch_id}.")
+    batch = await repository.get_batch(session, batch_id, lock=True)
     if batch.status != "rejected":
         raise Conflict(f"Batch {batch_id} is {batch.status}; only a rejected batch can go back to the queue.")
     if batch.requeued_at is not None:

@@ -184,7 +184,6 @@ async def _detail_page(
             "form": form or {},
             "error": error,
             "error_for": error_for,
-            "total_lines": format_cents(sum(x.amount_cents for x in lines.items)),
         },
         media_type=MediaType.HTML,
     )

@@ -64,10 +64,6 @@ async def list_faults(
     return page_of(list(rows), limit)
 
 
-async def open_fault_count(session: AsyncSession) -> int:
-    return int((await session.execute(sa.select(sa.func.count()).where(_faults.c.status == "open"))).scalar_one())
-
-
 def _retirements() -> sa.Select[Any]:
     successor = _dev.alias("successor")
     return (

@@ -19,6 +19,7 @@ from service.valuation.models import FleetValue
 from service.valuation.policy import ValuationPolicy
 
 IN_SERVICE = ("in_stock", "in_use", "in_repair")
+_IN_SERVICE_SQL = ", ".join(f"'{s}'" for s in IN_SERVICE)
 
 
 def _case(column: str, table: dict[str, Any], cast: str) -> str:
@@ -40,7 +41,7 @@ def _postgres_sql(policy: ValuationPolicy) -> str:
         "INSERT INTO fleet_values (device_id, value_cents, policy_version, computed_at) "
         f"SELECT d.id, CAST(GREATEST(LEAST({parts}, d.purchase_price_cents), {working}) AS bigint), "
         ":version, :now FROM devices d JOIN device_models m ON m.id = d.model_id "
-        "WHERE d.status IN ('in_stock', 'in_use', 'in_repair')"
+        f"WHERE d.status IN ({_IN_SERVICE_SQL})"
     )
 
 
@@ -73,7 +74,7 @@ async def _revalue_streaming(
     query = sa.text(
         "SELECT d.id, d.purchase_price_cents, d.purchase_date, d.condition_grade, m.category "
         "FROM devices d JOIN device_models m ON m.id = d.model_id "
-        "WHERE d.status IN ('in_stock', 'in_use', 'in_repair') ORDER BY d.id"
+        f"WHERE d.status IN ({_IN_SERVICE_SQL}) ORDER BY d.id"
     )
     batch: list[dict[str, Any]] = []
     result = await session.stream(query)

@@ -167,16 +167,6 @@ async def overdue_devices(session: AsyncSession, limit: int = 50) -> list[sa.Row
     return list((await session.execute(stmt)).all())
 
 
-async def count_overdue(session: AsyncSession) -> int:
-    stmt = (
-        sa.select(sa.func.count())
-        .select_from(OverdueWipe)
-        .join(_devices, _devices.c.id == OverdueWipe.device_id)
-        .where(OverdueWipe.resolved_at.is_(None), _devices.c.status == "retired")  # type: ignore[union-attr]
-    )
-    return int((await session.execute(stmt)).scalar_one())
-
-
 async def waiting_devices(session: AsyncSession, limit: int = 50) -> list[sa.Row[Any]]:
     """Retired devices (waiting for a wipe), oldest retirement first."""
     stmt = (

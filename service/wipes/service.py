@@ -7,8 +7,6 @@ and is no longer changed while that certificate is open or verified.
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -196,25 +194,3 @@ async def attest_no_media(
         details={"attestation_id": attestation.id},
     )
     return attestation, device
-
-
-async def wipe_summary(session: AsyncSession, device_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Media and open/verified certificate counts per device, for lists and the dashboard."""
-    if not device_ids:
-        return {}
-    out: dict[int, dict[str, Any]] = {i: {"media": 0, "recorded": 0, "verified": 0} for i in device_ids}
-    media = await session.execute(
-        sa.select(StorageMedium.device_id, sa.func.count())
-        .where(StorageMedium.device_id.in_(device_ids))  # type: ignore[attr-defined]
-        .group_by(StorageMedium.device_id)
-    )
-    for device_id, n in media.all():
-        out[device_id]["media"] = n
-    certs = await session.execute(
-        sa.select(WipeCertificate.device_id, WipeCertificate.status, sa.func.count())
-        .where(WipeCertificate.device_id.in_(device_ids), WipeCertificate.status != "rejected")  # type: ignore[attr-defined]
-        .group_by(WipeCertificate.device_id, WipeCertificate.status)
-    )
-    for device_id, status, n in certs.all():
-        out[device_id][status] = n
-    return out

@@ -150,6 +150,8 @@ async def test_listing_and_filtering(api: Api) -> None:
     assert [o["status"] for o in page["items"]] == ["pending", "pending"] and page["next_cursor"]
     assert page["by_status"][0] == {"status": "pending", "count": 3, "kg": "4.77"}
     assert (await api.get("auditor", "/api/v1/compensation", params={"status": "lost"})).status_code == 422
+    assert (await api.get("auditor", "/api/v1/compensation/batches", params={"status": "rejcted"})).status_code == 422
+    assert (await api.get("auditor", "/api/v1/compensation/batches", params={"status": "rejected"})).status_code == 200
     assert (await api.get("charity", "/api/v1/compensation")).status_code == 403
 
 
