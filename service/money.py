@@ -6,6 +6,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 _AMOUNT = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
+_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
 
 
 class MoneyFormatError(ValueError):
@@ -31,3 +32,9 @@ def format_cents(cents: int) -> str:
 def round_half_up(value: Decimal) -> int:
     """Rounds a computed amount in cents to whole cents, half away from zero, as finance expects."""
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def decimal_point(text: str) -> str:
+    """A form amount as people here type it ("1234,50") in the API's form ("1234.50"); anything else unchanged,
+    so the parser still refuses what it should ("1.234,50" stays ambiguous)."""
+    return text.replace(",", ".") if _DECIMAL_COMMA.match(text) else text

@@ -187,7 +187,7 @@ async def _check_replaceable(session: AsyncSession, replaces_id: int) -> None:
 async def update_device(
     session: AsyncSession, actor: Actor, device_id: int, data: DeviceUpdate, rules: RegistryRules
 ) -> Device:
-    device = await _locked(session, device_id)
+    device = await get_device(session, device_id, lock=True)
     expect_version(device, data.version, "device")
     changes = data.model_dump(exclude_unset=True, exclude={"version", "purchase_price"})
     errors = FieldErrors()
@@ -222,10 +222,11 @@ async def update_device(
     return device
 
 
-async def _locked(session: AsyncSession, device_id: int) -> Device:
-    # FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers.
-    stmt = select(Device).where(Device.id == device_id).with_for_update()
-    device = (await session.exec(stmt)).first()
+async def get_device(session: AsyncSession, device_id: int, *, lock: bool = False) -> Device:
+    """The device, or 404. ``lock``: FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
+    writers."""
+    stmt = select(Device).where(Device.id == device_id)
+    device = (await session.exec(stmt.with_for_update() if lock else stmt)).first()
     if device is None:
         raise NotFound(f"No device has id {device_id}.")
     return device
@@ -243,7 +244,7 @@ async def move_device(
     expected_version: int | None = None,
 ) -> Device:
     """The one way a device changes state: checks the table, writes the event and the audit record."""
-    device = await _locked(session, device_id)
+    device = await get_device(session, device_id, lock=True)
     if expected_version is not None:
         expect_version(device, expected_version, "device")
     current = DeviceStatus(device.status)

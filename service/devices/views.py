@@ -6,7 +6,6 @@ beside the form, and leaves nothing changed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -38,7 +37,7 @@ from service.devices.schemas import (
 from service.employees import service as employees
 from service.employees.models import Employee
 from service.errors import DomainError, InvalidInput
-from service.money import format_cents, parse_amount
+from service.money import decimal_point, format_cents, parse_amount
 from service.web.deps import CurrentActor, DbSession, Rules
 
 PAGE_SIZE = 50
@@ -86,9 +85,6 @@ _MISSING = {
     "supplier": "Enter the repair supplier.",
     "reason": "Give a reason.",
 }
-_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
-
-
 def _is_fragment(request: Request[Any, Any, Any]) -> bool:
     """An htmx request for the results only; a history restore (back button, cache miss) wants the whole page."""
     return request.headers.get("hx-request") == "true" and request.headers.get("hx-history-restore-request") != "true"
@@ -101,11 +97,6 @@ def _clean(data: dict[str, str]) -> dict[str, str]:
 def _filled(form: dict[str, str], fields: tuple[str, ...]) -> dict[str, str]:
     # An empty field is an absent one: the schema's default applies, or it reports the field as missing.
     return {f: form[f] for f in fields if form.get(f)}
-
-
-def _money_text(text: str) -> str:
-    # People here type "1234,50"; the money parser takes a decimal point only.
-    return text.replace(",", ".") if _DECIMAL_COMMA.match(text) else text
 
 
 def _field_errors(exc: ValidationError) -> dict[str, str]:
@@ -383,7 +374,7 @@ def _unassign_args(form: dict[str, str]) -> dict[str, Any]:
 
 def _repair_args(form: dict[str, str]) -> dict[str, Any]:
     if form.get("expected_cost"):
-        form["expected_cost"] = _money_text(form["expected_cost"])
+        form["expected_cost"] = decimal_point(form["expected_cost"])
     body = _validate(RepairBody, form, ("supplier", "expected_cost", "reason"))
     details = {"supplier": body.supplier, "expected_cost_cents": _cents(body.expected_cost)}
     return {"reason": body.reason, "details": details, "expected_version": body.version}
@@ -391,7 +382,7 @@ def _repair_args(form: dict[str, str]) -> dict[str, Any]:
 
 def _return_args(form: dict[str, str]) -> dict[str, Any]:
     if form.get("cost"):
-        form["cost"] = _money_text(form["cost"])
+        form["cost"] = decimal_point(form["cost"])
     body = _validate(ReturnBody, form, ("cost", "outcome", "notes"))
     details = {"cost_cents": _cents(body.cost), "outcome": body.outcome}
     return {"reason": body.notes, "details": details, "expected_version": body.version}
@@ -474,7 +465,7 @@ async def register_from_page(
     form = _clean(data)
     body = _filled(form, REGISTER_FIELDS)
     if "purchase_price" in body:
-        body["purchase_price"] = _money_text(body["purchase_price"])
+        body["purchase_price"] = decimal_point(body["purchase_price"])
     try:
         device = await service.register_device(session, actor, DeviceCreate.model_validate(body), rules)
     except ValidationError as exc:

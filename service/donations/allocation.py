@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-FULL_SHARE_BP = 10_000
+from service.charities.rules import FULL_SHARE_BP
 
 
 class AllocationRefused(ValueError):

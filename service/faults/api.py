@@ -9,6 +9,7 @@ from litestar.params import JSONBody, Parameter
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
+from service.devices.service import get_device
 from service.faults import lifetime, repairs, repository, service
 from service.faults.models import Repair
 from service.faults.schemas import (
@@ -104,7 +105,7 @@ def repair_out(r: Repair) -> RepairOut:
 
 
 async def repair_history(session: Any, device_id: int, currency: str) -> RepairHistory:
-    await service.device_row(session, device_id)
+    await get_device(session, device_id)
     items = await repairs.repair_history(session, device_id)
     total = sum(r.cost_cents or 0 for r in items)
     return RepairHistory(

@@ -19,6 +19,7 @@ from service.db import utcnow
 from service.device_models.models import DeviceModel
 from service.devices.lifecycle import DeviceStatus, Move, is_in_service
 from service.devices.models import Device, DeviceEvent
+from service.devices.service import get_device
 from service.editing import apply_changes
 from service.errors import Conflict, InvalidInput, NotFound
 from service.faults import repairs
@@ -60,14 +61,6 @@ async def _category(session: AsyncSession, model_id: int) -> str:
     return (await session.execute(sa.select(DeviceModel.category).where(DeviceModel.id == model_id))).scalar_one()
 
 
-async def device_row(session: AsyncSession, device_id: int, *, lock: bool = False) -> Device:
-    statement = select(Device).where(Device.id == device_id)
-    device = (await session.exec(statement.with_for_update() if lock else statement)).first()
-    if device is None:
-        raise NotFound(f"No device has id {device_id}.")
-    return device
-
-
 async def get_fault(session: AsyncSession, fault_id: int, *, lock: bool = False) -> Fault:
     statement = select(Fault).where(Fault.id == fault_id)
     fault = (await session.exec(statement.with_for_update() if lock else statement)).first()
@@ -86,7 +79,7 @@ def _expect_open(fault: Fault) -> None:
 
 async def report_fault(session: AsyncSession, actor: Actor, device_id: int, data: FaultCreate) -> Fault:
     # The device row lock orders a report against a retirement: either the retirement closes it or it is refused.
-    device = await device_row(session, device_id, lock=True)
+    device = await get_device(session, device_id, lock=True)
     if not is_in_service(DeviceStatus(device.status)):
         raise Conflict(
             f"Device {device_id} is {device.status}; faults are reported on devices in service.",
@@ -127,7 +120,7 @@ async def diagnose(
         raise InvalidInput.field(
             "repair_cost", f"{data.repair_cost} is above the plausible maximum of {format_cents(max_cost_cents)}"
         )
-    device = await device_row(session, fault.device_id)
+    device = await get_device(session, fault.device_id)
     category = await _category(session, device.model_id)
     value = await device_working_value(session, device, category, today, currency, actor=actor)
     decision = decide(Diagnosis(data.repairable, cost), value, policy, currency)

@@ -7,7 +7,6 @@ retirement, and the moves close the faults they concern (service/faults/service.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -35,11 +34,11 @@ from service.faults import lifetime, repairs, repository, service
 from service.faults.api import lifetime_view
 from service.faults.models import FAULT_CATEGORIES, Fault
 from service.faults.schemas import CloseBody, DecisionBody, DiagnosisBody, FaultCreate
+from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession, Rules
 
 Form = dict[str, str]
 SEVERITY_LABELS = {"low": "Low: works, with a nuisance", "medium": "Medium: partly usable", "high": "High: unusable"}
-_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
 SUCCESSOR_FIELDS = ("asset_tag", "serial_number", "model_id", "purchase_date", "purchase_price", "supplier")
 
 
@@ -160,11 +159,6 @@ async def _act(
     return Redirect(target, status_code=303)
 
 
-def _money_text(text: str) -> str:
-    # People here type "149,00"; the money parser takes a decimal point only.
-    return text.replace(",", ".") if _DECIMAL_COMMA.match(text) else text
-
-
 def _optional(data: Form, *names: str) -> dict[str, str]:
     return {n: data[n].strip() for n in names if data.get(n, "").strip()}
 
@@ -223,7 +217,7 @@ async def diagnose_from_page(
     async def work() -> Fault:
         fields: dict[str, Any] = _optional(data, "repair_cost", "notes")
         if "repair_cost" in fields:
-            fields["repair_cost"] = _money_text(fields["repair_cost"])
+            fields["repair_cost"] = decimal_point(fields["repair_cost"])
         if data.get("repairable") not in ("yes", "no"):
             raise InvalidInput.field("repairable", "say whether it can be repaired")
         fields["repairable"] = data["repairable"] == "yes"
@@ -311,7 +305,7 @@ async def register_successor_from_page(
     async def work() -> Any:
         fields: dict[str, Any] = _optional(data, *SUCCESSOR_FIELDS)
         if "purchase_price" in fields:
-            fields["purchase_price"] = _money_text(fields["purchase_price"])
+            fields["purchase_price"] = decimal_point(fields["purchase_price"])
         body = DeviceCreate.model_validate({**fields, "replaces_id": device_id})
         return await register_device(session, actor, body, rules)
 

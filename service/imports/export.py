@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 
 from service.money import format_cents
+from service.spreadsheet import guard_text
 
 EXPORT_COLUMNS: tuple[str, ...] = (
     "asset_tag",
@@ -59,23 +60,9 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
     }
 )
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-TEXT_MARK = "'"
-_GUARDED_STARTS = frozenset((*FORMULA_STARTS, TEXT_MARK))
-
 # Excel opens a UTF-8 CSV as its local code page unless the file starts with a byte order mark; the importer
 # reads both, so the mark costs machines nothing and keeps names like "Anouk Müller" readable for people.
 BOM = "\ufeff"
-
-
-def guard_text(value: str) -> str:
-    """A free-text cell a spreadsheet shows as text and never evaluates."""
-    return TEXT_MARK + value if value and value[0] in _GUARDED_STARTS else value
-
-
-def unguard_text(value: str) -> str:
-    """The inverse of :func:`guard_text`, for the importer's free-text cells."""
-    return value[1:] if value[:1] == TEXT_MARK and value[1:2] in _GUARDED_STARTS else value
 
 
 def _date(value: date | None) -> str:

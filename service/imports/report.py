@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 from typing import IO, Any
 
-from service.imports.export import guard_text
 from service.imports.service import ImportSummary, RowOutcome
+from service.spreadsheet import guard_text
 
 REPORT_COLUMNS = ("row", "outcome", "device_id", "asset_tag", "serial_number", "errors", "notes")
 

@@ -18,8 +18,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from service.imports.export import TEXT_MARK, unguard_text
 from service.imports.reader import DateOrder, DecimalMark, RawRow, RowError, parse_date, parse_number
+from service.spreadsheet import TEXT_MARK, unguard_text
 
 Format = Literal["kringloop", "snipeit"]
 

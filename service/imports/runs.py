@@ -26,12 +26,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.context import Actor
 from service.db import session_scope, utcnow
-from service.imports.export import unguard_text
 from service.imports.models import ImportRun
 from service.imports.reader import UnusableFile
 from service.imports.report import ReportWriter
 from service.imports.service import ImportOptions, RowOutcome, run_import
 from service.settings import Settings
+from service.spreadsheet import unguard_text
 
 log = structlog.get_logger("kringloop.imports")
 

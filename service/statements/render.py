@@ -16,6 +16,8 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from service.spreadsheet import guard_text
+
 NO_COUNTER_PERFORMANCE = (
     "No goods or services were provided in return for this donation (geen tegenprestatie); "
     "the donor received nothing for it."
@@ -56,9 +58,7 @@ CSV_COLUMNS = (
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet runs a cell that starts like a formula; a quote makes it text (OWASP CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "" if value is None else guard_text(str(value))
 
 
 def csv_bytes(document: dict[str, Any]) -> bytes:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from litestar import Response
 from litestar.datastructures import State
 
+from service.spreadsheet import guard_text
 from service.web.downloads import CsvStream
 from service.wipes import repository
 from service.wipes.models import WipeDocument
@@ -70,9 +71,7 @@ def _cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, datetime):
         return value.isoformat()
-    text = str(value)
-    # A spreadsheet runs a cell that starts like a formula; a quote makes it text (OWASP CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return guard_text(str(value))
 
 
 def document_response(doc: WipeDocument) -> Response[bytes]:

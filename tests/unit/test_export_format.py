@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.imports.export import EXPORT_COLUMNS, TEXT_COLUMNS, export_row, guard_text, unguard_text
+from service.imports.export import EXPORT_COLUMNS, TEXT_COLUMNS, export_row
 from service.imports.reader import ALIASES, read_rows
+from service.spreadsheet import guard_text, unguard_text
 
 
 def test_every_column_is_a_canonical_name_the_reader_knows_by_itself() -> None:
