@@ -46,7 +46,7 @@ async def test_a_refused_form_shows_why_and_changes_nothing(api: Api) -> None:
 
     too_short = await api.client.post(f"/devices/{device['id']}/retire", data={"_csrf_token": csrf, "reason": "x"})
     assert too_short.status_code == 422 and too_short.headers["content-type"].startswith("text/html")
-    assert 'aria-invalid="true"' in too_short.text or "at least 3 characters" in too_short.text
+    assert 'aria-invalid="true"' in too_short.text and "at least 3 characters" in too_short.text
 
     illegal = await api.client.post(f"/devices/{device['id']}/return", data={"_csrf_token": csrf})
     assert illegal.status_code == 409 and "cannot return" in illegal.text

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import sqlalchemy as sa
 from litestar import get
 
+from service.app import create_app
+from service.settings import Settings
 from tests.integration.conftest import PASSWORD, Api, count, seed_employee, seed_model
 
 
@@ -100,8 +103,12 @@ async def test_pages_redirect_to_login_when_signed_out(api: Api) -> None:
     assert response.status_code in (302, 303, 307) and response.headers["location"].startswith("/login")
 
 
-async def test_demo_banner_only_in_demo_mode(api: Api) -> None:
-    assert "Demo mode" not in (await api.client.get("/login")).text
+async def test_demo_banner_only_in_demo_mode(api: Api, settings: Settings) -> None:
+    assert 'class="demo-banner"' not in (await api.client.get("/login")).text
+    demo = create_app(settings.model_copy(update={"demo_mode": True}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=demo), base_url="http://testserver") as client:
+        assert 'class="demo-banner"' in (await client.get("/login")).text
+    await demo.state.engine.dispose()
 
 
 async def test_nothing_is_written_by_a_refused_request(api: Api) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -246,7 +247,11 @@ def test_key_index_remembers_the_first_row_and_grows() -> None:
 
 
 def test_row_errors_are_plain_data() -> None:
-    assert RowError("status", "x") == RowError("status", "x")
+    # The report and the API serialise them field by field; equality is by value (the tests compare them).
+    error = RowError("status", "x")
+    assert (error.field, error.message) == ("status", "x")
+    assert dataclasses.asdict(error) == {"field": "status", "message": "x"}
+    assert error != RowError("status", "y")
 
 
 # -- the report
