@@ -83,3 +83,16 @@ async def list_models(
         )
     rows = (await session.exec(keyset(stmt, DeviceModel.id, cursor, limit))).all()
     return page_of(list(rows), limit)
+
+
+async def models_for_choice(session: AsyncSession, most: int = 20_000) -> list[DeviceModel]:
+    """Every model a form offers in its model chooser, by category, maker and name."""
+    models: list[DeviceModel] = []
+    cursor = None
+    while len(models) < most:
+        page = await list_models(session, cursor=cursor, limit=1000)
+        models.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return sorted(models, key=lambda m: (m.category, m.manufacturer.lower(), m.name.lower()))

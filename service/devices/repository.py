@@ -166,3 +166,17 @@ async def list_events(session: AsyncSession, device_id: int, *, cursor: str | No
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     rows = (await session.execute(sa.select(Device.status, sa.func.count()).group_by(Device.status))).all()
     return {status: n for status, n in rows}
+
+
+async def find_device_id(session: AsyncSession, term: str) -> int | None:
+    """The device an asset tag or serial number names: as typed first (the unique asset tag's index answers that),
+    then ignoring case, as scanners vary."""
+    for match in (
+        sa.or_(Device.asset_tag == term, Device.serial_number == term),
+        sa.or_(sa.func.lower(Device.asset_tag) == term.lower(), sa.func.lower(Device.serial_number) == term.lower()),
+    ):
+        statement = sa.select(Device.id).where(match).order_by(Device.id).limit(1)
+        device_id = (await session.execute(statement)).scalar_one_or_none()
+        if device_id is not None:
+            return int(device_id)
+    return None

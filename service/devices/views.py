@@ -22,7 +22,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.device_models import service as device_models
-from service.device_models.models import DeviceModel
 from service.devices import repository, service
 from service.devices.lifecycle import DeviceStatus, Move
 from service.devices.models import GRADES, DeviceEvent
@@ -85,6 +84,8 @@ _MISSING = {
     "supplier": "Enter the repair supplier.",
     "reason": "Give a reason.",
 }
+
+
 def _is_fragment(request: Request[Any, Any, Any]) -> bool:
     """An htmx request for the results only; a history restore (back button, cache miss) wants the whole page."""
     return request.headers.get("hx-request") == "true" and request.headers.get("hx-history-restore-request") != "true"
@@ -140,18 +141,6 @@ async def _active_employees(session: AsyncSession) -> list[Employee]:
         if cursor is None:
             break
     return sorted(people, key=lambda e: (e.name.lower(), e.id or 0))
-
-
-async def _all_models(session: AsyncSession) -> list[DeviceModel]:
-    models: list[DeviceModel] = []
-    cursor = None
-    for _ in range(_SELECT_MAX_PAGES):
-        page = await device_models.list_models(session, cursor=cursor, limit=_SELECT_PAGE)
-        models.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    return sorted(models, key=lambda m: (m.category, m.manufacturer.lower(), m.name.lower()))
 
 
 async def _all_events(session: AsyncSession, device_id: int) -> list[DeviceEvent]:
@@ -438,7 +427,7 @@ async def _register_page(
             "form": form,
             "errors": errors or {},
             "general": general,
-            "models": await _all_models(session),
+            "models": await device_models.models_for_choice(session),
             "employees": await _active_employees(session),
             "grades": GRADES,
             "today": rules.today.isoformat(),

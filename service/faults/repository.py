@@ -103,3 +103,9 @@ async def all_retirements(session: AsyncSession, tz: ZoneInfo) -> list[Retiremen
 
 async def retirement_of(session: AsyncSession, device_id: int) -> sa.Row[Any] | None:
     return (await session.execute(_retirements().where(_dev.c.id == device_id))).first()
+
+
+async def faults_of_device(session: AsyncSession, device_id: int) -> list[Fault]:
+    """All of a device's faults, newest first (the device page shows them whole: a device has a handful)."""
+    statement = sa.select(Fault).where(Fault.device_id == device_id).order_by(Fault.id.desc())  # type: ignore[arg-type]
+    return list((await session.execute(statement)).scalars().all())

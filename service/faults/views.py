@@ -12,20 +12,18 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from litestar import MediaType, Request, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
-from sqlmodel import select
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.compensation import repository as compensation_repo
-from service.device_models.models import DeviceModel
+from service.device_models.service import models_for_choice
+from service.devices import repository as device_repository
 from service.devices.lifecycle import DeviceStatus, is_in_service
-from service.devices.models import Device
 from service.devices.schemas import DeviceCreate
 from service.devices.service import last_active_holder, register_device, successor_of
 from service.employees.models import Employee
@@ -62,8 +60,7 @@ async def device_section_context(
     """Everything faults/_device_section.html shows for one device (``device`` is a devices.repository view)."""
     settings = state.settings
     today = datetime.now(settings.tz).date()
-    statement = select(Fault).where(Fault.device_id == device.id).order_by(Fault.id.desc())  # type: ignore[union-attr]
-    faults = list((await session.exec(statement)).all())
+    faults = await repository.faults_of_device(session, device.id)
     history = await repairs.repair_history(session, device.id)
     in_service = is_in_service(DeviceStatus(device.status))
     retirement = await repository.retirement_of(session, device.id)
@@ -73,8 +70,7 @@ async def device_section_context(
     if not in_service and successor_id is None and can_change:
         heir_id = await last_active_holder(session, device.id)
         heir = await session.get(Employee, heir_id) if heir_id else None
-        statement = select(DeviceModel).order_by(DeviceModel.manufacturer, DeviceModel.name).limit(1000)  # type: ignore[arg-type]
-        models = list((await session.exec(statement)).all())
+        models = await models_for_choice(session)
     open_faults = [f for f in faults if f.status == "open"]
     # Only a device in service has a working value worth weighing a repair against (the page shows no other).
     value = (
@@ -351,19 +347,7 @@ async def fault_queue(request: Request[Any, Any, Any], state: State, session: Db
 async def find_device(session: DbSession, q: str = "") -> Redirect:
     """Scan or type an asset tag or serial number: straight to the device's faults."""
     term = q.strip()
-    device_id = None
-    if term:
-        # As typed first (the unique asset tag's index answers that), then ignoring case, as scanners vary.
-        for match in (
-            sa.or_(Device.asset_tag == term, Device.serial_number == term),
-            sa.or_(
-                sa.func.lower(Device.asset_tag) == term.lower(), sa.func.lower(Device.serial_number) == term.lower()
-            ),
-        ):
-            statement = sa.select(Device.id).where(match).order_by(Device.id).limit(1)
-            device_id = (await session.execute(statement)).scalar_one_or_none()
-            if device_id is not None:
-                break
+    device_id = await device_repository.find_device_id(session, term) if term else None
     if device_id is None:
         return Redirect(f"/faults?{urlencode({'missing': 1, 'q': term})}", status_code=303)
     return Redirect(f"/devices/{device_id}", status_code=303)

@@ -14,7 +14,14 @@ from service.device_models.models import DeviceModel
 from service.devices.models import Device
 from service.errors import InvalidInput, NotFound
 from service.pagination import Page, keyset, page_of
-from service.wipes.models import CERTIFICATE_STATUSES, OverdueWipe, StorageMedium, WipeCertificate, WipeDocument
+from service.wipes.models import (
+    CERTIFICATE_STATUSES,
+    NoMediaAttestation,
+    OverdueWipe,
+    StorageMedium,
+    WipeCertificate,
+    WipeDocument,
+)
 from service.wipes.policy import CURRENT_POLICY
 
 _certs: sa.Table = WipeCertificate.__table__  # type: ignore[attr-defined]
@@ -184,3 +191,14 @@ async def waiting_devices(session: AsyncSession, limit: int = 50) -> list[sa.Row
         .limit(limit)
     )
     return list((await session.execute(stmt)).all())
+
+
+async def all_media(session: AsyncSession, device_id: int) -> list[StorageMedium]:
+    """A device's media in the order they were listed (a device has a handful; the page shows them all)."""
+    statement = sa.select(StorageMedium).where(StorageMedium.device_id == device_id).order_by(StorageMedium.id)  # type: ignore[arg-type]
+    return list((await session.execute(statement)).scalars().all())
+
+
+async def attestation_of(session: AsyncSession, device_id: int) -> NoMediaAttestation | None:
+    statement = sa.select(NoMediaAttestation).where(NoMediaAttestation.device_id == device_id)  # type: ignore[arg-type]
+    return (await session.execute(statement)).scalars().first()

@@ -17,7 +17,6 @@ from litestar.datastructures import State
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
-from sqlmodel import select
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
@@ -25,7 +24,6 @@ from service.errors import DomainError, InvalidInput
 from service.web.deps import AppSettings, CurrentActor, DbSession
 from service.wipes import certificates, gate, imports, repository, service
 from service.wipes.certificate_views import IMPORT_PAGE_HANDLERS, PAGE_HANDLERS
-from service.wipes.models import NoMediaAttestation, StorageMedium
 from service.wipes.parsers import parse_capacity
 from service.wipes.policy import (
     CURRENT_POLICY,
@@ -68,20 +66,12 @@ async def device_section_context(
 ) -> dict[str, Any]:
     """Everything wipes/_device_section.html shows for one device (``device`` is a devices.repository view)."""
     role = request.user.role
-    media = list(
-        (
-            await session.exec(
-                select(StorageMedium).where(StorageMedium.device_id == device.id).order_by(StorageMedium.id)
-            )
-        ).all()
-    )  # type: ignore[arg-type]
+    media = await repository.all_media(session, device.id)
     page = await repository.list_certificates(session, device_id=device.id, cursor=None, limit=1000)
     by_medium: dict[int, list[Any]] = {}
     for row in page.items:
         by_medium.setdefault(row.medium_id, []).append(row)
-    attestation = (
-        await session.exec(select(NoMediaAttestation).where(NoMediaAttestation.device_id == device.id))
-    ).first()
+    attestation = await repository.attestation_of(session, device.id)
     return {
         "device": device,
         "media": [
