@@ -11,24 +11,8 @@ import time
 import httpx
 
 from integrations.charity.signing import headers
+from integrations.http import is_retryable, response_message
 from integrations.ports import DeliveryReceipt, Rejected, Retryable, StatementDelivery
-
-_RETRYABLE_4XX = {408, 425, 429}
-
-
-def charity_message(response: httpx.Response, limit: int = 1000) -> str:
-    """What the charity said: an RFC 9457 problem's detail or title, a JSON message, or the text itself."""
-    text = response.text.strip()
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        for key in ("detail", "message", "error", "title"):
-            if isinstance(body.get(key), str) and body[key].strip():
-                text = body[key].strip()
-                break
-    return (text or response.reason_phrase or f"HTTP {response.status_code}")[:limit]
 
 
 class CharityWebhookClient:
@@ -53,8 +37,8 @@ class CharityWebhookClient:
             raise Retryable(f"Could not reach the charity: {type(exc).__name__}: {exc}") from None
         status = response.status_code
         if 200 <= status < 300:
-            return DeliveryReceipt(status, charity_message(response) if response.content else "accepted")
-        message = charity_message(response)
-        if status >= 500 or status in _RETRYABLE_4XX:
+            return DeliveryReceipt(status, response_message(response) if response.content else "accepted")
+        message = response_message(response)
+        if is_retryable(status):
             raise Retryable(message, status_code=status)
         raise Rejected(message, status_code=status)

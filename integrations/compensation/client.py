@@ -20,9 +20,8 @@ from typing import Any
 
 import httpx
 
+from integrations.http import is_retryable, response_message
 from integrations.ports import CompensationItem, CompensationReceipt, Rejected, Retryable
-
-RETRYABLE_STATUSES = frozenset({408, 425, 429})
 
 
 class HttpCompensationPartner:
@@ -52,25 +51,11 @@ class HttpCompensationPartner:
         except httpx.TransportError as exc:
             raise Retryable(f"could not reach the partner: {type(exc).__name__} {exc}".strip()) from None
         status = response.status_code
-        if status >= 500 or status in RETRYABLE_STATUSES:
-            raise Retryable(f"partner answered {status}: {partner_message(response)}", status_code=status)
+        if is_retryable(status):
+            raise Retryable(f"partner answered {status}: {response_message(response)}", status_code=status)
         if status >= 400:
-            raise Rejected(f"partner refused the batch ({status}): {partner_message(response)}", status_code=status)
+            raise Rejected(f"partner refused the batch ({status}): {response_message(response)}", status_code=status)
         return _receipts(response, items)
-
-
-def partner_message(response: httpx.Response) -> str:
-    """The partner's own words: a problem document's detail, or the start of whatever it sent."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        for key in ("detail", "message", "error", "title"):
-            if isinstance(data.get(key), str) and data[key].strip():
-                return data[key].strip()[:1000]
-    text = response.text.strip()
-    return text[:500] if text else response.reason_phrase or "no message"
 
 
 def _receipts(response: httpx.Response, items: Sequence[CompensationItem]) -> list[CompensationReceipt]:
