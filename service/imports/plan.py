@@ -83,11 +83,21 @@ def _lookups() -> dict[str, sa.Select[Any]]:
 _LOOKUPS = _lookups()
 
 
-class _Found:
-    """The chunk's devices from the database, by asset tag and by serial number."""
+def _released_key(tag: str, device_id: int) -> str:
+    return f"released\0{tag}\0{device_id}"
 
-    def __init__(self, devices: list[dict[str, Any]]) -> None:
-        self.by_tag = {d["asset_tag"]: d for d in devices if d["asset_tag"]}
+
+class _Found:
+    """The chunk's devices from the database, by asset tag and by serial number. A tag an earlier row of the file
+    took from its device no longer names that device, even while that chunk is still being written (service.py
+    plans the next chunk meanwhile, and its reads do not see uncommitted changes)."""
+
+    def __init__(self, devices: list[dict[str, Any]], seen: KeyIndex) -> None:
+        self.by_tag = {
+            d["asset_tag"]: d
+            for d in devices
+            if d["asset_tag"] and seen.first_row(_released_key(d["asset_tag"], d["id"])) is None
+        }
         self.by_serial: dict[str, list[dict[str, Any]]] = {}
         for d in devices:
             if d["serial_number"]:
@@ -109,7 +119,7 @@ class ChunkPlanner:
                 record.manufacturer = refs.manufacturer(record.manufacturer)
             planned.append(Planned(record, errors=self._claim_keys(record)))
         live = [p for p in planned if p.errors is None]
-        devices = _Found(await self._find_devices(session, [p.record for p in live]))
+        devices = _Found(await self._find_devices(session, [p.record for p in live]), self.seen)
         matches: dict[int, dict[str, Any] | None] = {}
         for p in live:
             found = self._match(p.record, devices)
@@ -144,6 +154,9 @@ class ChunkPlanner:
             except MoveRefused as exc:
                 p.errors, p.item = [RowError(exc.field, exc.message)], None
         await self._lock_changed(session, planned, work)
+        for change in work.changes:
+            if "asset_tag" in change.changes and change.before["asset_tag"]:
+                self.seen.add(_released_key(change.before["asset_tag"], change.device_id), change.record.row)
         return planned
 
     def _claim_keys(self, record: DeviceRecord) -> list[RowError] | None:

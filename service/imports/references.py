@@ -143,9 +143,18 @@ class References:
             found = self._models[key] = NewModel(manufacturer, " ".join(name.split()), category)
         return found
 
+    def _caches(self) -> tuple[dict[Any, Any], ...]:
+        return self._models, self._by_email, self._by_name, self._by_username
+
+    def wants_restart(self) -> bool:
+        """Whether ``start_chunk`` will forget entries. The caller first lets every planned chunk commit: a model or
+        employee an earlier chunk is still writing is known only here, and looked up again it would not be found
+        (its insert is not committed yet) and be planned, and inserted, a second time."""
+        return any(len(cache) > MAX_CACHED for cache in self._caches())
+
     def start_chunk(self) -> None:
         """Called before a chunk is planned, never during one: the chunk's plans point into these caches."""
-        for cache in (self._models, self._by_email, self._by_name, self._by_username):
+        for cache in self._caches():
             if len(cache) > MAX_CACHED:
                 cache.clear()
 

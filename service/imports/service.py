@@ -9,6 +9,7 @@ second run picks up where the first stopped (rows already written come back "unc
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import shutil
@@ -152,6 +153,14 @@ class _ReadChunk:
     records: list[DeviceRecord]
 
 
+@dataclass
+class _PlannedChunk:
+    chunk: _ReadChunk
+    session: AsyncSession
+    work: ChunkWork
+    planned: list[Planned]
+
+
 class _Importer:
     def __init__(
         self,
@@ -177,6 +186,7 @@ class _Importer:
         self.tally = _Tally()
         self.written = 0
         self.analyzed_at = 0
+        self.postgres = False  # known once the first chunk's session is open
 
     async def _refresh_statistics(self, session: AsyncSession) -> None:
         """PostgreSQL plans the chunk's queries (and create_obligations' anti-join) from table statistics; on a
@@ -209,27 +219,81 @@ class _Importer:
                 self.tally.note_unknowns(result)
         return _ReadChunk(raws[0].number, raws[-1].number, outcomes, records)
 
-    async def import_chunk(self, chunk: _ReadChunk) -> list[RowOutcome]:
-        outcomes, records = chunk.outcomes, chunk.records
-        work = ChunkWork(self.key, self.options.format, chunk.first_row, chunk.last_row)
-        async with self.sessionmaker() as session:
-            try:
-                await self._refresh_statistics(session)
-                planned = await self.planner.plan(session, records, work) if records else []
-                if not self.options.dry_run and (work.creations or work.changes):
-                    await write_chunk(session, self.actor, work, self.references, self.compensation, utcnow())
-                    await session.commit()
-                    self.written += len(work.creations) + len(work.changes)
-                else:
-                    await session.rollback()  # read only, or a dry run: nothing to keep
-            except BaseException:
-                await session.rollback()
-                raise
-        for p in planned:
+    @property
+    def overlaps(self) -> bool:
+        """Whether the next chunk is planned while the last one is written: on PostgreSQL, where each chunk has a
+        connection and a transaction of its own, for a real run. (SQLite takes one writer at a time, and its
+        BEGIN IMMEDIATE would make the planning wait for the writing anyway.)"""
+        return self.postgres and not self.options.dry_run
+
+    async def plan_chunk(self, chunk: _ReadChunk) -> _PlannedChunk:
+        """Opens the chunk's session and decides every row; the session stays open (with the locks planning took)
+        until ``write_chunk`` commits or rolls it back."""
+        session = self.sessionmaker()
+        self.postgres = is_postgres(session)
+        try:
+            await self._refresh_statistics(session)
+            work = ChunkWork(self.key, self.options.format, chunk.first_row, chunk.last_row)
+            planned = await self.planner.plan(session, chunk.records, work) if chunk.records else []
+        except BaseException:
+            await session.close()
+            raise
+        return _PlannedChunk(chunk, session, work, planned)
+
+    async def write_chunk(self, planned: _PlannedChunk) -> list[RowOutcome]:
+        work, session = planned.work, planned.session
+        try:
+            if not self.options.dry_run and (work.creations or work.changes):
+                await write_chunk(session, self.actor, work, self.references, self.compensation, utcnow())
+                await session.commit()
+                self.written += len(work.creations) + len(work.changes)
+            else:
+                await session.rollback()  # read only, or a dry run: nothing to keep
+        finally:
+            await session.close()  # rolls back whatever a failure left open
+        outcomes = planned.chunk.outcomes
+        for p in planned.planned:
             _outcome_of(p, outcomes[p.record.row])
         for outcome in outcomes.values():
             self.tally.counts[outcome.outcome] += 1
         return list(outcomes.values())
+
+    async def import_all(self, rows: Iterator[RawRow], done: Callable[[list[RowOutcome]], None]) -> None:
+        """Every chunk in file order, ``done`` called with each chunk's outcomes as it finishes.
+
+        Where ``overlaps``, chunk N+1 is read and planned while chunk N is written: Python's work and the
+        server's then run side by side instead of taking turns. Chunk N+1 is written only after chunk N commits,
+        so writes, their audit records and the models and employees they create keep file order. What planning
+        reads cannot yet show chunk N's writes, and needs not: a row naming a key an earlier row used is refused
+        from memory (seen.py), a tag an earlier row took off its device is released there too (plan.py), and
+        models and employees an earlier row created are in ``references``' cache, which is emptied only after
+        every write has committed."""
+        writing: asyncio.Task[list[RowOutcome]] | None = None
+        try:
+            while (chunk := self.read_chunk(rows)) is not None:
+                if writing is not None and self.references.wants_restart():
+                    done(await writing)
+                    writing = None
+                planned = await self.plan_chunk(chunk)
+                if writing is not None:
+                    try:
+                        done(await writing)
+                    except BaseException:
+                        await planned.session.close()
+                        raise
+                    finally:
+                        writing = None
+                if self.overlaps:
+                    writing = asyncio.ensure_future(self.write_chunk(planned))
+                else:
+                    done(await self.write_chunk(planned))
+            if writing is not None:
+                done(await writing)
+                writing = None
+        finally:
+            if writing is not None:  # planning failed mid-file: the chunk being written is all or nothing
+                writing.cancel()
+                await asyncio.gather(writing, return_exceptions=True)
 
 
 async def run_import(
@@ -259,12 +323,15 @@ async def run_import(
     source = _Source(stream)
     _columns, ignored, rows = read_rows(source, encoding)
     importer = _Importer(sessionmaker, settings, actor, options)
-    while (chunk := importer.read_chunk(rows)) is not None:
-        for outcome in await importer.import_chunk(chunk):
-            if on_row is not None:
+
+    def done(outcomes: list[RowOutcome]) -> None:
+        if on_row is not None:
+            for outcome in outcomes:
                 on_row(outcome)
         if on_progress is not None:
             on_progress(source.bytes_read)
+
+    await importer.import_all(rows, done)
     counts = importer.tally.counts
     return ImportSummary(
         created=counts["created"],
