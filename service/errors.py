@@ -55,6 +55,14 @@ class Conflict(DomainError):
     type_slug = "conflict"
 
 
+class Gone(DomainError):
+    """It was there, and was removed on purpose (a retention rule), so asking again will not help."""
+
+    status = 410
+    title = "Gone"
+    type_slug = "gone"
+
+
 class Unauthenticated(DomainError):
     status = 401
     title = "Not authenticated"

@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     # balancer need this directory on storage they share.
     import_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1024, le=4 * 1024 * 1024 * 1024)
     import_dir: Path | None = None
+    # The daily import-files job removes upload-page reports older than this (the runs and their counts stay).
+    import_report_days: int = Field(default=30, ge=1, le=3650)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

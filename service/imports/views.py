@@ -13,7 +13,7 @@ from litestar.response import File, Redirect, Template
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
-from service.errors import InvalidInput
+from service.errors import Gone, InvalidInput
 from service.imports import runs
 from service.imports.models import ImportRun
 from service.imports.service import ImportOptions
@@ -111,7 +111,8 @@ async def run_page(state: State, session: DbSession, run_id: int, page: int = 1)
     page = max(1, page)
     state_name = runs.run_state(run)
     refused, more = ([], False)
-    if state_name == "finished" and run.errors:
+    report_kept = await asyncio.to_thread(runs.report_path(state.settings, run.key).exists)
+    if state_name == "finished" and run.errors and report_kept:
         refused, more = await asyncio.to_thread(runs.refused_rows, state.settings, run, page, ERRORS_PER_PAGE)
     return Template(
         "imports/run.html",
@@ -125,6 +126,8 @@ async def run_page(state: State, session: DbSession, run_id: int, page: int = 1)
             "next_url": f"/imports/{run.id}?page={page + 1}#refused" if more else None,
             "previous_url": f"/imports/{run.id}?page={page - 1}#refused" if page > 1 else None,
             "formats": FORMATS,
+            "report_kept": report_kept,
+            "report_days": state.settings.import_report_days,
         },
     )
 
@@ -148,7 +151,13 @@ async def report_download(state: State, session: DbSession, run_id: int) -> File
     run = await _run_or_404(session, run_id)
     path = runs.report_path(state.settings, run.key)
     if not path.exists():
-        raise InvalidInput(f"Import {run_id} has no report: it is {runs.run_state(run)}.")
+        state_name = runs.run_state(run)
+        if state_name == "finished":
+            raise Gone(
+                f"The report of import {run_id} was removed {state.settings.import_report_days} days after the "
+                "import (KRINGLOOP_IMPORT_REPORT_DAYS); the run's counts are on its page."
+            )
+        raise InvalidInput(f"Import {run_id} has no report: it is {state_name}.")
     stem = (run.filename.rsplit(".", 1)[0] or "devices")[:80]
     return File(path, filename=f"{stem}-import-{run.id}-report.csv", media_type="text/csv; charset=utf-8")
 

@@ -34,11 +34,12 @@ class Job:
 
 def declared_jobs(settings: Settings) -> dict[str, Job]:
     """Every job of the installation, by name (API.md: compensation, overdue-wipes, revalue,
-    donations, statement-delivery, as their features land)."""
+    donations, statement-delivery, as their features land; import-files)."""
     from service.compensation.jobs import compensation_job
     from service.donations.jobs import donation_jobs
+    from service.imports.jobs import IMPORT_FILES
     from service.valuation.jobs import REVALUE
     from service.wipes.jobs import OVERDUE_WIPES
 
-    jobs: list[Job] = [REVALUE, *donation_jobs(settings), compensation_job(settings), OVERDUE_WIPES]
+    jobs: list[Job] = [REVALUE, *donation_jobs(settings), compensation_job(settings), OVERDUE_WIPES, IMPORT_FILES]
     return {job.name: job for job in jobs}
