@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,6 +40,10 @@ async def current_policy(session: AsyncSession) -> tuple[int, ValuationPolicy, b
     return row.version, policy_from_json(row.data), True
 
 
+class PolicyVersionTaken(Conflict):
+    """Someone else saved the same version number first (the version column is unique)."""
+
+
 async def save_policy(session: AsyncSession, actor: Actor, policy: ValuationPolicy, note: str) -> int:
     version, current, saved = await current_policy(session)
     if saved and current == policy:
@@ -47,8 +52,15 @@ async def save_policy(session: AsyncSession, actor: Actor, policy: ValuationPoli
     row = ValuationPolicyVersion(
         version=new_version, data=policy.model_dump(mode="json"), note=note, created_by=actor.name
     )
-    session.add(row)
-    await session.flush()
+    try:
+        # A savepoint, so the caller's transaction survives losing the race (ensure_saved carries on).
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        raise PolicyVersionTaken(
+            f"Valuation policy version {new_version} was saved by someone else a moment ago; reload the policy "
+            "and make your change again."
+        ) from None
     await audit.record(
         session,
         actor,
@@ -65,7 +77,10 @@ async def ensure_saved(session: AsyncSession, actor: Actor) -> tuple[int, Valuat
     version must name a stored one (an unsaved v1 would be renumbered by the first admin edit)."""
     version, policy, saved = await current_policy(session)
     if not saved:
-        version = await save_policy(session, actor, policy, "Defaults (reference/valuation.md)")
+        try:
+            version = await save_policy(session, actor, policy, "Defaults (reference/valuation.md)")
+        except PolicyVersionTaken:  # a concurrent first estimate (or an admin) saved it: use theirs
+            version, policy, _ = await current_policy(session)
     return version, policy
 
 
