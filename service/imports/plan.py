@@ -83,6 +83,10 @@ def _lookups() -> dict[str, sa.Select[Any]]:
 _LOOKUPS = _lookups()
 
 
+def _same_serial(first: int) -> str:
+    return f"row {first} has this serial number; each device may appear once in a file"
+
+
 def _released_key(tag: str, device_id: int) -> str:
     return f"released\0{tag}\0{device_id}"
 
@@ -108,10 +112,16 @@ class ChunkPlanner:
     def __init__(self, references: References, seen: KeyIndex) -> None:
         self.references = references
         self.seen = seen
+        # Serial numbers rows with a manufacturer used in this chunk and the one before: the devices those rows
+        # create may not be committed while this chunk is planned, so a later row giving only that serial
+        # would not find them (older ones it finds, and _match refuses it there).
+        self._serials_now: dict[str, int] = {}
+        self._serials_before: dict[str, int] = {}
 
     async def plan(self, session: AsyncSession, records: Sequence[DeviceRecord], work: ChunkWork) -> list[Planned]:
         refs = self.references
         refs.start_chunk()
+        self._serials_before, self._serials_now = self._serials_now, {}
         await refs.load_manufacturers(session, {r.manufacturer for r in records if r.manufacturer})
         planned: list[Planned] = []
         for record in records:
@@ -153,14 +163,27 @@ class ChunkPlanner:
                     self._plan_change(p, device, work)
             except MoveRefused as exc:
                 p.errors, p.item = [RowError(exc.field, exc.message)], None
+        return planned
+
+    async def lock_changes(self, session: AsyncSession, planned: list[Planned], work: ChunkWork) -> None:
+        """Called once the chunk before has committed, just before this one is written: locks the devices it
+        changes (refusing rows whose device someone else changed since planning) and releases the asset tags it
+        takes off devices for the chunks planned after it. Planning itself takes no locks, so a chunk waiting
+        for the one before never holds a row another transaction may be waiting for."""
         await self._lock_changed(session, planned, work)
         for change in work.changes:
             if "asset_tag" in change.changes and change.before["asset_tag"]:
                 self.seen.add(_released_key(change.before["asset_tag"], change.device_id), change.record.row)
-        return planned
 
     def _claim_keys(self, record: DeviceRecord) -> list[RowError] | None:
         """Refuses the second row naming the same device; the first row keeps its keys even if refused later."""
+        serial = record.serial_number
+        if serial and not record.manufacturer:
+            first = self._serials_now.get(serial) or self._serials_before.get(serial)
+            if first is not None:
+                return [RowError("serial_number", _same_serial(first))]
+        elif serial:
+            self._serials_now.setdefault(serial, record.row)
         keys = []
         if record.serial_number:
             keys.append(("serial_number", serial_key(record.manufacturer, record.serial_number)))
@@ -221,14 +244,18 @@ class ChunkPlanner:
                 message = f"device #{p.item.device_id} was changed by someone else during the import; import again"
                 p.item, p.errors = None, [RowError("row", message)]
 
-    @staticmethod
-    def _match(record: DeviceRecord, devices: _Found) -> dict[str, Any] | RowError | None:
+    def _match(self, record: DeviceRecord, devices: _Found) -> dict[str, Any] | RowError | None:
         """The device the row is about: by manufacturer and serial, else by asset tag; None means a new one."""
         by_tag = devices.by_tag.get(record.asset_tag) if record.asset_tag else None
         if record.serial_number:
             same_serial = devices.by_serial.get(record.serial_number, [])
             if record.manufacturer:
                 same_serial = [d for d in same_serial if d["manufacturer"].lower() == record.manufacturer.lower()]
+            else:
+                for d in same_serial:  # one an earlier row named with its manufacturer (_claim_keys: the newest)
+                    first = self.seen.first_row(serial_key(d["manufacturer"], record.serial_number))
+                    if first is not None:
+                        return RowError("serial_number", _same_serial(first))
             if len(same_serial) > 1:
                 makers = ", ".join(sorted(d["manufacturer"] for d in same_serial))
                 return RowError("manufacturer", f"devices of {makers} have this serial number; say which manufacturer")

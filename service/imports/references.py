@@ -93,6 +93,9 @@ class References:
         self._by_email: dict[str, EmployeeRef | None] = {}
         self._by_name: dict[str, Any] = {}
         self._by_username: dict[str, Any] = {}
+        # Usernames of the employees this import creates, for rows naming them by username before the database
+        # can show them (their chunk may still be writing): load_employees adds them to what it finds.
+        self._new_usernames: dict[str, Any] = {}  # a NewEmployee, or _AMBIGUOUS when two share a username
 
     # Manufacturers: "DELL" in a file is the "Dell" the catalogue already has.
     async def load_manufacturers(self, session: AsyncSession, names: Iterable[str]) -> None:
@@ -144,7 +147,7 @@ class References:
         return found
 
     def _caches(self) -> tuple[dict[Any, Any], ...]:
-        return self._models, self._by_email, self._by_name, self._by_username
+        return self._models, self._by_email, self._by_name, self._by_username, self._new_usernames
 
     def wants_restart(self) -> bool:
         """Whether ``start_chunk`` will forget entries. The caller first lets every planned chunk commit: a model or
@@ -188,6 +191,19 @@ class References:
                 self._by_username[key] = _AMBIGUOUS if key in self._by_username else known
             for username in usernames:
                 self._by_username.setdefault(username, None)
+                if username in self._new_usernames:
+                    self._add_username(username, self._new_usernames[username])
+
+    def _add_username(self, username: str, new: Any) -> None:
+        """A username now also names ``new`` (an employee this import creates): theirs alone, or ambiguous if it
+        already named someone else."""
+        current = self._by_username[username]
+        if new is _AMBIGUOUS or current is _AMBIGUOUS:
+            self._by_username[username] = _AMBIGUOUS
+        elif current is None or current is new:
+            self._by_username[username] = new
+        elif not (isinstance(current, KnownEmployee) and current.id == new.id):  # theirs, read back once written
+            self._by_username[username] = _AMBIGUOUS
 
     def employee(self, holder: HolderRef) -> EmployeeRef | RowError:
         """The employee the row names (``load_employees`` went first), or why none can be used."""
@@ -199,6 +215,12 @@ class References:
                 found = self._by_email[holder.email] = NewEmployee(name=name, email=holder.email)
                 if self._by_name.get(_key(name)) is None:  # later rows may name them without the email
                     self._by_name[_key(name)] = found
+                username = holder.email.split("@")[0]
+                earlier = self._new_usernames.setdefault(username, found)
+                if earlier is not found:
+                    self._new_usernames[username] = _AMBIGUOUS
+                if username in self._by_username:
+                    self._add_username(username, found)
         elif holder.name:
             found = self._by_name.get(_key(holder.name))
             if found is None:
@@ -252,6 +274,8 @@ class References:
                 self._by_email[employee.email] = known
                 if self._by_name.get(_key(employee.name)) is employee:
                     self._by_name[_key(employee.name)] = known
+                if self._by_username.get(username := employee.email.split("@")[0]) is employee:
+                    self._by_username[username] = known
             created["employees_created"] = [{"id": e.id, "name": e.name, "email": e.email} for e in employees]
         return created
 

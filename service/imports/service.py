@@ -10,6 +10,7 @@ second run picks up where the first stopped (rows already written come back "unc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import itertools
 import shutil
@@ -262,12 +263,13 @@ class _Importer:
         """Every chunk in file order, ``done`` called with each chunk's outcomes as it finishes.
 
         Where ``overlaps``, chunk N+1 is read and planned while chunk N is written: Python's work and the
-        server's then run side by side instead of taking turns. Chunk N+1 is written only after chunk N commits,
-        so writes, their audit records and the models and employees they create keep file order. What planning
-        reads cannot yet show chunk N's writes, and needs not: a row naming a key an earlier row used is refused
-        from memory (seen.py), a tag an earlier row took off its device is released there too (plan.py), and
-        models and employees an earlier row created are in ``references``' cache, which is emptied only after
-        every write has committed."""
+        server's then run side by side instead of taking turns. Chunk N+1 locks what it changes and is written
+        only after chunk N commits, so writes, their audit records and the models and employees they create keep
+        file order, and a chunk waiting for the one before holds no row lock. What planning reads cannot yet
+        show chunk N's writes, and needs not: a row naming a key an earlier row used is refused from memory
+        (seen.py, and plan.py for a serial given without its manufacturer), a tag an earlier chunk took off its
+        device is released before the next is planned (plan.py), and models and employees an earlier row
+        created are in ``references``' cache, which is emptied only after every write has committed."""
         writing: asyncio.Task[list[RowOutcome]] | None = None
         try:
             while (chunk := self.read_chunk(rows)) is not None:
@@ -275,25 +277,33 @@ class _Importer:
                     done(await writing)
                     writing = None
                 planned = await self.plan_chunk(chunk)
-                if writing is not None:
-                    try:
-                        done(await writing)
-                    except BaseException:
-                        await planned.session.close()
-                        raise
-                    finally:
-                        writing = None
+                try:
+                    if writing is not None:
+                        outcomes, writing = await writing, None
+                        done(outcomes)
+                    await self.planner.lock_changes(planned.session, planned.planned, planned.work)
+                except BaseException:
+                    await planned.session.close()
+                    raise
                 if self.overlaps:
                     writing = asyncio.ensure_future(self.write_chunk(planned))
                 else:
                     done(await self.write_chunk(planned))
             if writing is not None:
-                done(await writing)
-                writing = None
-        finally:
-            if writing is not None:  # planning failed mid-file: the chunk being written is all or nothing
+                outcomes, writing = await writing, None
+                done(outcomes)
+        except asyncio.CancelledError:
+            if writing is not None:
                 writing.cancel()
                 await asyncio.gather(writing, return_exceptions=True)
+            raise
+        except BaseException:
+            # Reading or planning failed while the chunk before was being written: that chunk finishes as it
+            # would have on its own, and its rows are reported, before the failure is raised.
+            if writing is not None:
+                with contextlib.suppress(Exception):  # its own failure is second to the one being raised
+                    done(await writing)
+            raise
 
 
 async def run_import(

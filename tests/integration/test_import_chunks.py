@@ -9,16 +9,19 @@ next chunk is surely planned meanwhile, and check the outcome is what importing 
 from __future__ import annotations
 
 import asyncio
+import io
 from typing import Any
 
 import pytest
 
 from service.audit.service import verify_chain
+from service.context import Actor
 from service.db import session_scope
 from service.imports import references
+from service.imports.service import ImportOptions, RowOutcome, run_import
 from service.settings import Settings
 from tests.integration.conftest import Api, seed_device, seed_model
-from tests.integration.import_helpers import HEADER, by_row, csv_text, device, rows, run
+from tests.integration.import_helpers import HEADER, by_row, csv_text, device, errors_of, rows, run
 
 LAPTOP = "Dell,Latitude 5440,laptop,2024-03-01,1249.00"
 
@@ -117,3 +120,86 @@ async def _open_transactions(api: Api) -> int:
         "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()",
     )
     return int(found[0]["n"])
+
+
+@pytest.mark.usefixtures("slow_commits")
+async def test_a_username_names_the_employee_an_earlier_chunk_creates(api: Api, settings: Settings) -> None:
+    header = f"{HEADER},holder_email,holder_name,username"
+    data = csv_text(
+        f"KL-1,SN1,{LAPTOP},sanne@example.org,Sanne de Vries,", f"KL-2,SN2,{LAPTOP},,,sanne", header=header
+    )
+    summary, outcomes = await run(api, settings, data, chunk_size=1)
+    assert (summary.created, summary.errors) == (2, 0), [o.errors for o in outcomes]
+    holders = await rows(api, "SELECT DISTINCT holder_id FROM devices")
+    employees = await rows(api, "SELECT id FROM employees")
+    assert len(employees) == 1 and [h["holder_id"] for h in holders] == [employees[0]["id"]]
+
+
+@pytest.mark.usefixtures("slow_commits")
+async def test_a_serial_without_its_maker_after_a_row_with_it_is_refused(api: Api, settings: Settings) -> None:
+    hp = await seed_model(api, manufacturer="HP", name="EliteBook 840", category="laptop")
+    other = await seed_device(api, hp["id"], asset_tag="HP-1", serial_number="ABC", location="Utrecht")
+    header = f"{HEADER},location"
+    data = csv_text(f"KL-1,ABC,{LAPTOP},Delft", ",ABC,,,,,,Rotterdam", header=header)
+    summary, outcomes = await run(api, settings, data, chunk_size=1)
+    assert (summary.created, summary.updated, summary.errors) == (1, 0, 1)
+    assert errors_of(by_row(outcomes)[3]) == {
+        "serial_number": "row 2 has this serial number; each device may appear once in a file"
+    }
+    assert (await device(api, "HP-1"))["location"] == other["location"] == "Utrecht"
+    # A later import gives the serial alone: two makers' devices have it.
+    summary, outcomes = await run(api, settings, csv_text(",ABC,,,,,,Rotterdam", header=header))
+    assert "manufacturer" in errors_of(outcomes[0]), outcomes[0].errors
+
+
+async def test_a_device_changed_by_someone_else_after_its_chunk_was_planned_is_refused(
+    api: Api, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if api.app.state.engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite a planned chunk's transaction keeps every other writer out until it is written")
+    from service.imports.plan import ChunkPlanner
+
+    model = await seed_model(api)
+    target = await seed_device(api, model["id"], asset_tag="KL-2", serial_number="SN2", location="Utrecht")
+    real = ChunkPlanner.lock_changes
+
+    async def someone_edits_first(self: ChunkPlanner, session: Any, planned: Any, work: Any) -> None:
+        if work.changes:  # planned from version 1; the chunk before has committed, this one is not locked yet
+            edit = await api.patch("helpdesk", f"/api/v1/devices/{target['id']}", {"version": 1, "notes": "x"})
+            assert edit.status_code == 200, edit.text
+        await real(self, session, planned, work)
+
+    monkeypatch.setattr(ChunkPlanner, "lock_changes", someone_edits_first)
+    data = csv_text(f"KL-1,SN1,{LAPTOP},Delft", f"KL-2,SN2,{LAPTOP},Rotterdam", header=f"{HEADER},location")
+    summary, outcomes = await run(api, settings, data, chunk_size=1)
+    assert (summary.created, summary.updated, summary.errors) == (1, 0, 1)
+    assert "changed by someone else during the import" in errors_of(by_row(outcomes)[3])["row"]
+    after = await device(api, "KL-2")
+    assert (after["location"], after["notes"]) == ("Utrecht", "x")
+
+
+@pytest.mark.usefixtures("slow_commits")
+async def test_planning_that_fails_lets_the_chunk_being_written_finish_and_be_reported(
+    api: Api, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.imports.plan import ChunkPlanner
+
+    real = ChunkPlanner.plan
+    calls = {"n": 0}
+
+    async def third_fails(self: ChunkPlanner, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("the database went away")
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ChunkPlanner, "plan", third_fails)
+    reported: list[RowOutcome] = []
+    data = csv_text(*[f"KL-{n},SN{n},{LAPTOP}" for n in range(1, 5)])
+    with pytest.raises(RuntimeError):
+        await run_import(
+            api.app.state.sessionmaker, settings, Actor.cli("test"), io.BytesIO(data), ImportOptions(chunk_size=1),
+            on_row=reported.append,
+        )  # fmt: skip
+    assert [(o.row, o.outcome) for o in reported] == [(2, "created"), (3, "created")]
+    assert [d["asset_tag"] for d in await rows(api, "SELECT asset_tag FROM devices ORDER BY id")] == ["KL-1", "KL-2"]
