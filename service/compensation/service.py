@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -69,27 +70,7 @@ async def create_obligations(
     """Creates the missing obligations of ``device_ids`` (or of every device: the job's sweep) in one statement
     per 1000 devices; returns the new obligation ids. Safe to call again: a device never gets a second one
     (NOT EXISTS, and ON CONFLICT for a racing caller). Meant for single registrations and bulk imports alike."""
-    if not rules.categories:
-        return []
-    insert = pg_insert if is_postgres(session) else sqlite_insert
-    columns = ["device_id", "category", "weight_grams", "purchase_date", "status", "partner_reference", "created_at"]
-    chunks: list[Sequence[int] | None] = [None]
-    if device_ids is not None:
-        ids = sorted(set(device_ids))
-        chunks = [ids[i : i + AUDIT_CHUNK] for i in range(0, len(ids), AUDIT_CHUNK)]
-    created: list[tuple[int, int]] = []
-    for chunk in chunks:
-        select = _owing(rules)
-        if chunk is not None:
-            select = select.where(_dev.c.id.in_(chunk))
-        statement = (
-            insert(_ob)
-            .from_select(columns, select)
-            .on_conflict_do_nothing(index_elements=["device_id"])
-            .returning(_ob.c.id, _ob.c.device_id)
-        )
-        created.extend((row.id, row.device_id) for row in (await session.execute(statement)).all())
-    created.sort()
+    created = await insert_obligations(session, rules, device_ids)
     for i in range(0, len(created), AUDIT_CHUNK):
         part = created[i : i + AUDIT_CHUNK]
         entity_id = str(part[0][0]) if len(part) == 1 else f"{part[0][0]}..{part[-1][0]}"
@@ -102,6 +83,39 @@ async def create_obligations(
             after={"obligation_ids": [o for o, _ in part], "device_ids": [d for _, d in part]},
         )
     return [o for o, _ in created]
+
+
+async def insert_obligations(
+    session: AsyncSession, rules: CompensationRules, device_ids: Sequence[int] | None = None
+) -> list[tuple[int, int]]:
+    """create_obligations without its audit records, for a caller whose own record lists them (an import's chunk);
+    returns (obligation id, device id) pairs in id order."""
+    if not rules.categories:
+        return []
+    postgres = is_postgres(session)
+    insert = pg_insert if postgres else sqlite_insert
+    columns = ["device_id", "category", "weight_grams", "purchase_date", "status", "partner_reference", "created_at"]
+    chunks: list[Sequence[int] | None] = [None]
+    if device_ids is not None:
+        ids = sorted(set(device_ids))
+        chunks = [ids[i : i + AUDIT_CHUNK] for i in range(0, len(ids), AUDIT_CHUNK)]
+    created: list[tuple[int, int]] = []
+    for chunk in chunks:
+        select = _owing(rules)
+        if chunk is not None and postgres:
+            # One array parameter: a list of a thousand ids would be a thousand parameters to send and plan.
+            select = select.where(_dev.c.id == sa.any_(sa.literal(list(chunk), ARRAY(sa.Integer))))
+        elif chunk is not None:
+            select = select.where(_dev.c.id.in_(chunk))
+        statement = (
+            insert(_ob)
+            .from_select(columns, select)
+            .on_conflict_do_nothing(index_elements=["device_id"])
+            .returning(_ob.c.id, _ob.c.device_id)
+        )
+        created.extend((row.id, row.device_id) for row in (await session.execute(statement)).all())
+    created.sort()
+    return created
 
 
 async def claim_new_batch(

@@ -5,6 +5,7 @@ Reads only (the devices the chunk names, the models and employees it needs); wri
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,9 @@ from service.imports.seen import KeyIndex
 from service.imports.writer import Change, ChunkWork, Creation
 
 _devices: sa.Table = Device.__table__  # type: ignore[attr-defined]
+# Reading and planning a chunk is pure Python for tens of milliseconds; handing the event loop back every this many
+# rows lets the chunk being written meanwhile (service.py) send its next statement as soon as the last is done.
+YIELD_EVERY = 100
 # What an import may set on a device, and what it compares to decide "unchanged".
 _COLUMNS = (
     "id", "asset_tag", "serial_number", "manufacturer", "model_id", "purchase_date", "purchase_price_cents",
@@ -124,7 +128,9 @@ class ChunkPlanner:
         self._serials_before, self._serials_now = self._serials_now, {}
         await refs.load_manufacturers(session, {r.manufacturer for r in records if r.manufacturer})
         planned: list[Planned] = []
-        for record in records:
+        for n, record in enumerate(records):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
             if record.manufacturer:
                 record.manufacturer = refs.manufacturer(record.manufacturer)
             planned.append(Planned(record, errors=self._claim_keys(record)))
@@ -154,7 +160,9 @@ class ChunkPlanner:
             },
         )
         await refs.load_employees(session, {p.record.holder for p in live if p.record.holder})
-        for p in live:
+        for n, p in enumerate(live):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
             device = matches[id(p)]
             try:
                 if device is None:

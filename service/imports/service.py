@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.compensation.service import compensation_rules
 from service.context import Actor
 from service.db import is_postgres, utcnow
-from service.imports.plan import ChunkPlanner, Planned
+from service.imports.plan import YIELD_EVERY, ChunkPlanner, Planned
 from service.imports.reader import DateOrder, DecimalMark, RawRow, RowError, UndecodableText, check_readable, read_rows
 from service.imports.references import References
 from service.imports.rows import DeviceRecord, RowRules, read_record
@@ -200,13 +200,22 @@ class _Importer:
         await session.commit()
         self.analyzed_at = self.written
 
-    def read_chunk(self, rows: Iterator[RawRow]) -> _ReadChunk | None:
-        """The next chunk of rows, read and checked (pure code, no database)."""
-        raws = list(itertools.islice(rows, self.options.chunk_size))
-        if not raws:
-            return None
+    async def read_chunk(self, rows: Iterator[RawRow]) -> _ReadChunk | None:
+        """The next chunk of rows, read and checked (no database; it yields now and then, see ``import_all``)."""
         outcomes: dict[int, RowOutcome] = {}
         records: list[DeviceRecord] = []
+        raws: list[RawRow] = []
+        while batch := list(itertools.islice(rows, min(YIELD_EVERY, self.options.chunk_size - len(raws)))):
+            raws.extend(batch)
+            self._check_rows(batch, outcomes, records)
+            if len(raws) == self.options.chunk_size:
+                break
+            await asyncio.sleep(0)
+        if not raws:
+            return None
+        return _ReadChunk(raws[0].number, raws[-1].number, outcomes, records)
+
+    def _check_rows(self, raws: list[RawRow], outcomes: dict[int, RowOutcome], records: list[DeviceRecord]) -> None:
         for raw in raws:
             outcome = outcomes[raw.number] = RowOutcome(
                 raw.number, "error", asset_tag=raw.values.get("asset_tag", ""),
@@ -218,7 +227,6 @@ class _Importer:
             else:
                 records.append(result)
                 self.tally.note_unknowns(result)
-        return _ReadChunk(raws[0].number, raws[-1].number, outcomes, records)
 
     @property
     def overlaps(self) -> bool:
@@ -272,7 +280,7 @@ class _Importer:
         created are in ``references``' cache, which is emptied only after every write has committed."""
         writing: asyncio.Task[list[RowOutcome]] | None = None
         try:
-            while (chunk := self.read_chunk(rows)) is not None:
+            while (chunk := await self.read_chunk(rows)) is not None:
                 if writing is not None and self.references.wants_restart():
                     done(await writing)
                     writing = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
@@ -17,6 +18,11 @@ from tests.integration.conftest import Api, seed_device, seed_employee, seed_mod
 from tests.integration.import_helpers import HEADER, by_row, csv_text, device, errors_of, rows, run, snapshot
 
 LAPTOP = "Dell,Latitude 5440,laptop,2024-03-01,1249.00"
+
+
+def _json(value: Any) -> dict[str, Any]:
+    """A JSON column as read through a plain connection (a dict on PostgreSQL, text on SQLite)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 async def test_encodings_delimiters_and_line_endings(api: Api, settings: Settings) -> None:
@@ -266,6 +272,11 @@ async def test_obligations_for_qualifying_purchases_and_the_audit_chain(api: Api
     imports = [r for r in records if r["action"] == "device.import"]
     assert len(imports) == 2 and {r["actor"] for r in records} == {"cli:chain"}
     assert [r["entity_id"].split(":")[1] for r in imports] == ["2-3", "4-5"]
+    # Each chunk's record lists the obligations it created ([obligation id, device id]); no record of their own.
+    listed = [pair for r in imports for pair in (_json(r["after"]).get("obligations_created") or [])]
+    stored = await rows(api, "SELECT id, device_id FROM compensation_obligations ORDER BY id")
+    assert listed == [[o["id"], o["device_id"]] for o in stored]
+    assert not [r for r in records if r["action"] == "compensation_obligation.create"]
     async with session_scope(api.app.state.sessionmaker) as session:
         assert (await verify_chain(session)).ok
 
@@ -276,7 +287,7 @@ async def test_a_crash_mid_file_leaves_no_half_written_row(
     import service.imports.writer as writer
 
     calls = {"n": 0}
-    real = writer.create_obligations
+    real = writer.insert_obligations
 
     async def failing(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
@@ -284,14 +295,14 @@ async def test_a_crash_mid_file_leaves_no_half_written_row(
             raise RuntimeError("the database went away")
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(writer, "create_obligations", failing)
+    monkeypatch.setattr(writer, "insert_obligations", failing)
     data = csv_text(*[f"KL-{n},SN{n},{LAPTOP}" for n in range(1, 6)])
     with pytest.raises(RuntimeError):
         await run(api, settings, data, chunk_size=2)
     written = await rows(api, "SELECT asset_tag FROM devices ORDER BY id")
     assert [d["asset_tag"] for d in written] == ["KL-1", "KL-2"]
     assert len(await rows(api, "SELECT id FROM device_events")) == 2
-    monkeypatch.setattr(writer, "create_obligations", real)
+    monkeypatch.setattr(writer, "insert_obligations", real)
     summary, _ = await run(api, settings, data, chunk_size=2)  # the second run takes up the rest
     assert (summary.unchanged, summary.created) == (2, 3)
 
