@@ -34,6 +34,12 @@ def round_half_up(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def round_places(value: Decimal, places: int) -> Decimal:
+    """``value`` to ``places`` decimals, half away from zero like the cents: the one rounding rule for shares,
+    averages and weights that the UI and API show."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def decimal_point(text: str) -> str:
     """A form amount as people here type it ("1234,50") in the API's form ("1234.50"); anything else unchanged,
     so the parser still refuses what it should ("1.234,50" stays ambiguous)."""

@@ -61,3 +61,10 @@ def kvk_problem(kvk: str) -> str | None:
     if not re.fullmatch(r"\d{8}", kvk):
         return "a chamber of commerce (KvK) number has exactly 8 digits"
     return None
+
+
+def people_reached(amount_cents: int, cost_per_device_cents: int) -> int | None:
+    """reference/impact.md: people reached = amount donated / the charity's cost per refurbished device."""
+    if cost_per_device_cents <= 0:
+        return None
+    return amount_cents // cost_per_device_cents

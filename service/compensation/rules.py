@@ -6,8 +6,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from types import MappingProxyType
+
+from service.money import round_places
 
 # Weight collected per device when its model records none. Laptop, phone, tablet: Boavizta medians
 # (reference/impact.md: 1.65 kg, 0.17 kg, 0.73 kg). Desktop, monitor, other: our assumption.
@@ -46,11 +48,11 @@ def coverage_percent(compensated: int, purchased: int) -> str | None:
     if purchased <= 0:
         return None
     share = Decimal(compensated) * 100 / Decimal(purchased)
-    return str(share.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return str(round_places(share, 1))
 
 
 def kilograms(grams: int) -> str:
-    return str((Decimal(grams) / 1000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return str(round_places(Decimal(grams) / 1000, 2))
 
 
 def new_batch_key() -> str:

@@ -13,6 +13,7 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.charities import service as charities
 from service.charities.models import Charity
+from service.charities.rules import people_reached
 from service.context import Actor
 from service.db import session_scope
 from service.donations import repository, service
@@ -45,7 +46,6 @@ from service.pool import service as pool
 from service.settings import Settings
 from service.statements import delivery
 from service.statements import service as statements
-from service.statements.content import people_reached
 from service.statements.models import Statement
 from service.web.deps import AppSettings, CurrentActor, DbSession, PageLimit, created
 

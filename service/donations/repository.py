@@ -12,6 +12,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.charities.models import Charity
+from service.charities.rules import people_reached
 from service.context import Actor
 from service.device_models.models import DeviceModel
 from service.devices.models import Device
@@ -20,7 +21,6 @@ from service.donations.workflow import VISIBLE_TO_CHARITY, DonationStatus
 from service.errors import InvalidInput
 from service.pagination import Page, check_limit, decode_cursor, keyset, page_of
 from service.pool.models import PoolEntry
-from service.statements.content import people_reached
 
 GIVEN = (DonationStatus.approved, DonationStatus.paid, DonationStatus.acknowledged)
 

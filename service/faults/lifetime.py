@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from service.money import round_places
 from service.valuation.estimator import months_between
 
 
@@ -49,6 +50,6 @@ def by_category(retirements: Iterable[Retirement], baseline_months: int) -> list
     out = []
     for category in sorted(ages):
         values = ages[category]
-        average = (Decimal(sum(values)) / len(values)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        average = round_places(Decimal(sum(values)) / len(values), 1)
         out.append(CategoryLifetime(category, len(values), replaced[category], average, baseline_months))
     return out

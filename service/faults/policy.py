@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from service.money import format_cents, round_half_up
+from service.money import format_cents, round_half_up, round_places
 from service.valuation.estimator import months_between, retention, working_unit_cents
 from service.valuation.policy import ValuationPolicy
 
@@ -130,7 +130,7 @@ def working_value(
 
 def _rounded_percent(share: Decimal) -> str:
     # The retention carries six places; a tenth of a percent is what a reader can check against the curve.
-    return f"{(share * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP).normalize():f} %"
+    return f"{round_places(share * 100, 1).normalize():f} %"
 
 
 def percent(share: Decimal) -> str:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.charities.models import Charity
+from service.charities.rules import people_reached
 from service.device_models.models import DeviceModel
 from service.devices.models import Device
 from service.donations.models import Donation, DonationAllocation
@@ -63,13 +64,6 @@ def donor(settings: Settings) -> dict[str, str]:
         "kvkNumber": settings.donor_kvk_number,
         "rsin": settings.donor_rsin,
     }
-
-
-def people_reached(amount_cents: int, cost_per_device_cents: int) -> int | None:
-    """reference/impact.md: people reached = amount donated / the charity's cost per refurbished device."""
-    if cost_per_device_cents <= 0:
-        return None
-    return amount_cents // cost_per_device_cents
 
 
 async def _lines(session: AsyncSession, donation_id: int, on: date) -> list[dict[str, Any]]:

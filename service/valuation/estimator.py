@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-from service.money import format_cents, round_half_up
+from service.money import format_cents, round_half_up, round_places
 from service.valuation.policy import ValuationPolicy
-
-SIX_PLACES = Decimal("0.000001")
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,7 @@ def declining_balance_cents(cost_cents: int, months_elapsed: int, yearly_rate: s
 
 def retention(monthly_decay: str, months: int) -> Decimal:
     """Share of the new price a working unit still fetches, to six places (the set-based SQL does the same)."""
-    return ((1 - Decimal(monthly_decay)) ** months).quantize(SIX_PLACES, rounding=ROUND_HALF_UP)
+    return round_places((1 - Decimal(monthly_decay)) ** months, 6)
 
 
 def working_unit_cents(price_cents: int, months: int, category: str, grade: str, policy: ValuationPolicy) -> int:

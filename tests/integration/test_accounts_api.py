@@ -111,11 +111,17 @@ async def test_deactivation_revokes_existing_tokens(api: Api) -> None:
     ],
 )
 async def test_user_validation(api: Api, body: dict[str, object], field: str) -> None:
+    before = (await api.get("admin", "/api/v1/users")).json()
     response = await api.post("admin", "/api/v1/users", body)
     assert response.status_code == 422, response.text
     assert field in [e["field"] for e in response.json()["errors"]]
+    assert (await api.get("admin", "/api/v1/users")).json() == before  # nothing was created
 
 
 async def test_admin_cannot_lock_themselves_out(api: Api) -> None:
-    response = await api.patch("admin", f"/api/v1/users/{api.user_ids['admin']}", {"version": 1, "active": False})
+    url = f"/api/v1/users/{api.user_ids['admin']}"
+    before = (await api.get("admin", url)).json()
+    response = await api.patch("admin", url, {"version": 1, "active": False})
     assert response.status_code == 409
+    after = await api.get("admin", url)  # the admin's own token still works, and nothing changed
+    assert after.status_code == 200 and after.json() == before and before["active"] is True

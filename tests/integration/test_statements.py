@@ -9,7 +9,7 @@ import json
 import re
 import zlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -106,7 +106,11 @@ async def test_statement_hashes_match_the_bytes_served(api: Api) -> None:
     line = document["object"][0]
     assert line["assetTag"] == "MON-1" and line["serialNumber"] == "MSN-1" and line["grade"] == "B"
     assert line["valuation"]["method"] == "market" and line["valuation"]["policyVersion"] == 1
-    assert line["valuation"]["overridden"] is True and line["price"] == "60.00" and line["ageMonths"] >= 0
+    assert line["valuation"]["overridden"] is True and line["price"] == "60.00"
+    # Whole months from purchase to the statement's date: a month counts once its day of the month is reached.
+    bought, issued = (date.fromisoformat(d) for d in (line["purchaseDate"], document["statement"]["issuedOn"]))
+    whole_months = (issued.year - bought.year) * 12 + issued.month - bought.month - (issued.day < bought.day)
+    assert bought < issued and line["ageMonths"] == whole_months > 0
     # The monitor passed the wipe gate on a no-storage-media attestation: that is its evidence on the line.
     assert [c["method"] for c in line["wipeCertificates"]] == ["no storage media (attested)"]
     assert line["faults"] == []

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from integrations.charity.signing import BadSecret, new_secret, secret_key, sign, verify
-from service.charities.rules import format_percent, parse_percent, rsin_problem, shares_problem
+from service.charities.rules import format_percent, parse_percent, people_reached, rsin_problem, shares_problem
 from service.donations.workflow import (
     DonationStatus,
     Step,
@@ -135,3 +135,9 @@ def test_statement_forms() -> None:
     assert rows[1].split(",")[6].startswith("\"'=HYPERLINK")  # a formula becomes text in a spreadsheet
     first, second = pdf_bytes(document, "ab" * 32), pdf_bytes(document, "ab" * 32)
     assert first == second and first.startswith(b"%PDF")  # the same statement renders to the same bytes
+
+
+def test_people_reached_is_whole_devices_the_money_pays_for() -> None:
+    assert people_reached(149_999, 15_000) == 9
+    assert people_reached(150_000, 15_000) == 10
+    assert people_reached(150_000, 0) is None  # the charity has not said what a device costs

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from service.errors import InvalidInput
-from service.money import MoneyFormatError, format_cents, parse_amount, round_half_up
+from service.money import MoneyFormatError, format_cents, parse_amount, round_half_up, round_places
 from service.pagination import decode_cursor, encode_cursor
 
 
@@ -46,3 +46,11 @@ def test_malformed_cursor_is_a_field_error(cursor: str) -> None:
     with pytest.raises(InvalidInput) as info:
         decode_cursor(cursor)
     assert info.value.errors[0]["field"] == "cursor"
+
+
+def test_round_places_rounds_half_away_from_zero_like_the_cents() -> None:
+    assert round_places(Decimal("12.25"), 1) == Decimal("12.3")
+    assert round_places(Decimal("-12.25"), 1) == Decimal("-12.3")
+    assert round_places(Decimal("7.945"), 2) == Decimal("7.95")
+    assert round_places(Decimal("0.9650005"), 6) == Decimal("0.965001")
+    assert str(round_places(Decimal("3"), 2)) == "3.00"
