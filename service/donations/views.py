@@ -28,6 +28,7 @@ from service.statements import service as statements
 from service.web.deps import CurrentActor, DbSession
 
 PENDING = [DonationStatus.draft.value, DonationStatus.submitted.value]
+PENDING_SHOWN = 200  # newest first; the list of all donations below filters by status for the rest
 STATUS_CHOICES = [(s.value, s.label) for s in DonationStatus]
 FORMS = ("pdf", "csv", "json")
 STEP_LABELS = {
@@ -101,16 +102,12 @@ async def _list_page(
     }
     if not is_charity:
         balance, held = await pool.balance(session), await reserved_cents(session)
+        pending = await repository.list_donations(
+            session, actor, statuses=PENDING, charity_id=None, cursor=None, limit=PENDING_SHOWN
+        )
         context.update(
-            pending=await donations_out(
-                session,
-                (
-                    await repository.list_donations(
-                        session, actor, statuses=PENDING, charity_id=None, cursor=None, limit=200
-                    )
-                ).items,
-                settings,
-            ),
+            pending=await donations_out(session, pending.items, settings),
+            pending_more=pending.next_cursor is not None,
             balance=balance,
             held=held,
             run_problem=charities.readiness(await charities.active_charities(session)),

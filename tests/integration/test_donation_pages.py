@@ -125,3 +125,16 @@ async def test_admin_manages_charities_and_shares_through_forms(api: Api) -> Non
     await ui_login(api, "finance")
     assert (await api.client.get("/charities")).status_code == 200
     assert (await api.client.get(f"/charities/{CHARITY}")).status_code == 403
+
+
+async def test_the_pending_list_says_when_it_shows_only_the_first(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    import service.donations.views as views
+
+    await credit(api, 1, "64.00")
+    await set_shares(api, "75", "25")
+    csrf = await ui_login(api, "finance")
+    assert (await _post(api, csrf, "/donations/run")).status_code == 303
+    assert 'id="pending-more"' not in (await api.client.get("/donations")).text
+    monkeypatch.setattr(views, "PENDING_SHOWN", 1)
+    page = re.sub(r"\s+", " ", (await api.client.get("/donations")).text)
+    assert 'id="pending-more"' in page and "Only the first 1 are listed here" in page
