@@ -118,6 +118,49 @@ async def insert_obligations(
     return created
 
 
+async def settle_obligations(
+    session: AsyncSession, rules: CompensationRules, device_ids: Sequence[int]
+) -> dict[str, list[list[int]]]:
+    """After devices' purchase date or model were corrected: each one's obligation that is still pending (not yet
+    sent to the partner) follows the device — removed when it no longer owes one, its category, weight and
+    purchase date brought up to date otherwise — and a device that now owes one gets it. Obligations already
+    sent or compensated stay as they are: the partner has them. Returns what changed, as [obligation id, device
+    id] pairs under "removed", "updated" and "created", for the caller's audit record."""
+    if not rules.categories or not device_ids:
+        return {}
+    ids = sorted(set(device_ids))
+    pending = (
+        await session.execute(
+            sa.select(
+                _ob.c.id,
+                _ob.c.device_id,
+                _ob.c.category,
+                _ob.c.weight_grams,
+                _ob.c.purchase_date,
+                _mod.c.category.label("now_category"),
+                _mod.c.weight_grams.label("model_weight"),
+                _dev.c.purchase_date.label("now_purchase_date"),
+            )
+            .select_from(_ob.join(_dev, _dev.c.id == _ob.c.device_id).join(_mod, _mod.c.id == _dev.c.model_id))
+            .where(_ob.c.status == "pending", _ob.c.device_id.in_(ids))
+            .with_for_update(of=_ob)
+        )
+    ).all()
+    settled: dict[str, list[list[int]]] = {"removed": [], "updated": [], "created": []}
+    for row in pending:
+        if not rules.owes(row.now_category, row.now_purchase_date):
+            await session.execute(sa.delete(_ob).where(_ob.c.id == row.id, _ob.c.status == "pending"))
+            settled["removed"].append([row.id, row.device_id])
+            continue
+        now = {"category": row.now_category, "weight_grams": rules.weight_grams(row.now_category, row.model_weight),
+               "purchase_date": row.now_purchase_date}  # fmt: skip
+        if now != {"category": row.category, "weight_grams": row.weight_grams, "purchase_date": row.purchase_date}:
+            await session.execute(sa.update(_ob).where(_ob.c.id == row.id).values(**now))
+            settled["updated"].append([row.id, row.device_id])
+    settled["created"] = [list(pair) for pair in await insert_obligations(session, rules, ids)]
+    return {kind: pairs for kind, pairs in settled.items() if pairs}
+
+
 async def claim_new_batch(
     session: AsyncSession, actor: Actor, size: int, now: datetime, lease: timedelta
 ) -> tuple[CompensationBatch, list[CompensationItem]] | None:

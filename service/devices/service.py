@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
 from service.compensation.rules import CompensationRules
-from service.compensation.service import create_obligations
+from service.compensation.service import create_obligations, settle_obligations
 from service.context import Actor
 from service.db import utcnow
 from service.device_models.models import DeviceModel
@@ -219,6 +219,10 @@ async def update_device(
     await session.flush()
     if after:
         await audit.record(session, actor, "device.update", "device", device.id, before=before, after=after)
+    if "purchase_date" in after or "model_id" in after:
+        settled = await settle_obligations(session, rules.compensation, [device.id])
+        if settled:
+            await audit.record(session, actor, "compensation_obligation.settle", "device", device.id, after=settled)
     return device
 
 

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
 from service.compensation.rules import CompensationRules
-from service.compensation.service import insert_obligations
+from service.compensation.service import insert_obligations, settle_obligations
 from service.context import Actor
 from service.db import UTCDateTime, is_postgres
 from service.device_models.models import DeviceModel
@@ -373,14 +373,14 @@ async def write_chunk(
     if work.changes:
         await _update_devices(session, work, now)
         after["updated"] = [_changed_entry(c) for c in work.changes]
-    # Obligations for devices that now qualify: the new ones, and changed ones whose date or model changed. The
-    # chunk's record lists them ([obligation id, device id]), as create_obligations' own record would.
-    qualifying = created_ids + [
-        c.device_id for c in work.changes if c.model is not None or "purchase_date" in c.changes
-    ]
-    obligations = await insert_obligations(session, compensation, qualifying)
-    if obligations:
-        after["obligations_created"] = [list(pair) for pair in obligations]
+    # One-for-one obligations of the new devices, and of changed ones whose date or model changed (settled: a
+    # pending one may go or be updated). The chunk's record lists them as [obligation id, device id] pairs.
+    obligations = {"created": [list(pair) for pair in await insert_obligations(session, compensation, created_ids)]}
+    corrected = [c.device_id for c in work.changes if c.model is not None or "purchase_date" in c.changes]
+    if corrected:
+        for kind, pairs in (await settle_obligations(session, compensation, corrected)).items():
+            obligations.setdefault(kind, []).extend(pairs)
+    after.update({f"obligations_{kind}": pairs for kind, pairs in obligations.items() if pairs})
     entity = f"{work.import_key}:{work.first_row}-{work.last_row}"
     await audit.record(session, actor, "device.import", "device_import", entity, after=after)
     await _moves_of_existing(session, actor, work, now)
