@@ -120,45 +120,67 @@ async def insert_obligations(
 
 async def settle_obligations(
     session: AsyncSession, rules: CompensationRules, device_ids: Sequence[int]
-) -> dict[str, list[list[int]]]:
-    """After devices' purchase date or model were corrected: each one's obligation that is still pending (not yet
-    sent to the partner) follows the device — removed when it no longer owes one, its category, weight and
-    purchase date brought up to date otherwise — and a device that now owes one gets it. Obligations already
-    sent or compensated stay as they are: the partner has them. Returns what changed, as [obligation id, device
-    id] pairs under "removed", "updated" and "created", for the caller's audit record."""
+) -> dict[str, list[Any]]:
+    """After devices' purchase date or model (or a model's category or weight) were corrected: each one's
+    obligation that is still pending (not yet sent to the partner) follows the device — removed when it no longer
+    owes one, its category, weight and purchase date brought up to date otherwise — and a device that now owes one
+    gets it. Obligations already sent or compensated stay as they are: the partner has them.
+
+    Locks the pending obligations first (as the compensation job's claim does, before either writes an audit
+    record), so call it before the caller's own audit record. Returns what changed for that record: "removed"
+    (each obligation as it was), "updated" (before and after) and "created" ([obligation id, device id])."""
     if not rules.categories or not device_ids:
         return {}
     ids = sorted(set(device_ids))
-    pending = (
-        await session.execute(
-            sa.select(
-                _ob.c.id,
-                _ob.c.device_id,
-                _ob.c.category,
-                _ob.c.weight_grams,
-                _ob.c.purchase_date,
-                _mod.c.category.label("now_category"),
-                _mod.c.weight_grams.label("model_weight"),
-                _dev.c.purchase_date.label("now_purchase_date"),
+    settled: dict[str, list[Any]] = {"removed": [], "updated": [], "created": []}
+    for part in (ids[i : i + AUDIT_CHUNK] for i in range(0, len(ids), AUDIT_CHUNK)):
+        pending = (await session.execute(_pending_of(part))).all()
+        removed, updated = [], []
+        for row in pending:
+            was = {"category": row.category, "weight_grams": row.weight_grams, "purchase_date": row.purchase_date}
+            if not rules.owes(row.now_category, row.now_purchase_date):
+                removed.append(row.id)
+                settled["removed"].append({"id": row.id, "device_id": row.device_id, **audit.json_safe(was)})
+                continue
+            now = {"category": row.now_category, "purchase_date": row.now_purchase_date,
+                   "weight_grams": rules.weight_grams(row.now_category, row.model_weight)}  # fmt: skip
+            if now != was:
+                updated.append({"o_id": row.id, **{f"v_{k}": v for k, v in now.items()}})
+                settled["updated"].append({"id": row.id, "device_id": row.device_id, "before": audit.json_safe(was),
+                                           "after": audit.json_safe(now)})  # fmt: skip
+        if removed:
+            await session.execute(sa.delete(_ob).where(_ob.c.id.in_(removed)))
+        if updated:
+            columns = ("category", "weight_grams", "purchase_date")
+            statement = (
+                sa.update(_ob)
+                .where(_ob.c.id == sa.bindparam("o_id"))
+                .values({c: sa.bindparam(f"v_{c}") for c in columns})
             )
-            .select_from(_ob.join(_dev, _dev.c.id == _ob.c.device_id).join(_mod, _mod.c.id == _dev.c.model_id))
-            .where(_ob.c.status == "pending", _ob.c.device_id.in_(ids))
-            .with_for_update(of=_ob)
-        )
-    ).all()
-    settled: dict[str, list[list[int]]] = {"removed": [], "updated": [], "created": []}
-    for row in pending:
-        if not rules.owes(row.now_category, row.now_purchase_date):
-            await session.execute(sa.delete(_ob).where(_ob.c.id == row.id, _ob.c.status == "pending"))
-            settled["removed"].append([row.id, row.device_id])
-            continue
-        now = {"category": row.now_category, "weight_grams": rules.weight_grams(row.now_category, row.model_weight),
-               "purchase_date": row.now_purchase_date}  # fmt: skip
-        if now != {"category": row.category, "weight_grams": row.weight_grams, "purchase_date": row.purchase_date}:
-            await session.execute(sa.update(_ob).where(_ob.c.id == row.id).values(**now))
-            settled["updated"].append([row.id, row.device_id])
+            await session.execute(statement, updated)
     settled["created"] = [list(pair) for pair in await insert_obligations(session, rules, ids)]
-    return {kind: pairs for kind, pairs in settled.items() if pairs}
+    return {kind: items for kind, items in settled.items() if items}
+
+
+def _pending_of(device_ids: Sequence[int]) -> sa.Select[Any]:
+    """The devices' pending obligations beside what the device is now, locked: a job claiming them into a batch
+    waits, or (SKIP LOCKED) passes them by."""
+    return (
+        sa.select(
+            _ob.c.id,
+            _ob.c.device_id,
+            _ob.c.category,
+            _ob.c.weight_grams,
+            _ob.c.purchase_date,
+            _mod.c.category.label("now_category"),
+            _mod.c.weight_grams.label("model_weight"),
+            _dev.c.purchase_date.label("now_purchase_date"),
+        )
+        .select_from(_ob.join(_dev, _dev.c.id == _ob.c.device_id).join(_mod, _mod.c.id == _dev.c.model_id))
+        .where(_ob.c.status == "pending", _ob.c.device_id.in_(device_ids))
+        .order_by(_ob.c.id)
+        .with_for_update(of=_ob)
+    )
 
 
 async def claim_new_batch(

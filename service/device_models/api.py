@@ -17,7 +17,7 @@ from service.device_models.schemas import (
     DeviceModelUpdate,
 )
 from service.pagination import DEFAULT_LIMIT
-from service.web.deps import CurrentActor, DbSession, PageLimit, created
+from service.web.deps import CurrentActor, DbSession, PageLimit, Rules, created
 
 
 def model_out(model: DeviceModel) -> DeviceModelOut:
@@ -61,6 +61,6 @@ class DeviceModelController(Controller):
 
     @patch("/{model_id:int}", guards=[requires(Permission.change_registry)])
     async def update_model(
-        self, session: DbSession, actor: CurrentActor, model_id: int, data: JSONBody[DeviceModelUpdate]
+        self, session: DbSession, actor: CurrentActor, rules: Rules, model_id: int, data: JSONBody[DeviceModelUpdate]
     ) -> DeviceModelOut:
-        return model_out(await service.update_model(session, actor, model_id, data))
+        return model_out(await service.update_model(session, actor, model_id, data, rules.compensation))

@@ -7,6 +7,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
+from service.compensation.rules import CompensationRules
+from service.compensation.service import settle_obligations
 from service.context import Actor
 from service.device_models.models import DeviceModel
 from service.device_models.schemas import DeviceModelCreate, DeviceModelUpdate
@@ -41,7 +43,9 @@ async def create_model(session: AsyncSession, actor: Actor, data: DeviceModelCre
     return model
 
 
-async def update_model(session: AsyncSession, actor: Actor, model_id: int, data: DeviceModelUpdate) -> DeviceModel:
+async def update_model(
+    session: AsyncSession, actor: Actor, model_id: int, data: DeviceModelUpdate, compensation: CompensationRules
+) -> DeviceModel:
     model = await get_model(session, model_id)
     expect_version(model, data.version, "device model")
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
@@ -58,8 +62,18 @@ async def update_model(session: AsyncSession, actor: Actor, model_id: int, data:
     )
     before, after = apply_changes(model, changes)
     await session.flush()
+    settled = {}
+    if "category" in after or "weight_grams" in after:
+        # Its devices' pending obligations carry the category and weight; settled before any audit record (see
+        # settle_obligations).
+        device_ids = (await session.exec(select(Device.id).where(Device.model_id == model_id))).all()
+        settled = await settle_obligations(session, compensation, list(device_ids))  # type: ignore[arg-type]
     if after:
         await audit.record(session, actor, "device_model.update", "device_model", model.id, before=before, after=after)
+    if settled:
+        await audit.record(
+            session, actor, "compensation_obligation.settle", "device_model", model.id, after=settled
+        )
     return model
 
 

@@ -217,12 +217,14 @@ async def update_device(
     await _ensure_identity_free(session, asset_tag, manufacturer, serial, except_id=device_id)
     before, after = apply_changes(device, changes)
     await session.flush()
+    settled = {}
+    if "purchase_date" in after or "model_id" in after:
+        # Before any audit record: settling locks obligations first, as the compensation job does.
+        settled = await settle_obligations(session, rules.compensation, [device.id])
     if after:
         await audit.record(session, actor, "device.update", "device", device.id, before=before, after=after)
-    if "purchase_date" in after or "model_id" in after:
-        settled = await settle_obligations(session, rules.compensation, [device.id])
-        if settled:
-            await audit.record(session, actor, "compensation_obligation.settle", "device", device.id, after=settled)
+    if settled:
+        await audit.record(session, actor, "compensation_obligation.settle", "device", device.id, after=settled)
     return device
 
 

@@ -28,7 +28,7 @@ from service.statements import service as statements
 from service.web.deps import CurrentActor, DbSession
 
 PENDING = [DonationStatus.draft.value, DonationStatus.submitted.value]
-PENDING_SHOWN = 200  # newest first; the list of all donations below filters by status for the rest
+PENDING_SHOWN = 200  # the oldest first; the list of all donations below filters by status for the rest
 STATUS_CHOICES = [(s.value, s.label) for s in DonationStatus]
 FORMS = ("pdf", "csv", "json")
 STEP_LABELS = {

@@ -50,6 +50,12 @@ def report_path(settings: Settings, key: str) -> Path:
     return settings.imports_path / f"{key}.report.csv"
 
 
+def report_removed(run: ImportRun, settings: Settings) -> bool:
+    """Whether the import-files job has removed this run's report by now (it finished long enough ago)."""
+    finished = run.finished_at
+    return finished is not None and utcnow() - finished > timedelta(days=settings.import_report_days)
+
+
 def run_state(run: ImportRun) -> str:
     """running, finished, unusable, failed, or interrupted (its instance stopped while it ran)."""
     if run.status == "running" and utcnow() - run.heartbeat_at > STALE_AFTER:

@@ -13,7 +13,7 @@ from litestar.response import File, Redirect, Template
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
-from service.errors import Gone, InvalidInput
+from service.errors import Gone, InvalidInput, NotFound
 from service.imports import runs
 from service.imports.models import ImportRun
 from service.imports.service import ImportOptions
@@ -127,6 +127,7 @@ async def run_page(state: State, session: DbSession, run_id: int, page: int = 1)
             "previous_url": f"/imports/{run.id}?page={page - 1}#refused" if page > 1 else None,
             "formats": FORMATS,
             "report_kept": report_kept,
+            "report_removed": runs.report_removed(run, state.settings),
             "report_days": state.settings.import_report_days,
         },
     )
@@ -152,10 +153,15 @@ async def report_download(state: State, session: DbSession, run_id: int) -> File
     path = runs.report_path(state.settings, run.key)
     if not path.exists():
         state_name = runs.run_state(run)
-        if state_name == "finished":
+        if state_name == "finished" and runs.report_removed(run, state.settings):
             raise Gone(
                 f"The report of import {run_id} was removed {state.settings.import_report_days} days after the "
                 "import (KRINGLOOP_IMPORT_REPORT_DAYS); the run's counts are on its page."
+            )
+        if state_name == "finished":
+            raise NotFound(
+                f"The report of import {run_id} is not in this server's import directory (KRINGLOOP_IMPORT_DIR; "
+                "several instances need it on storage they share)."
             )
         raise InvalidInput(f"Import {run_id} has no report: it is {state_name}.")
     stem = (run.filename.rsplit(".", 1)[0] or "devices")[:80]

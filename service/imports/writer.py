@@ -374,13 +374,16 @@ async def write_chunk(
         await _update_devices(session, work, now)
         after["updated"] = [_changed_entry(c) for c in work.changes]
     # One-for-one obligations of the new devices, and of changed ones whose date or model changed (settled: a
-    # pending one may go or be updated). The chunk's record lists them as [obligation id, device id] pairs.
-    obligations = {"created": [list(pair) for pair in await insert_obligations(session, compensation, created_ids)]}
+    # pending one may go or be updated). The chunk's record lists them, before any audit record is written (see
+    # settle_obligations): created ones as [obligation id, device id] pairs.
+    obligations: dict[str, list[Any]] = {
+        "created": [list(pair) for pair in await insert_obligations(session, compensation, created_ids)]
+    }
     corrected = [c.device_id for c in work.changes if c.model is not None or "purchase_date" in c.changes]
     if corrected:
-        for kind, pairs in (await settle_obligations(session, compensation, corrected)).items():
-            obligations.setdefault(kind, []).extend(pairs)
-    after.update({f"obligations_{kind}": pairs for kind, pairs in obligations.items() if pairs})
+        for kind, items in (await settle_obligations(session, compensation, corrected)).items():
+            obligations.setdefault(kind, []).extend(items)
+    after.update({f"obligations_{kind}": items for kind, items in obligations.items() if items})
     entity = f"{work.import_key}:{work.first_row}-{work.last_row}"
     await audit.record(session, actor, "device.import", "device_import", entity, after=after)
     await _moves_of_existing(session, actor, work, now)

@@ -80,7 +80,9 @@ async def ensure_saved(session: AsyncSession, actor: Actor) -> tuple[int, Valuat
         try:
             version = await save_policy(session, actor, policy, "Defaults (reference/valuation.md)")
         except PolicyVersionTaken:  # a concurrent first estimate (or an admin) saved it: use theirs
-            version, policy, _ = await current_policy(session)
+            version, policy, saved = await current_policy(session)
+            if not saved:  # the unique version was not what failed
+                raise
     return version, policy
 
 

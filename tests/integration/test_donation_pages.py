@@ -137,4 +137,4 @@ async def test_the_pending_list_says_when_it_shows_only_the_first(api: Api, monk
     assert 'id="pending-more"' not in (await api.client.get("/donations")).text
     monkeypatch.setattr(views, "PENDING_SHOWN", 1)
     page = re.sub(r"\s+", " ", (await api.client.get("/donations")).text)
-    assert 'id="pending-more"' in page and "Only the first 1 are listed here" in page
+    assert 'id="pending-more"' in page and "than the 1 oldest listed here" in page

@@ -48,6 +48,10 @@ async def test_a_pending_obligation_follows_corrections_of_its_device(api: Api) 
     assert await _obligations(api) == [(device["id"], "phone", 170, "2024-03-01", "pending")]
     settled = await _settle_records(api)
     assert [sorted(r) for r in settled] == [["removed"], ["created"], ["updated"]]
+    assert settled[0]["removed"][0]["weight_grams"] == 1590  # the audit keeps what was removed
+    assert (settled[2]["updated"][0]["before"]["category"], settled[2]["updated"][0]["after"]) == (
+        "laptop", {"category": "phone", "purchase_date": "2024-03-01", "weight_grams": 170}
+    )  # fmt: skip
     # A correction that does not touch date or model leaves obligations (and their audit) alone.
     await api.patch("helpdesk", url, {"version": 4, "location": "Delft"})
     assert len(await _settle_records(api)) == 3
@@ -76,4 +80,19 @@ async def test_a_reimport_with_a_corrected_date_settles_the_obligation(api: Api,
     (record,) = await rows(
         api, "SELECT after FROM audit_records WHERE action = 'device.import' ORDER BY seq DESC LIMIT 1"
     )
-    assert [pair[1] for pair in _json(record["after"])["obligations_removed"]] == [device["id"]]
+    (removed,) = _json(record["after"])["obligations_removed"]
+    assert (removed["device_id"], removed["category"]) == (device["id"], "laptop")
+
+
+async def test_correcting_a_model_settles_its_devices_obligations(api: Api) -> None:
+    model = await seed_model(api, name="Surface", category="tablet", weight_grams=800)
+    first = await seed_device(api, model["id"], asset_tag="T-1", serial_number="T1", purchase_date="2024-03-01")
+    await seed_device(api, model["id"], asset_tag="T-2", serial_number="T2", purchase_date="2022-03-01")
+    assert await _obligations(api) == [(first["id"], "tablet", 800, "2024-03-01", "pending")]
+    url = f"/api/v1/device-models/{model['id']}"
+    response = await api.patch("admin", url, {"version": 1, "weight_grams": 900})
+    assert response.status_code == 200, response.text
+    assert await _obligations(api) == [(first["id"], "tablet", 900, "2024-03-01", "pending")]
+    await api.patch("admin", url, {"version": 2, "category": "monitor"})  # monitors owe none
+    assert await _obligations(api) == []
+    assert [sorted(r) for r in await _settle_records(api)] == [["updated"], ["removed"]]
