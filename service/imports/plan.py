@@ -27,7 +27,7 @@ from service.imports.writer import Change, ChunkWork, Creation
 _devices: sa.Table = Device.__table__  # type: ignore[attr-defined]
 # Reading and planning a chunk is pure Python for tens of milliseconds; handing the event loop back every this many
 # rows lets the chunk being written meanwhile (service.py) send its next statement as soon as the last is done.
-YIELD_EVERY = 100
+YIELD_EVERY = 20
 # What an import may set on a device, and what it compares to decide "unchanged".
 _COLUMNS = (
     "id", "asset_tag", "serial_number", "manufacturer", "model_id", "purchase_date", "purchase_price_cents",
@@ -137,7 +137,9 @@ class ChunkPlanner:
         live = [p for p in planned if p.errors is None]
         devices = _Found(await self._find_devices(session, [p.record for p in live]), self.seen)
         matches: dict[int, dict[str, Any] | None] = {}
-        for p in live:
+        for n, p in enumerate(live):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
             found = self._match(p.record, devices)
             if isinstance(found, dict):
                 # Two rows can reach one device by different keys (one by tag, one by serial): only the first
