@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from service.money import format_cents
+
 
 class EntryKind(StrEnum):
     credit = "credit"
@@ -37,7 +39,7 @@ def next_balance(balance_cents: int, kind: EntryKind, amount_cents: int) -> int:
     balance = balance_cents + amount_cents
     if balance < 0:
         raise LedgerRefused(
-            f"This entry would take the pool below zero (balance {balance_cents / 100:.2f}, "
-            f"entry {amount_cents / 100:.2f})."
+            f"This entry would take the pool below zero (balance {format_cents(balance_cents)}, "
+            f"entry {format_cents(amount_cents)})."
         )
     return balance

@@ -14,6 +14,7 @@ from service.audit import service as audit
 from service.context import Actor
 from service.devices.models import Device
 from service.errors import Conflict, InvalidInput
+from service.money import format_cents
 from service.pagination import Page, keyset, page_of
 from service.pool.ledger import EntryKind, LedgerRefused, next_balance
 from service.pool.models import PoolEntry, PoolLock
@@ -48,7 +49,7 @@ async def append(
     try:
         after = next_balance(current, kind, amount_cents)
     except LedgerRefused as refused:
-        raise Conflict(str(refused), balance=f"{current / 100:.2f}") from None
+        raise Conflict(str(refused), balance=format_cents(current)) from None
     entry = PoolEntry(
         kind=kind.value,
         amount_cents=amount_cents,

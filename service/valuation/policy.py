@@ -6,6 +6,8 @@ never rewrites an estimate, which keeps the version it was computed with.
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -13,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 CATEGORIES = ("laptop", "phone", "tablet", "desktop", "monitor", "other")
 FAULTS = ("battery", "screen", "keyboard", "storage", "mainboard", "liquid_damage", "other")
 METHODS = ("market", "straight_line", "declining_balance")
+GRADES = ("A", "B", "C", "D")
+_DECIMAL = re.compile(r"\d{1,6}(\.\d{1,9})?")
 
 
 class ValuationPolicy(BaseModel):
@@ -77,27 +81,29 @@ class ValuationPolicy(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> ValuationPolicy:
-        from decimal import Decimal, InvalidOperation
-
         for table, keys in (
             (self.monthly_decay, CATEGORIES),
             (self.parts_value_cents, CATEGORIES),
-            (self.grade_factor, ("A", "B", "C", "D")),
+            (self.grade_factor, GRADES),
             (self.fault_repair_cents, FAULTS),
         ):
             missing = [k for k in keys if k not in table]
             if missing:
                 raise ValueError(f"missing entries: {', '.join(missing)}")
-        try:
-            rates = [
-                Decimal(v) for v in (*self.monthly_decay.values(), *self.grade_factor.values(), self.declining_rate)
-            ]
-            if self.straight_line_floor_percent is not None:
-                rates.append(Decimal(self.straight_line_floor_percent) / 100)
-        except InvalidOperation:
-            raise ValueError('rates and factors must be decimal numbers such as "0.035"') from None
-        if any(r < 0 or r > 1 for r in rates):
-            raise ValueError("rates, factors and percentages must lie between 0 and 1 (0 % and 100 %)")
+            unknown = sorted(set(table) - set(keys))
+            if unknown:
+                raise ValueError(f"unknown entries: {', '.join(unknown)} (known: {', '.join(keys)})")
+        amounts = [*self.parts_value_cents.values(), *(v for v in self.fault_repair_cents.values() if v is not None)]
+        if any(a < 0 for a in amounts):
+            raise ValueError("amounts in cents cannot be negative")
+        rates = [*self.monthly_decay.values(), *self.grade_factor.values(), self.declining_rate]
+        # Plain decimals only: "NaN", "1e-3" or " 0.1" are refused here rather than failing in the estimator or
+        # in the revaluation SQL, which writes these numbers into its CASE expressions.
+        if any(not _DECIMAL.fullmatch(r) or Decimal(r) > 1 for r in rates):
+            raise ValueError('rates and factors must be decimal numbers between 0 and 1, such as "0.035"')
+        percent = self.straight_line_floor_percent
+        if percent is not None and (not _DECIMAL.fullmatch(percent) or Decimal(percent) > 100):
+            raise ValueError('the floor percentage must be a decimal number between 0 and 100, such as "10"')
         return self
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from service.wipes.policy import MAX_CAPACITY
 from service.wipes.reports import (
     Erasure,
     ParsedReport,
@@ -141,7 +143,7 @@ def parse_nwipe(data: bytes) -> ParsedReport:
             Erasure(
                 serial=serial,
                 media_type=media_type_of(None, name),
-                capacity_bytes=size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else None,
+                capacity_bytes=_capacity(size),
                 vendor="",
                 model=str(device.get("model") or "")[:200],
                 # Every nwipe method (zeros, DoD 5220.22-M, Gutmann, PRNG stream ...) is an overwrite: Clear.
@@ -195,8 +197,14 @@ def parse_capacity(text: str) -> int | None:
     if not match:
         return None
     number, unit = match.group(1).replace(",", "."), match.group(2) or ""
-    value = int(float(number) * _UNITS[unit]) if "." in number else int(number) * _UNITS[unit]
-    return value if value > 0 else None
+    return _capacity(int(Decimal(number) * _UNITS[unit]))
+
+
+def _capacity(value: Any) -> int | None:
+    """A reported size in bytes, or None where it is missing or cannot be a real medium's (a corrupt report)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_CAPACITY:
+        return value
+    return None
 
 
 def _time(text: str, what: str, tz: tzinfo) -> datetime:

@@ -17,6 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+# The largest medium anyone ships is a few hundred TB; a bigger number is a typo (or a corrupt report).
+MAX_CAPACITY = 10**16
+
 METHODS = ("clear", "purge", "destroy")
 # Must equal service.device_models.models.MEDIA_TYPES (a unit test checks it).
 MEDIA_TYPES = ("hdd", "ssd", "emmc", "phone_memory", "sd_card", "other")

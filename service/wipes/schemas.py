@@ -8,13 +8,12 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 from service.schemas import Strict
+from service.wipes.policy import MAX_CAPACITY
 
 MediaType = Literal["hdd", "ssd", "emmc", "phone_memory", "sd_card", "other"]
 Method = Literal["clear", "purge", "destroy"]
 Destination = Literal["internal_reuse", "external_reuse", "recycling_facility", "manufacturer", "other"]
 VerificationMethod = Literal["full", "sampling", "other"]
-# The largest medium anyone ships is a few hundred TB; a bigger number is a typo.
-MAX_CAPACITY = 10**16
 
 
 class MediumCreate(Strict):

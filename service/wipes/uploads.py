@@ -10,7 +10,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, SerializationException
 from pydantic import BaseModel, ValidationError
 
 from service.accounts.auth import requires
@@ -106,6 +106,8 @@ async def record_for_device(
             data = CertificateCreate.model_validate(await request.json())
         except ValidationError as exc:
             raise validation_problem(exc) from None
+        except SerializationException:
+            raise InvalidInput("The body is not valid JSON.") from None
         fields: dict[str, str] = {}
         uploads: list[Upload] = []
         body: BaseModel = data

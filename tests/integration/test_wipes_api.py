@@ -177,6 +177,10 @@ async def test_bad_certificates_are_refused_and_write_nothing(api: Api) -> None:
         url, content=b"medium_id=1", headers=api.headers("helpdesk", **{"content-type": "text/plain"})
     )
     assert text.status_code == 415
+    broken = await api.client.post(
+        url, content=b'{"medium_id": 1,', headers=api.headers("helpdesk", **{"content-type": "application/json"})
+    )
+    assert broken.status_code == 422 and broken.json()["detail"] == "The body is not valid JSON."
     assert (await count(api.app, "wipe_certificates"), await count(api.app, "audit_records")) == before
 
 

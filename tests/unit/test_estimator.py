@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from service.valuation.estimator import (
     DeviceFacts,
@@ -131,3 +133,20 @@ def test_policy_refuses_nonsense() -> None:
         ValuationPolicy(grade_factor={"A": "1.5", "B": "0.85", "C": "0.7", "D": "0.4"})
     with pytest.raises(ValueError):
         ValuationPolicy(monthly_decay={"laptop": "0.035"})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"monthly_decay": {**ValuationPolicy().monthly_decay, "laptop": "NaN"}},
+        {"monthly_decay": {**ValuationPolicy().monthly_decay, "laptop": "1e-3"}},
+        {"grade_factor": {**ValuationPolicy().grade_factor, "A": "1.5"}},
+        {"monthly_decay": {**ValuationPolicy().monthly_decay, "laptop'; DROP TABLE devices; --": "0.1"}},
+        {"parts_value_cents": {**ValuationPolicy().parts_value_cents, "phone": -1}},
+        {"fault_repair_cents": {**ValuationPolicy().fault_repair_cents, "screen": -5}},
+        {"straight_line_floor_percent": "Infinity"},
+    ],
+)
+def test_a_policy_refuses_what_the_estimator_or_the_revaluation_sql_cannot_use(change: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        ValuationPolicy.model_validate({**ValuationPolicy().model_dump(), **change})

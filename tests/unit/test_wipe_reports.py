@@ -244,6 +244,9 @@ def test_media_types_and_verification_from_tool_words() -> None:
     assert verification_of("last") == "full" and verification_of("") == "other"
     assert parse_capacity("512 GB") == 512 * 10**9 and parse_capacity("1.5 TiB") == int(1.5 * 2**40)
     assert parse_capacity("500107862016") == 500107862016 and parse_capacity("lots") is None
+    # A corrupt report's size is no size at all, never an error that loses the whole upload.
+    assert parse_capacity("9" * 400) is None and parse_capacity("9" * 400 + ".5 TB") is None
+    assert parse_capacity("0 GB") is None and parse_capacity("0.4") is None
 
 
 # ------------------------------------------------------------------------------------------------------- policy
