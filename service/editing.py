@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.audit.service import changed, snapshot
 from service.db import utcnow
-from service.errors import Conflict
+from service.errors import Conflict, InvalidInput
 
 
 def expect_version(entity: Any, version: int, what: str) -> None:
@@ -18,6 +18,21 @@ def expect_version(entity: Any, version: int, what: str) -> None:
             f"version {entity.version}). Reload it and apply your change again.",
             current_version=entity.version,
         )
+
+
+def patch_changes(data: Any, model: Any, derived: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The columns a PATCH body sets (its version, and ``derived`` fields the caller converts, left out). A null for
+    a column that cannot be empty, or for a derived field, is refused here, naming every such field, instead of
+    failing at the database as a 500."""
+    sent: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"version"})
+    columns = model.__table__.c
+    emptied = [f for f, v in sent.items() if v is None and (f in derived or (f in columns and not columns[f].nullable))]
+    if emptied:
+        raise InvalidInput(
+            f"{', '.join(emptied)} cannot be emptied.",
+            errors=[{"field": f, "message": "cannot be emptied"} for f in emptied],
+        )
+    return {f: v for f, v in sent.items() if f not in derived}
 
 
 def apply_changes(entity: Any, changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -13,7 +13,7 @@ from service.context import Actor
 from service.device_models.models import DeviceModel
 from service.device_models.schemas import DeviceModelCreate, DeviceModelUpdate
 from service.devices.models import Device
-from service.editing import apply_changes, expect_version
+from service.editing import apply_changes, expect_version, patch_changes
 from service.errors import Conflict, InvalidInput, NotFound
 from service.pagination import Page, keyset, page_of
 
@@ -48,10 +48,7 @@ async def update_model(
 ) -> DeviceModel:
     model = await get_model(session, model_id)
     expect_version(model, data.version, "device model")
-    changes = data.model_dump(exclude_unset=True, exclude={"version"})
-    for field in ("manufacturer", "name", "category", "storage_media_count"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput.field(field, "cannot be emptied")
+    changes = patch_changes(data, DeviceModel)
     if "manufacturer" in changes and changes["manufacturer"] != model.manufacturer:
         in_use = (await session.exec(select(sa.func.count()).where(Device.model_id == model_id))).one()
         if in_use:

@@ -20,7 +20,7 @@ from service.device_models.models import DeviceModel
 from service.devices.lifecycle import RELEASES_HOLDER, DeviceStatus, IllegalMove, Move, allowed_moves, next_status
 from service.devices.models import Device, DeviceEvent
 from service.devices.schemas import DeviceCreate, DeviceUpdate
-from service.editing import apply_changes, expect_version
+from service.editing import apply_changes, expect_version, patch_changes
 from service.employees.models import Employee
 from service.errors import Conflict, InvalidInput, NotFound
 from service.money import format_cents, parse_amount
@@ -189,11 +189,8 @@ async def update_device(
 ) -> Device:
     device = await get_device(session, device_id, lock=True)
     expect_version(device, data.version, "device")
-    changes = data.model_dump(exclude_unset=True, exclude={"version", "purchase_price"})
+    changes = patch_changes(data, Device, derived=frozenset({"purchase_price"}))
     errors = FieldErrors()
-    for field in ("model_id", "purchase_date", "condition_grade"):
-        if field in changes and changes[field] is None:
-            errors.add(field, "cannot be emptied")
     if data.purchase_price is not None:
         changes["purchase_price_cents"] = _check_price(errors, "purchase_price", data.purchase_price, rules)
     _check_dates(

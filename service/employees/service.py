@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
 from service.context import Actor
-from service.editing import apply_changes, expect_version
+from service.editing import apply_changes, expect_version, patch_changes
 from service.employees.models import Employee
 from service.employees.schemas import EmployeeCreate, EmployeeUpdate
 from service.errors import Conflict, NotFound
@@ -39,13 +39,10 @@ async def create_employee(session: AsyncSession, actor: Actor, data: EmployeeCre
 async def update_employee(session: AsyncSession, actor: Actor, employee_id: int, data: EmployeeUpdate) -> Employee:
     employee = await get_employee(session, employee_id)
     expect_version(employee, data.version, "employee")
-    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    changes = patch_changes(data, Employee)
     if changes.get("email"):
         changes["email"] = str(changes["email"]).lower()
         await _ensure_email_free(session, changes["email"], except_id=employee_id)
-    for field in ("name", "active"):
-        if field in changes and changes[field] is None:
-            del changes[field]
     before, after = apply_changes(employee, changes)
     await session.flush()
     if after:

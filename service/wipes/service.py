@@ -16,7 +16,7 @@ from service.context import Actor
 from service.device_models.models import DeviceModel
 from service.devices.lifecycle import Move
 from service.devices.models import Device
-from service.editing import apply_changes, expect_version
+from service.editing import apply_changes, expect_version, patch_changes
 from service.errors import Conflict, InvalidInput, NotFound
 from service.wipes.gate import lock_device
 from service.wipes.models import NoMediaAttestation, StorageMedium, WipeCertificate
@@ -103,9 +103,7 @@ async def update_medium(
     _ensure_media_editable(device)
     medium = await get_medium(session, device_id, medium_id)
     expect_version(medium, data.version, "storage medium")
-    changes = data.model_dump(exclude_unset=True, exclude={"version"})
-    if "media_type" in changes and changes["media_type"] is None:
-        raise InvalidInput.field("media_type", "cannot be emptied")
+    changes = patch_changes(data, StorageMedium)
     changes = {k: v for k, v in changes.items() if getattr(medium, k) != v}
     statuses = await certificate_statuses(session, medium_id)
     if any(s in ("recorded", "verified") for s in statuses) and changes:

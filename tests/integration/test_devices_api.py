@@ -156,6 +156,11 @@ async def test_patch_needs_the_current_version(api: Api) -> None:
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "version"
     status_patch = await api.patch("helpdesk", url, {"version": 2, "status": "wiped"})
     assert status_patch.status_code == 422, "state only changes through the lifecycle moves"
+    # A null for a field that cannot be empty is a 422 naming each such field, not a database error.
+    emptied = await api.patch("helpdesk", url, {"version": 2, "location": None, "notes": None, "purchase_price": None})
+    assert emptied.status_code == 422, emptied.text
+    assert sorted(e["field"] for e in emptied.json()["errors"]) == ["location", "notes", "purchase_price"]
+    assert (await api.get("helpdesk", url)).json()["version"] == 2
 
 
 async def test_list_filters_search_and_cursor_pagination(api: Api) -> None:

@@ -61,3 +61,14 @@ async def test_bad_category_is_refused(api: Api) -> None:
     response = await api.post("helpdesk", "/api/v1/device-models",
                               {"manufacturer": "X", "name": "Y", "category": "toaster", "storage_media_count": 0})
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "category"
+
+
+async def test_a_patch_never_empties_what_cannot_be_empty(api: Api) -> None:
+    employee = (await api.post("helpdesk", "/api/v1/employees", {"name": "Bo Smit", "email": "bo@example.org"})).json()
+    url = f"/api/v1/employees/{employee['id']}"
+    for field in ("name", "email", "department", "active"):
+        refused = await api.patch("helpdesk", url, {"version": 1, field: None})
+        assert refused.status_code == 422 and refused.json()["errors"] == [
+            {"field": field, "message": "cannot be emptied"}
+        ], refused.text
+    assert (await api.get("helpdesk", url)).json() == employee
