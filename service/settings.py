@@ -105,25 +105,21 @@ class Settings(BaseSettings):
         if len(self.secret_key) < 16:
             raise InsecureSettingsError("KRINGLOOP_SECRET_KEY must be at least 16 characters long.")
         ZoneInfo(self.timezone)  # fail at start, not at the first rendered page
-        from apscheduler.triggers.cron import CronTrigger
-
         try:
-            CronTrigger.from_crontab(self.donations_cron)
+            _check_crontab(self.donations_cron)
         except ValueError as exc:
             raise ValueError(f"KRINGLOOP_DONATIONS_CRON is not a five-field crontab: {exc}") from None
         return self
 
     @model_validator(mode="after")
     def _check_compensation(self) -> Settings:
-        from apscheduler.triggers.cron import CronTrigger
-
         known = ("laptop", "phone", "tablet", "desktop", "monitor", "other")
         unknown = [c for c in self.compensation_category_list if c not in known]
         if unknown:
             message = f"unknown category {unknown[0]!r}; use {', '.join(known)}"
             raise ValueError(f"KRINGLOOP_COMPENSATION_CATEGORIES: {message}")
         try:
-            CronTrigger.from_crontab(self.compensation_cron)
+            _check_crontab(self.compensation_cron)
         except ValueError as exc:
             raise ValueError(f"KRINGLOOP_COMPENSATION_CRON is not a five-field crontab: {exc}") from None
         return self
@@ -152,3 +148,12 @@ class Settings(BaseSettings):
             return None
         path = self.database_url.split(":///", 1)[1]
         return None if path in ("", ":memory:") else Path(path)
+
+
+def _check_crontab(crontab: str) -> None:
+    """Raises ValueError unless APScheduler takes the crontab (as the jobs will hand it over)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from service.jobs.crontab import cron_fields
+
+    CronTrigger(**cron_fields(crontab))

@@ -20,16 +20,11 @@ from service.compensation import service
 from service.compensation.models import CompensationBatch
 from service.context import Actor
 from service.db import utcnow
+from service.jobs.crontab import cron_fields
 from service.jobs.registry import Job
 from service.settings import Settings
 
 log = structlog.get_logger("kringloop.compensation")
-
-
-def cron_trigger(crontab: str) -> tuple[str, dict[str, Any]]:
-    """A five-field crontab as APScheduler 3 cron-trigger arguments (validated in settings)."""
-    minute, hour, day, month, day_of_week = crontab.split()
-    return "cron", {"minute": minute, "hour": hour, "day": day, "month": month, "day_of_week": day_of_week}
 
 
 async def compensate(session: AsyncSession, actor: Actor, ports: Ports, settings: Settings) -> dict[str, Any]:
@@ -107,5 +102,5 @@ def compensation_job(settings: Settings) -> Job:
         description="Sends pending one-for-one e-waste compensations to the partner in batches and records "
         "its references; retries failed batches with backoff under the same idempotency key.",
         work=compensate,
-        trigger=cron_trigger(settings.compensation_cron),
+        trigger=("cron", cron_fields(settings.compensation_cron)),
     )

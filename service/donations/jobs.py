@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from apscheduler.triggers.cron import CronTrigger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import service.models  # noqa: F401  (every table: the CLI runs jobs without the app, and flushes need all of them)
 from service.bootstrap import Ports
 from service.context import Actor
 from service.donations.run import run_donations
+from service.jobs.crontab import cron_fields
 from service.jobs.registry import Job
 from service.settings import Settings
 from service.statements import delivery
@@ -38,13 +38,6 @@ async def statement_delivery(session: AsyncSession, actor: Actor, ports: Ports, 
         backoff_seconds=settings.statement_delivery_backoff_seconds,
     )
     return {"sent": len(results), **counts}
-
-
-def cron_fields(crontab: str) -> dict[str, Any]:
-    """A five-field crontab as APScheduler's cron trigger arguments (validated by Settings)."""
-    CronTrigger.from_crontab(crontab)
-    minute, hour, day, month, day_of_week = crontab.split()
-    return {"minute": minute, "hour": hour, "day": day, "month": month, "day_of_week": day_of_week}
 
 
 def donation_jobs(settings: Settings) -> list[Job]:
