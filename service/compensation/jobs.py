@@ -82,14 +82,17 @@ async def _send(
             session, actor, batch, str(exc), utcnow(), settings.compensation_retry_seconds
         )
         await session.commit()
-        counts["batches_retry_wait"] += 1
-        log.warning("compensation_batch_retry", batch=batch.id, attempt=batch.attempts, error=str(exc), next_at=next_at)
+        if next_at is not None:
+            counts["batches_retry_wait"] += 1
+            log.warning(
+                "compensation_batch_retry", batch=batch.id, attempt=batch.attempts, error=str(exc), next_at=next_at
+            )
         return False
     except Rejected as exc:
-        await service.record_rejected(session, actor, batch, str(exc), utcnow())
+        if await service.record_rejected(session, actor, batch, str(exc), utcnow()):
+            counts["batches_rejected"] += 1
+            log.error("compensation_batch_rejected", batch=batch.id, message=str(exc))
         await session.commit()
-        counts["batches_rejected"] += 1
-        log.error("compensation_batch_rejected", batch=batch.id, message=str(exc))
         return True
     counts["obligations_compensated"] += await service.record_confirmed(session, actor, batch.id, receipts, utcnow())
     await session.commit()

@@ -311,13 +311,17 @@ async def record_confirmed(
 
 async def record_retry(
     session: AsyncSession, actor: Actor, batch: CompensationBatch, message: str, now: datetime, base_seconds: int
-) -> datetime:
+) -> datetime | None:
+    """The batch waits for its next attempt; None (and nothing recorded) when it is no longer being sent by us:
+    another run finished it after our lease ran out."""
     next_at = now + timedelta(seconds=retry_delay_seconds(batch.attempts, base_seconds))
-    await session.execute(
+    result = await session.execute(
         sa.update(_batch)
         .where(_batch.c.id == batch.id, _batch.c.status == "sending")
         .values(status="retry_wait", next_attempt_at=next_at, locked_until=None, last_error=message[:2000])
     )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
     await audit.record(
         session,
         actor,
@@ -331,17 +335,19 @@ async def record_retry(
 
 async def record_rejected(
     session: AsyncSession, actor: Actor, batch: CompensationBatch, message: str, now: datetime
-) -> None:
-    """A 4xx: the batch and its obligations wait for a person; they are never sent again on their own."""
+) -> bool:
+    """A 4xx: the batch and its obligations wait for a person; they are never sent again on their own. False (and
+    nothing recorded) when another run finished the batch after our lease ran out."""
     result = await session.execute(
         sa.update(_batch)
         .where(_batch.c.id == batch.id, _batch.c.status == "sending")
         .values(status="rejected", rejected_at=now, locked_until=None, partner_message=message[:4000])
     )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
-        await session.execute(
-            sa.update(_ob).where(_ob.c.batch_id == batch.id, _ob.c.status == "batched").values(status="rejected")
-        )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    await session.execute(
+        sa.update(_ob).where(_ob.c.batch_id == batch.id, _ob.c.status == "batched").values(status="rejected")
+    )
     await audit.record(
         session,
         actor,
@@ -350,6 +356,7 @@ async def record_rejected(
         batch.id,
         after={"attempt": batch.attempts, "partner_message": message[:4000]},
     )
+    return True
 
 
 async def requeue_rejected(session: AsyncSession, actor: Actor, batch_id: int, reason: str) -> CompensationBatch:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -218,3 +218,24 @@ def test_the_purchase_start_date_and_categories_are_settings() -> None:
         make_settings("sqlite+aiosqlite://", compensation_categories="laptop,toaster")
     with pytest.raises(ValueError, match="crontab"):
         make_settings("sqlite+aiosqlite://", compensation_cron="daily")
+
+
+async def test_a_late_answer_for_a_batch_another_run_finished_records_nothing(api: Api) -> None:
+    await seed_device(api, (await seed_model(api))["id"], purchase_date="2024-03-01")
+    actor = Actor.cli("test")
+    async with session_scope(api.app.state.sessionmaker) as session:
+        claimed = await compensation_service.claim_new_batch(
+            session, actor, 10, compensation_service.utcnow(), timedelta(minutes=5)
+        )
+        assert claimed is not None
+        batch = claimed[0]
+    async with api.app.state.engine.begin() as conn:  # another run confirmed it after our lease ran out
+        await conn.execute(sa.text("UPDATE compensation_batches SET status = 'confirmed'"))
+    audited = await count(api.app, "audit_records")
+    async with session_scope(api.app.state.sessionmaker) as session:
+        now = compensation_service.utcnow()
+        assert await compensation_service.record_retry(session, actor, batch, "timeout", now, 60) is None
+        assert await compensation_service.record_rejected(session, actor, batch, "400 bad", now) is False
+    assert await count(api.app, "audit_records") == audited
+    (stored,) = await _rows(api, CompensationBatch)
+    assert stored.status == "confirmed"
