@@ -12,11 +12,12 @@ from service.context import Actor
 from service.jobs.registry import Job
 from service.settings import Settings
 from service.valuation.revalue import revalue_fleet
-from service.valuation.service import current_policy
+from service.valuation.service import ensure_saved
 
 
 async def revalue(session: AsyncSession, actor: Actor, ports: Ports, settings: Settings) -> dict[str, Any]:
-    version, policy, _ = await current_policy(session)
+    # The fleet values name the policy version they were computed with: it must be a stored one.
+    version, policy = await ensure_saved(session, actor)
     return await revalue_fleet(session, policy, version, datetime.now(settings.tz).date())
 
 
