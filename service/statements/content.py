@@ -203,8 +203,13 @@ async def build_document(
         "price": format_cents(donation.amount_cents),
         "priceCurrency": settings.currency,
         "startTime": _iso(approved_at),
+        # The dates a reader (and the tax year) goes by are local: startTime 2026-12-31T23:30Z is 1 January here.
+        "approvedOn": _iso(approved_at.astimezone(tz).date()) if approved_at else None,
         "noCounterPerformance": NO_COUNTER_PERFORMANCE,
-        "approvals": [{"step": a.step, "by": a.by, "at": _iso(a.at)} for a in approvals],
+        "approvals": [
+            {"step": a.step, "by": a.by, "at": _iso(a.at), "on": a.at.astimezone(tz).date().isoformat()}
+            for a in approvals
+        ],
         "peopleReached": {
             "estimate": estimate,
             "costPerRefurbishedDevice": format_cents(charity.cost_per_device_cents) if estimate is not None else None,

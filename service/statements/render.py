@@ -244,9 +244,14 @@ def _party(w: _Writer, x: float, y: float, title: str, rows: list[tuple[str, str
         w.text(x + 92, y, _fit(value or "-", 260, FONT, 8.5), FONT, 8.5)
 
 
+def _local_day(approval: dict[str, Any]) -> str:
+    """The local date of an approval step (statements issued before "on" was added carry only UTC "at")."""
+    return str(approval.get("on") or approval["at"][:10])
+
+
 def _closing(doc: dict[str, Any], json_hash: str) -> list[tuple[str, str]]:
     people = doc.get("peopleReached") or {}
-    approvals = "; ".join(f"{a['step']} by {a['by']} on {a['at'][:10]}" for a in doc.get("approvals", []))
+    approvals = "; ".join(f"{a['step']} by {a['by']} on {_local_day(a)}" for a in doc.get("approvals", []))
     out = [
         ("bold", f"Total: {doc['priceCurrency']} {doc['price']} ({len(doc['object'])} lines)"),
         ("", "Lines marked * are part of a device's value; the rest of it went to another donation or waits."),
@@ -319,11 +324,12 @@ def pdf_bytes(document: dict[str, Any], json_hash: str) -> bytes:
         ],
     )
     donation = doc["donation"]
+    approved_on = doc.get("approvedOn") or doc["startTime"][:10]  # statements before approvedOn: UTC date
     y -= 14 + 6 * 12 + 10
     w.text(
         MARGIN,
         y,
-        f"Donation {donation['id']}: {doc['priceCurrency']} {doc['price']}, approved {doc['startTime'][:10]}, "
+        f"Donation {donation['id']}: {doc['priceCurrency']} {doc['price']}, approved {approved_on}, "
         f"made of devices credited from {donation['period']['from']} to {donation['period']['to']}.",
         BOLD,
         9,

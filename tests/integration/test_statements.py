@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -103,6 +104,12 @@ async def test_statement_hashes_match_the_bytes_served(api: Api) -> None:
     assert "No goods or services" in document["noCounterPerformance"]
     assert [(a["step"], a["by"]) for a in document["approvals"]] == [("submitted", "finance"), ("approved", "finance2")]
     assert document["peopleReached"]["estimate"] == 4  # 105.50 / 25.00
+    # Dates a reader goes by are local (Europe/Amsterdam), also where the UTC timestamp falls on another day.
+    local = ZoneInfo("Europe/Amsterdam")
+    assert document["approvedOn"] == datetime.fromisoformat(document["startTime"]).astimezone(local).date().isoformat()
+    assert all(a["on"] == datetime.fromisoformat(a["at"]).astimezone(local).date().isoformat()
+               for a in document["approvals"])  # fmt: skip
+    assert f"approved {document['approvedOn']}" in pdf_text(forms["pdf"])
     line = document["object"][0]
     assert line["assetTag"] == "MON-1" and line["serialNumber"] == "MSN-1" and line["grade"] == "B"
     assert line["valuation"]["method"] == "market" and line["valuation"]["policyVersion"] == 1
