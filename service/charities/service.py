@@ -129,12 +129,12 @@ async def update_charity(
     before, after = apply_changes(charity, changes)
     before.pop("webhook_secret", None)
     after.pop("webhook_secret", None)
-    if secret_changed:
-        if not after:  # only the secret changed: still a new version, and still audited
-            charity.version += 1
-            before["version"], after["version"] = charity.version - 1, charity.version
+    if secret_changed:  # the secret itself never goes into the audit trail; that it changed does
         after["webhook_secret"] = "rotated"
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:  # a concurrent rename to the same name, past _name_free
+        raise Conflict(f"A charity named {changes.get('name')} already exists.") from None
     if after:
         await audit.record(session, actor, "charity.update", "charity", charity.id, before=before, after=after)
     return charity, generated

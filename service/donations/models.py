@@ -9,6 +9,8 @@ from service.db import UTCDateTime, sql_in, utcnow
 
 DONATION_STATUSES = ("draft", "submitted", "approved", "paid", "acknowledged", "rejected", "cancelled")
 
+MAX_REFERENCE = 200  # a bank transfer's reference, as the API, the page and the column take it
+
 
 class Donation(SQLModel, table=True):
     """One donation to one charity, drafted by a run from pool credits and taken through approval (workflow.py)."""
@@ -38,7 +40,7 @@ class Donation(SQLModel, table=True):
     debit_entry_id: int | None = Field(default=None, foreign_key="pool_entries.id", unique=True)
     paid_by: str = Field(default="", max_length=100)
     paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    payment_reference: str = Field(default="", max_length=200)
+    payment_reference: str = Field(default="", max_length=MAX_REFERENCE)
     acknowledged_by: str = Field(default="", max_length=100)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_by: str = Field(default="", max_length=100)

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from service.donations.models import MAX_REFERENCE
 from service.schemas import Strict
 
 
@@ -12,7 +13,7 @@ class ReasonRequest(Strict):
 
 
 class PaymentRequest(Strict):
-    reference: str = Field(min_length=1, max_length=200, description="the bank transfer's reference")
+    reference: str = Field(min_length=1, max_length=MAX_REFERENCE, description="the bank transfer's reference")
 
 
 class ApprovalOut(BaseModel):

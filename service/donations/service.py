@@ -19,7 +19,7 @@ from service.audit import service as audit
 from service.charities.models import Charity
 from service.context import Actor
 from service.db import utcnow
-from service.donations.models import Donation, DonationAllocation, DonationApproval
+from service.donations.models import MAX_REFERENCE, Donation, DonationAllocation, DonationApproval
 from service.donations.workflow import (
     VISIBLE_TO_CHARITY,
     DonationStatus,
@@ -267,10 +267,12 @@ async def mark_paid(session: AsyncSession, actor: Actor, donation_id: int, refer
     reference = reference.strip()
     if not reference:
         raise InvalidInput.field("reference", "give the payment reference from the bank transfer")
+    if len(reference) > MAX_REFERENCE:
+        raise InvalidInput.field("reference", f"is longer than {MAX_REFERENCE} characters")
     donation = await _locked(session, actor, donation_id, Permission.handle_money)
     before = donation.status
     _touch(donation, _advance(donation, Step.mark_paid))
-    donation.paid_by, donation.paid_at, donation.payment_reference = actor.name, utcnow(), reference[:200]
+    donation.paid_by, donation.paid_at, donation.payment_reference = actor.name, utcnow(), reference
     await session.flush()
     await _record(session, actor, "mark_paid", donation, before, payment_reference=donation.payment_reference)
     return donation

@@ -45,6 +45,8 @@ async def test_finance_walks_a_donation_through_its_pages(api: Api) -> None:
     assert "Submitted for approval" in detail and "Statement issued" in detail  # every step is shown
     missing = await _post(api, csrf2, f"/donations/{first}/mark-paid", reference="  ")
     assert missing.status_code == 422 and "payment reference" in missing.text
+    too_long = await _post(api, csrf2, f"/donations/{first}/mark-paid", reference="X" * 201)
+    assert too_long.status_code == 422 and "longer than 200 characters" in too_long.text  # refused, not cut
     assert (await _post(api, csrf2, f"/donations/{first}/mark-paid", reference="TRX-2026-0042")).status_code == 303
     pdf = await api.client.get(f"/donations/{first}/statement.pdf")
     assert pdf.status_code == 200 and hashlib.sha256(pdf.content).hexdigest() == pdf.headers["x-content-sha256"]
