@@ -101,6 +101,7 @@ async def device_section_context(
         "form_id": "",
         "form": {},
         "errors": {},
+        "unshown_errors": {},
     }
 
 
@@ -122,7 +123,18 @@ async def _device_page(
     section = page.context.get("faults_section")
     if section is not None:
         section.update(form_id=form_id, form=form, errors=errors)
+        if form_id not in _forms_drawn(section):
+            # Its form is gone from the page (someone else closed the fault first): say why at the section's top.
+            section["unshown_errors"] = errors
     return page
+
+
+def _forms_drawn(section: dict[str, Any]) -> set[str]:
+    """The ids of the forms faults/_device_section.html draws for this section."""
+    drawn = {"report", "successor"}
+    for fault in section["open_faults"]:
+        drawn |= {f"diagnose-{fault.id}", f"overrule-{fault.id}", f"close-{fault.id}"}
+    return drawn
 
 
 async def _act(
@@ -283,7 +295,16 @@ async def close_from_page(
         body = CloseBody.model_validate(_optional(data, "resolution", "note"))
         return await service.close_fault(session, actor, fault_id, body.resolution, body.note)
 
-    return await _act(request, state, session, device_id, f"close-{fault_id}", data, work)
+    return await _act(
+        request,
+        state,
+        session,
+        device_id,
+        f"close-{fault_id}",
+        data,
+        work,
+        redirect=lambda f: f"/devices/{device_id}#fault-{fault_id}",
+    )
 
 
 @post("/devices/{device_id:int}/faults/successor", guards=CHANGE, include_in_schema=False)

@@ -162,3 +162,21 @@ async def test_admin_sends_compensations_from_the_page(api: Api) -> None:
     page = await api.client.get(sent.headers["location"])
     assert "obligations compensated 1" in page.text and 'id="coverage">100.0 %' in page.text
     assert await count(api.app, "compensation_batches") == 1
+
+
+async def test_a_form_for_a_fault_someone_else_closed_still_says_why(api: Api) -> None:
+    device = await seed_device(api, (await seed_model(api))["id"])
+    did = device["id"]
+    report = {"category": "battery", "severity": "low", "description": "Drains overnight"}
+    fault = (await api.post("helpdesk", f"/api/v1/devices/{did}/faults", report)).json()
+    token = await ui_login(api, "helpdesk")
+    assert f'id="close-{fault["id"]}"' in (await api.client.get(f"/devices/{did}")).text
+    closed = await api.post("helpdesk2", f"/api/v1/faults/{fault['id']}/close", {"note": "fixed it"})
+    assert closed.status_code == 200, closed.text
+    late = await api.client.post(
+        f"/faults/{fault['id']}/close", data={"_csrf_token": token, "resolution": "repaired", "note": "me too"}
+    )
+    assert late.status_code == 409
+    text = re.sub(r"\s+", " ", late.text)
+    summary = re.search(r'<div class="error-summary" role="alert" id="faults-error".*?</div>', text)
+    assert summary and "Nothing was changed" in summary.group(0) and "closed" in summary.group(0).lower(), text
