@@ -14,7 +14,7 @@ from service.devices.lifecycle import Move
 from service.devices.models import Device, DeviceEvent
 from service.errors import InvalidInput, NotFound
 from service.faults.lifetime import Retirement
-from service.faults.models import FAULT_STATUSES, Fault
+from service.faults.models import DECISIONS, FAULT_STATUSES, Fault
 from service.pagination import Page, keyset, page_of
 
 _dev: sa.Table = Device.__table__  # type: ignore[attr-defined]
@@ -46,6 +46,9 @@ async def list_faults(
 ) -> Page[sa.Row[Any]]:
     """Faults across the fleet with their device's tag, model and status (the helpdesk's queue)."""
     _check_status(status)
+    if decision and decision not in (*DECISIONS, "undiagnosed"):
+        choices = ", ".join((*DECISIONS, "undiagnosed"))
+        raise InvalidInput.field("decision", f"unknown decision {decision!r}; use one of {choices}")
     statement = sa.select(
         _faults,
         _dev.c.asset_tag,

@@ -262,6 +262,9 @@ async def test_closing_by_hand_and_the_fleet_queue(api: Api) -> None:
     assert [f["id"] for f in queue] == [second["id"]]
     undiagnosed = (await api.get("finance", "/api/v1/faults", params={"decision": "undiagnosed"})).json()["items"]
     assert [f["id"] for f in undiagnosed] == [first["id"], second["id"]]
+    for name, value in (("decision", "bogus"), ("status", "bogus")):  # a misspelt filter is not an empty queue
+        misspelt = await api.get("finance", "/api/v1/faults", params={name: value})
+        assert misspelt.status_code == 422 and misspelt.json()["errors"][0]["field"] == name
     page = (await api.get("helpdesk", f"/api/v1/devices/{device['id']}/faults", params={"limit": 1})).json()
     assert len(page["items"]) == 1 and page["next_cursor"]
     rest = (
