@@ -207,6 +207,10 @@ async def update_medium_page(
             form.pop("capacity")  # shown rounded: unchanged unless the person typed a new size
         fields = _medium_fields(form)
         fields.setdefault("description", "")
+        # A field the person emptied is cleared (left out, it would stay as it was while the page said "corrected").
+        for name, column in (("serial", "serial"), ("capacity", "capacity_bytes")):
+            if name in form and not form[name]:
+                fields[column] = None
         body = MediumUpdate.model_validate({**fields, "version": form.get("version") or 0})
         await service.update_medium(session, actor, device_id, medium_id, body)
 

@@ -148,8 +148,15 @@ async def test_media_forms_on_the_device_page(api: Api) -> None:
         data={"_csrf_token": token, "version": "1", "media_type": "hdd", "serial": "HD-9", "capacity": "1 TB"},
     )  # fmt: skip
     assert unchanged.status_code == 303 and (await media(api, device["id"]))[1]["version"] == 1
+    emptied = await api.client.post(
+        f"/devices/{device['id']}/wipes/media/{hdd['id']}",
+        data={"_csrf_token": token, "version": "1", "media_type": "hdd", "serial": "", "capacity": ""},
+    )  # the serial was a typo and the size unknown after all: emptied fields are cleared
+    assert emptied.status_code == 303
+    cleared = (await media(api, device["id"]))[1]
+    assert (cleared["serial"], cleared["capacity_bytes"], cleared["version"]) == (None, None, 2)
     removed = await api.client.post(f"/devices/{device['id']}/wipes/media/{hdd['id']}/remove",
-                                    data={"_csrf_token": token, "version": "1", "reason": "A USB stick"})  # fmt: skip
+                                    data={"_csrf_token": token, "version": "2", "reason": "A USB stick"})  # fmt: skip
     assert removed.status_code == 303 and len(await media(api, device["id"])) == 1
     await ui_login(api, "auditor")
     page = await api.client.get(f"/devices/{device['id']}")
