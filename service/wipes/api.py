@@ -210,9 +210,7 @@ class WipeCertificateController(Controller):
         limit: PageLimit = DEFAULT_LIMIT,
     ) -> Any:
         if format == "csv":
-            if status is not None:
-                await repository.list_certificates(session, status=status, cursor=None, limit=1)  # validates status
-            return register_csv_response(state, status, performed_since, performed_before)
+            return register_csv_response(state, status, performed_since, performed_before, device_id)
         page = await repository.list_certificates(
             session,
             device_id=device_id,

@@ -19,14 +19,18 @@ from service.wipes.models import WipeDocument
 from service.wipes.policy import CURRENT_POLICY
 
 
-async def _register_csv(state: State, status: str | None, since: datetime | None, until: datetime | None) -> Any:
+async def _register_csv(
+    state: State, status: str | None, since: datetime | None, until: datetime | None, device_id: int | None
+) -> Any:
     # Its own session: the request's session closes when the handler returns, before the body is streamed.
     async with state.sessionmaker() as session:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(REGISTER_COLUMNS)
         yield buffer.getvalue().encode()
-        async for rows in repository.stream_register(session, status=status, since=since, until=until):
+        async for rows in repository.stream_register(
+            session, status=status, since=since, until=until, device_id=device_id
+        ):
             buffer.seek(0)
             buffer.truncate()
             for row in rows:
@@ -35,11 +39,17 @@ async def _register_csv(state: State, status: str | None, since: datetime | None
 
 
 def register_csv_response(
-    state: State, status: str | None, since: datetime | None = None, until: datetime | None = None
+    state: State,
+    status: str | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    device_id: int | None = None,
 ) -> CsvStream:
+    """Refuses an unknown status before the download starts (a stream cannot turn into a 422 half way)."""
+    repository.check_status(status)
     stamp = datetime.now(state.settings.tz).strftime("%Y%m%d-%H%M")
     return CsvStream(
-        _register_csv(state, status, since, until),
+        _register_csv(state, status, since, until, device_id),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="wipe-certificates-{stamp}.csv"'},
     )

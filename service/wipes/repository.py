@@ -66,16 +66,19 @@ async def certificate_view(session: AsyncSession, certificate_id: int) -> sa.Row
     return row
 
 
+def check_status(status: str | None) -> None:
+    """Refuses a certificate status filter that is not one (a misspelling is not an empty register)."""
+    if status and status not in CERTIFICATE_STATUSES:
+        raise InvalidInput.field("status", f"unknown status {status!r}; use one of {', '.join(CERTIFICATE_STATUSES)}")
+
+
 def _filtered(
     stmt: sa.Select[Any], *, device_id: int | None, status: str | None, since: datetime | None, until: datetime | None
 ) -> sa.Select[Any]:
+    check_status(status)
     if device_id is not None:
         stmt = stmt.where(_certs.c.device_id == device_id)
     if status:
-        if status not in CERTIFICATE_STATUSES:
-            raise InvalidInput.field(
-                "status", f"unknown status {status!r}; use one of {', '.join(CERTIFICATE_STATUSES)}"
-            )
         stmt = stmt.where(_certs.c.status == status)
     if since is not None:
         stmt = stmt.where(_certs.c.performed_at >= since)
@@ -100,12 +103,18 @@ async def list_certificates(
 
 
 async def stream_register(
-    session: AsyncSession, *, status: str | None, since: datetime | None, until: datetime | None, chunk: int = 1000
+    session: AsyncSession,
+    *,
+    status: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    device_id: int | None = None,
+    chunk: int = 1000,
 ) -> AsyncIterator[list[sa.Row[Any]]]:
-    """The whole register in id order, a chunk at a time (keyset, so memory stays flat)."""
+    """The whole register (or one device's part of it) in id order, a chunk at a time (keyset: memory stays flat)."""
     after = 0
     while True:
-        stmt = _filtered(_cert_view(), device_id=None, status=status, since=since, until=until)
+        stmt = _filtered(_cert_view(), device_id=device_id, status=status, since=since, until=until)
         rows = (await session.execute(stmt.where(_certs.c.id > after).order_by(_certs.c.id).limit(chunk))).all()
         if not rows:
             return

@@ -379,6 +379,11 @@ async def test_the_register_pages_and_exports_csv_for_auditors(api: Api) -> None
         )
     )
     assert [int(r["certificate_id"]) for r in only] == ids[1:]
+    second_device = int(rows[1]["device_id"])
+    one = await api.get("auditor", f"/api/v1/wipe-certificates?format=csv&device_id={second_device}")
+    assert [int(r["certificate_id"]) for r in csv.DictReader(io.StringIO(one.text))] == [ids[1]]
+    misspelt = await api.get("auditor", "/api/v1/wipe-certificates?format=csv&status=lost")
+    assert misspelt.status_code == 422 and misspelt.json()["errors"][0]["field"] == "status"
 
 
 async def test_no_media_attestation(api: Api) -> None:
