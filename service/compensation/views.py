@@ -102,8 +102,10 @@ async def requeue_from_page(
         message = exc.errors()[0]["msg"].removeprefix("Value error, ")
         return await _render(request, state, session, errors={"reason": message}, form=form, status_code=422)
     except DomainError as exc:
+        # Not about the reason typed: the batch is gone or no longer rejected (another admin requeued it), so its
+        # form may not be drawn at all; the page says it at the top.
         await session.rollback()
-        return await _render(request, state, session, errors={"reason": exc.detail}, form=form, status_code=exc.status)
+        return await _render(request, state, session, errors={"form": exc.detail}, form=form, status_code=exc.status)
     return Redirect(f"/compensation#batch-{batch_id}", status_code=303)
 
 

@@ -25,7 +25,7 @@ from service.db import make_engine, make_sessionmaker, session_scope
 from service.jobs.service import manual_slot, run_job
 from service.settings import Settings
 from tests.conftest import Database, make_settings
-from tests.integration.conftest import Api, count, seed_device, seed_model
+from tests.integration.conftest import Api, count, seed_device, seed_model, ui_login
 
 
 @pytest.fixture
@@ -139,6 +139,12 @@ async def test_a_rejected_batch_waits_for_a_person(api: Api, partner: FakePartne
     requeued = await api.post("admin", url, {"reason": "Customer number fixed with the partner"})
     assert requeued.status_code == 200 and requeued.json()["requeued_by"] == "admin"
     assert (await api.post("admin", url, {"reason": "Customer number fixed with the partner"})).status_code == 409
+    # The same from the page, by an admin whose page was older: the form is no longer drawn, the page says why.
+    token = await ui_login(api, "admin")
+    late = await api.client.post(
+        f"/compensation/batches/{batch.id}/requeue", data={"_csrf_token": token, "reason": "Fixed it as well, twice"}
+    )
+    assert late.status_code == 409 and 'id="compensation-error"' in late.text and "rejected" in late.text
     assert (await _run(api, _ports(partner)))["obligations_compensated"] == 2
     first, second = await _rows(api, CompensationBatch)
     assert (first.status, second.status) == ("rejected", "confirmed") and first.key != second.key
