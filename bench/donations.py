@@ -350,6 +350,7 @@ async def main(credits: int, lines: int) -> None:
             f"(the run takes {seconds / reference:.1f}x that; load average {os.getloadavg()[0]:.1f})"
         )
         again, counts = await timed_run(settings)
+        assert counts["donations"] == 0, f"a repeated run must find nothing to allocate, it drafted {counts}"
         print(f"repeated run (nothing left to allocate): {again:.2f} s  ({counts['donations']} drafts)")
 
         render_s, size = render_only(lines)

@@ -244,11 +244,13 @@ async def test_a_device_past_the_wipe_gate_is_never_changed(api: Api, settings: 
     same = "KL-1,SN1,Dell,P2422H,monitor,2024-03-01,1249.00,wiped,Utrecht"
     summary, _ = await run(api, settings, csv_text(same, header=header))
     assert summary.unchanged == 1
+    before = await snapshot(api)
     moved = same.replace("Utrecht", "Amsterdam")
     _, refused = await run(api, settings, csv_text(moved, header=header))
     assert "never changes such a device" in errors_of(refused[0])["status"]
     _, refused = await run(api, settings, csv_text(f"KL-9,SN9,{LAPTOP},valued,", header=header))
     assert "never sets valued" in errors_of(refused[0])["status"]
+    assert await snapshot(api) == before  # refused rows write nothing: no device, event or audit record
 
 
 async def test_obligations_for_qualifying_purchases_and_the_audit_chain(api: Api, settings: Settings) -> None:

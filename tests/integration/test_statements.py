@@ -20,7 +20,7 @@ from integrations.charity.fake import REJECTION, FakeCharityServer
 from service.settings import Settings
 from service.statements.render import canonical_json
 from tests.conftest import Database, make_settings
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, count
 from tests.integration.donation_helpers import CHARITY, SECOND, approved, credit, run, run_delivery_job, set_shares
 
 pytestmark = pytest.mark.usefixtures("api")
@@ -269,8 +269,14 @@ async def test_another_charitys_donation_is_not_found_on_every_route(api: Api) -
         response = await api.get("charity2", url)
         assert response.status_code == 404, url  # ... another charity finds nothing
         assert donation["charity_name"] not in response.text
+    detail, audited = (await api.get("finance", base)).json(), await count(api.app, "audit_records")
+    statements = (await api.get("finance", f"{base}/statements")).json()
     for url, body in writes:
         assert (await api.post("charity2", url, body)).status_code == 404, url
+    # ... and changes nothing.
+    assert (await api.get("finance", base)).json() == detail
+    assert await count(api.app, "audit_records") == audited
+    assert (await api.get("finance", f"{base}/statements")).json() == statements
     # Its own charity's draft is invisible to the charity too (from approved on), on every route.
     draft_base = f"/api/v1/donations/{draft['id']}"
     for url in (draft_base, f"{draft_base}/lines", f"{draft_base}/statements", f"{draft_base}/statement.pdf"):

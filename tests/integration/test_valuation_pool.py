@@ -266,4 +266,6 @@ async def test_policy_page_saves_a_new_version(api: Api) -> None:
         "/admin/valuation-policy", data={"policy": json.dumps(policy), "note": "Auto-accept", "_csrf_token": csrf}
     )
     assert saved.status_code == 303
-    assert (await api.get("admin", "/api/v1/valuation-policy")).json()["version"] == 1
+    stored = (await api.get("admin", "/api/v1/valuation-policy")).json()
+    # Saved, not the defaults reported as v1 (which this would equal had nothing been stored).
+    assert (stored["version"], stored["saved"], stored["policy"]["auto_accept_below_cents"]) == (1, True, 1000)

@@ -75,7 +75,7 @@ async def test_api_refuses_every_shortcut_past_the_gate(api: Api) -> None:
     # There is no wipe move to call: the device becomes wiped only by verification or attestation.
     assert (await api.post("admin", f"{url}/wipe", {})).status_code in (404, 405)
     dispose = await api.post("finance", f"{url}/dispose", {"disposition": "recycled", "counterparty": "Recycler BV"})
-    assert dispose.status_code in (409, 422), dispose.text
+    assert dispose.status_code == 409 and dispose.json()["current_status"] == "retired", dispose.text
     gate = (await api.get("helpdesk", f"{url}/wipe-gate")).json()
     [first] = await media(api, laptop["id"])
     blocker = f"medium #{first['id']} (ssd) has no verified wipe certificate"
@@ -84,7 +84,10 @@ async def test_api_refuses_every_shortcut_past_the_gate(api: Api) -> None:
     # A recorded but unverified certificate is not enough; nor is a rejected one.
     [ssd] = await media(api, laptop["id"])
     cert = await record(api, laptop["id"], ssd["id"])
-    await api.post("helpdesk2", f"/api/v1/wipe-certificates/{cert['id']}/reject", {"reason": "Unreadable receipt"})
+    rejected = await api.post(
+        "helpdesk2", f"/api/v1/wipe-certificates/{cert['id']}/reject", {"reason": "Unreadable receipt"}
+    )
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected", rejected.text
     assert await status_of(api, laptop["id"]) == "retired"
 
 

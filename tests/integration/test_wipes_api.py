@@ -408,7 +408,8 @@ async def test_no_media_attestation(api: Api) -> None:
     assert model_says.status_code == 409 and "usually carries 1" in model_says.json()["detail"]
     in_use = await retired(api, 3, kind="monitor", retire=False)
     early = await api.post("helpdesk", f"/api/v1/devices/{in_use['id']}/no-media-attestation", {"statement": "No disk"})
-    assert early.status_code == 409 and await status_of(api, laptop["id"]) == "retired"
+    assert early.status_code == 409 and await status_of(api, in_use["id"]) == "in_stock"
+    assert await count(api.app, "no_media_attestations") == 1  # only the monitor's
 
 
 async def test_idempotent_certificate_and_import_requests(api: Api) -> None:
