@@ -16,7 +16,9 @@ from service.charities.api import all_charities, charity_out, shares_out
 from service.charities.rules import format_percent
 from service.charities.schemas import ANBI_LABELS, CharityCreate, CharityUpdate, ShareItem
 from service.errors import DomainError
+from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession
+from service.web.forms import domain_errors, field_errors
 
 FIELDS = (
     "name",
@@ -33,19 +35,11 @@ FIELDS = (
 )
 
 
-def _errors(exc: ValidationError) -> dict[str, str]:
-    return {str(e["loc"][0]) if e["loc"] else "form": e["msg"].removeprefix("Value error, ") for e in exc.errors()}
-
-
-def _domain_errors(exc: DomainError, default: str) -> dict[str, str]:
-    if exc.errors:
-        return {e["field"]: e["message"] for e in exc.errors}
-    return {default: exc.detail}
-
-
 def _form_values(data: dict[str, str]) -> dict[str, Any]:
     """The form as the API would receive it: empty optional fields left out, the checkbox as a boolean."""
     values: dict[str, Any] = {k: data.get(k, "").strip() for k in FIELDS}
+    for amount in ("minimum_donation", "cost_per_device"):
+        values[amount] = decimal_point(values[amount])
     for optional in ("anbi_checked_on", "contact_email"):
         if not values[optional]:
             values[optional] = None
@@ -85,10 +79,10 @@ async def create_from_page(session: DbSession, actor: CurrentActor, data: URLEnc
         body = CharityCreate.model_validate({k: v for k, v in values.items() if v is not None})
         charity, secret = await service.create_charity(session, actor, body)
     except ValidationError as exc:
-        return _page("charities/form.html", 422, charity=None, form=values, errors=_errors(exc))
+        return _page("charities/form.html", 422, charity=None, form=values, errors=field_errors(exc))
     except DomainError as exc:
         await session.rollback()
-        return _page("charities/form.html", exc.status, charity=None, form=values, errors=_domain_errors(exc, "name"))
+        return _page("charities/form.html", exc.status, charity=None, form=values, errors=domain_errors(exc, "name"))
     return _page("charities/saved.html", charity=charity_out(charity, secret))
 
 
@@ -114,11 +108,11 @@ async def update_from_page(
         )
         charity, secret = await service.update_charity(session, actor, charity_id, body)
     except ValidationError as exc:
-        return _page("charities/form.html", 422, charity=current, form=values, errors=_errors(exc))
+        return _page("charities/form.html", 422, charity=current, form=values, errors=field_errors(exc))
     except DomainError as exc:
         await session.rollback()
         return _page(
-            "charities/form.html", exc.status, charity=current, form=values, errors=_domain_errors(exc, "form")
+            "charities/form.html", exc.status, charity=current, form=values, errors=domain_errors(exc, "form")
         )
     if secret:
         return _page("charities/saved.html", charity=charity_out(charity, secret))
@@ -145,7 +139,7 @@ async def set_shares_from_page(session: DbSession, actor: CurrentActor, data: UR
         try:
             items.append(ShareItem(charity_id=charity.id, share=form.get(key, "").strip() or "0"))  # type: ignore[arg-type]
         except ValidationError as exc:
-            errors[key] = _errors(exc).get("share", "is not a share")
+            errors[key] = field_errors(exc).get("share", "is not a share")
     if not errors:
         try:
             await service.set_shares(session, actor, items)

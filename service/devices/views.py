@@ -38,6 +38,7 @@ from service.employees.models import Employee
 from service.errors import DomainError, InvalidInput
 from service.money import decimal_point, format_cents, parse_amount
 from service.web.deps import CurrentActor, DbSession, Rules
+from service.web.forms import field_errors
 
 PAGE_SIZE = 50
 # The lists behind the model and employee selects are read in pages of the largest size the services allow.
@@ -75,15 +76,6 @@ REGISTER_FIELDS = (
     "holder_id",
     "replaces_id",
 )
-# What to say when a field is left empty, where "This is required." would be vague.
-_MISSING = {
-    "model_id": "Choose a model.",
-    "employee_id": "Choose an employee.",
-    "purchase_date": "Enter the purchase date.",
-    "purchase_price": "Enter the purchase price.",
-    "supplier": "Enter the repair supplier.",
-    "reason": "Give a reason.",
-}
 
 
 def _is_fragment(request: Request[Any, Any, Any]) -> bool:
@@ -98,30 +90,6 @@ def _clean(data: dict[str, str]) -> dict[str, str]:
 def _filled(form: dict[str, str], fields: tuple[str, ...]) -> dict[str, str]:
     # An empty field is an absent one: the schema's default applies, or it reports the field as missing.
     return {f: form[f] for f in fields if form.get(f)}
-
-
-def _field_errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for e in exc.errors():
-        field = str(e["loc"][0]) if e["loc"] else "_form"
-        kind = e["type"]
-        ctx = e.get("ctx") or {}
-        if kind == "missing":
-            message = _MISSING.get(field, "This is required.")
-        elif kind in ("int_parsing", "int_type", "int_from_float"):
-            message = "Enter a whole number."
-        elif kind.startswith(("date_", "datetime_")):
-            message = "Enter a date as YYYY-MM-DD."
-        elif kind == "string_too_short":
-            message = f"Use at least {ctx.get('min_length', 1)} characters."
-        elif kind == "string_too_long":
-            message = f"Use at most {ctx.get('max_length')} characters."
-        elif kind == "greater_than_equal":
-            message = f"Must be {ctx.get('ge')} or more."
-        else:
-            message = str(e["msg"]).removeprefix("Value error, ")
-        errors.setdefault(field, message)
-    return errors
 
 
 def _domain_errors(exc: DomainError, known: tuple[str, ...]) -> tuple[dict[str, str], str | None]:
@@ -304,7 +272,7 @@ async def _move(
         await act(form)
     except ValidationError as exc:
         await session.rollback()
-        errors = _field_errors(exc)
+        errors = field_errors(exc, "_form")
         message = "; ".join(errors.values())
         return await _device_page(
             request,
@@ -458,7 +426,7 @@ async def register_from_page(
     try:
         device = await service.register_device(session, actor, DeviceCreate.model_validate(body), rules)
     except ValidationError as exc:
-        errors = _field_errors(exc)
+        errors = field_errors(exc, "_form")
         if not body.get("asset_tag") and not body.get("serial_number"):
             # The service checks this too, but only once the shape is right: say it now, with the rest.
             errors.setdefault("asset_tag", "Give an asset tag or a serial number (or both).")

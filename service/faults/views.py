@@ -34,24 +34,11 @@ from service.faults.models import FAULT_CATEGORIES, Fault
 from service.faults.schemas import CloseBody, DecisionBody, DiagnosisBody, FaultCreate
 from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession, Rules
+from service.web.forms import domain_errors, field_errors
 
 Form = dict[str, str]
 SEVERITY_LABELS = {"low": "Low: works, with a nuisance", "medium": "Medium: partly usable", "high": "High: unusable"}
 SUCCESSOR_FIELDS = ("asset_tag", "serial_number", "model_id", "purchase_date", "purchase_price", "supplier")
-
-
-def _errors_of(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for e in exc.errors():
-        field = str(e["loc"][0]) if e["loc"] else "form"
-        errors.setdefault(field, e["msg"].removeprefix("Value error, "))
-    return errors
-
-
-def _domain_errors(exc: DomainError, default_field: str) -> dict[str, str]:
-    """Field problems next to their fields; anything else (a conflict) at the form's main field."""
-    errors = {e["field"]: e["message"] for e in exc.errors if e.get("field")}
-    return errors or {default_field: exc.detail}
 
 
 async def device_section_context(
@@ -157,9 +144,9 @@ async def _act(
         # A normal return commits: undo whatever the refused use case had flushed before rendering.
         await session.rollback()
         if isinstance(exc, ValidationError):
-            errors, status = _errors_of(exc), 422
+            errors, status = field_errors(exc), 422
         else:
-            errors, status = _domain_errors(exc, default_field), exc.status
+            errors, status = domain_errors(exc, default_field), exc.status
         return await _device_page(
             request, state, session, device_id, form_id=form_id, form=form, errors=errors, status_code=status
         )

@@ -14,12 +14,13 @@ from pydantic import ValidationError
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.errors import DomainError
-from service.money import parse_amount
+from service.money import decimal_point, parse_amount
 from service.pool import service
 from service.pool.api import pool_view
 from service.pool.schemas import AdjustmentRequest
 from service.valuation.revalue import fleet_summary
 from service.web.deps import CurrentActor, DbSession
+from service.web.forms import field_errors
 
 
 def _date(value: str | None) -> date | None:
@@ -79,14 +80,14 @@ async def adjust_from_page(
     data: URLEncodedBody[dict[str, str]],
 ) -> Any:
     form = {k: v for k, v in data.items() if k != "_csrf_token"}
-    body = {"amount": form.get("amount", ""), "reason": form.get("reason", "")}
+    body = {"amount": decimal_point(form.get("amount", "").strip()), "reason": form.get("reason", "")}
     if form.get("device_id"):
         body["device_id"] = form["device_id"]
     try:
         parsed = AdjustmentRequest.model_validate(body)
         await service.adjust(session, actor, parse_amount(parsed.amount), parsed.reason, parsed.device_id)
     except ValidationError as exc:
-        errors = {str(e["loc"][0]): e["msg"].removeprefix("Value error, ") for e in exc.errors()}
+        errors = field_errors(exc)
         return await _render(request, state, session, {}, form, errors, 422)
     except DomainError as exc:
         await session.rollback()

@@ -17,7 +17,7 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.devices import repository as devices
 from service.errors import DomainError, InvalidInput
-from service.money import parse_amount
+from service.money import decimal_point, parse_amount
 from service.pool import service as pool
 from service.valuation import service
 from service.valuation.api import valuation_out
@@ -25,6 +25,7 @@ from service.valuation.models import Disposition
 from service.valuation.policy import policy_from_json
 from service.valuation.schemas import DisposeRequest, OverrideRequest
 from service.web.deps import CurrentActor, DbSession
+from service.web.forms import field_errors
 
 
 async def _page(
@@ -81,7 +82,7 @@ async def _act(
     try:
         await work()
     except ValidationError as exc:
-        message = "; ".join(f"{e['loc'][0]}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+        message = " ".join(field_errors(exc).values())
         return await _page(
             request, state, session, device_id, form=form, error=message, error_for=action, status_code=422
         )
@@ -146,7 +147,8 @@ async def override_from_page(
     valuation = await service.get_valuation(session, valuation_id)
 
     async def work() -> None:
-        body = OverrideRequest.model_validate({"amount": data.get("amount", ""), "reason": data.get("reason", "")})
+        amount = decimal_point(data.get("amount", "").strip())
+        body = OverrideRequest.model_validate({"amount": amount, "reason": data.get("reason", "")})
         await service.override(session, actor, valuation_id, parse_amount(body.amount), body.reason)
 
     return await _act(request, state, session, valuation.device_id, dict(data), f"override-{valuation_id}", work)
@@ -164,7 +166,7 @@ async def dispose_from_page(
     async def work() -> None:
         fields = {k: v for k, v in data.items() if k in ("disposition", "counterparty", "reference") and v}
         if data.get("realised_amount"):
-            fields["realised_amount"] = data["realised_amount"]
+            fields["realised_amount"] = decimal_point(data["realised_amount"].strip())
         body = DisposeRequest.model_validate(fields)
         await service.dispose(
             session,

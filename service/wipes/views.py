@@ -22,6 +22,7 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.errors import DomainError, InvalidInput
 from service.web.deps import AppSettings, CurrentActor, DbSession
+from service.web.forms import domain_errors, field_errors
 from service.wipes import certificates, gate, imports, repository, service
 from service.wipes.certificate_views import IMPORT_PAGE_HANDLERS, PAGE_HANDLERS
 from service.wipes.parsers import parse_capacity
@@ -41,24 +42,6 @@ READ = [requires(Permission.read_registry)]
 CHANGE = [requires(Permission.change_registry)]
 VERIFY = [requires(Permission.verify_wipes)]
 CERTIFICATE_FIELDS = tuple(CertificateCreate.model_fields)
-
-
-def _errors_of(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for e in exc.errors():
-        field = str(e["loc"][0]) if e["loc"] else "form"
-        message = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "missing":
-            message = "This is required."
-        elif e["type"].startswith("datetime"):
-            message = "Enter a date and time."
-        errors.setdefault(field, message)
-    return errors
-
-
-def _domain_errors(exc: DomainError, default_field: str) -> dict[str, str]:
-    errors = {e["field"]: e["message"] for e in exc.errors if e.get("field")}
-    return errors or {default_field: exc.detail}
 
 
 async def device_section_context(
@@ -137,9 +120,9 @@ async def _act(
         # A normal return commits: undo whatever the refused use case had flushed before rendering.
         await session.rollback()
         if isinstance(exc, ValidationError):
-            errors, status = _errors_of(exc), 422
+            errors, status = field_errors(exc), 422
         else:
-            errors, status = _domain_errors(exc, default_field), exc.status
+            errors, status = domain_errors(exc, default_field), exc.status
         return await _device_page(
             request, state, session, device_id, form_id=form_id, form=form, errors=errors, status_code=status
         )
