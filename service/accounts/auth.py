@@ -13,7 +13,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.accounts.permissions import Permission, Role, can
+from service.accounts.permissions import Permission, can
 from service.accounts.service import Principal, load_principal
 from service.accounts.tokens import TokenSigner
 
@@ -105,7 +105,3 @@ def make_signers(secret: str, token_ttl: int, session_ttl: int) -> tuple[TokenSi
         TokenSigner(secret, purpose="api-token", max_age_seconds=token_ttl),
         TokenSigner(secret, purpose="ui-session", max_age_seconds=session_ttl),
     )
-
-
-def role_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Role:
-    return connection.user.role

@@ -18,7 +18,6 @@ from service.context import Actor
 from service.db import session_scope, utcnow
 from service.jobs.models import JobRun
 from service.jobs.registry import Job
-from service.pagination import Page, keyset, page_of
 from service.settings import Settings
 
 log = structlog.get_logger("kringloop.jobs")
@@ -72,14 +71,6 @@ async def run_job(
         run = await session.get(JobRun, run_id)
     log.info("job_finished", job=job.name, slot=slot, outcome=outcome, counts=counts)
     return run
-
-
-async def recent_runs(session: AsyncSession, job: str | None, *, cursor: str | None, limit: int) -> Page[JobRun]:
-    stmt = select(JobRun)
-    if job:
-        stmt = stmt.where(JobRun.job == job)
-    rows = (await session.exec(keyset(stmt, JobRun.id, cursor, limit))).all()
-    return page_of(list(rows), limit)
 
 
 async def last_runs(session: AsyncSession, names: list[str], per_job: int = 5) -> dict[str, list[JobRun]]:

@@ -118,7 +118,7 @@ async def _import_one(
         medium = m.medium or await _add_reported_medium(session, actor, device, m.erasure, report, outcome)
         if m.serial_learned:
             await _learn_serial(session, actor, medium, m.erasure)
-        await _ensure_same_kind(medium, m.erasure)
+        _ensure_same_kind(medium, m.erasure)
         await ensure_medium_needs_certificate(session, medium)
         await _ensure_not_imported_before(session, medium, document.id)
         method, technique = _method_for(m.erasure, medium.media_type)
@@ -245,7 +245,7 @@ async def _device(session: AsyncSession, device_id: int) -> Device:
     return device
 
 
-async def _ensure_same_kind(medium: StorageMedium, erasure: Erasure) -> None:
+def _ensure_same_kind(medium: StorageMedium, erasure: Erasure) -> None:
     if erasure.media_type and erasure.media_type != medium.media_type:
         raise ReportRefused(
             f"the report describes {erasure.serial} as {erasure.media_type}, but medium #{medium.id} is listed as "

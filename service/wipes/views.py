@@ -38,9 +38,7 @@ from service.wipes.schemas import CertificateCreate, MediumCreate, MediumUpdate
 from service.wipes.uploads import read_form
 
 Form = dict[str, str]
-READ = [requires(Permission.read_registry)]
 CHANGE = [requires(Permission.change_registry)]
-VERIFY = [requires(Permission.verify_wipes)]
 CERTIFICATE_FIELDS = tuple(CertificateCreate.model_fields)
 
 
