@@ -217,7 +217,7 @@ class FaultController(Controller):
     async def decide(
         self, state: State, session: DbSession, actor: CurrentActor, fault_id: int, data: JSONBody[DecisionBody]
     ) -> FaultOut:
-        fault = await service.overrule(session, actor, fault_id, data.decision, data.reason)
+        fault = await service.overrule(session, actor, fault_id, data.decision, data.reason, data.version)
         return fault_out(fault, state.settings.currency)
 
     @post("/{fault_id:int}/close", guards=[requires(Permission.change_registry)], status_code=200)
@@ -230,7 +230,7 @@ class FaultController(Controller):
         data: JSONBody[CloseBody | None] = None,
     ) -> FaultOut:
         body = data or CloseBody()
-        fault = await service.close_fault(session, actor, fault_id, body.resolution, body.note)
+        fault = await service.close_fault(session, actor, fault_id, body.resolution, body.note, body.version)
         return fault_out(fault, state.settings.currency)
 
 

@@ -19,18 +19,26 @@ class FaultCreate(Strict):
     severity: Severity = "medium"
 
 
+# The fault's version as the person read it: a change by someone else since is refused (409), not overwritten.
+# Pages always send it; an API client may leave it out.
+_VERSION = Field(default=None, ge=1, description="the fault's version as read; refused (409) if it changed since")
+
+
 class DiagnosisBody(Strict):
+    version: int | None = _VERSION
     repairable: bool
     repair_cost: Amount | None = Field(default=None, description="the repairer's estimate; required when repairable")
     notes: str = Field(default="", max_length=5000)
 
 
 class DecisionBody(Strict):
+    version: int | None = _VERSION
     decision: DecisionValue
     reason: str = Field(min_length=10, max_length=2000, description="why the policy's decision does not fit")
 
 
 class CloseBody(Strict):
+    version: int | None = _VERSION
     resolution: ManualResolution = "repaired"
     note: str = Field(default="", max_length=2000)
 

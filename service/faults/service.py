@@ -20,7 +20,7 @@ from service.device_models.models import DeviceModel
 from service.devices.lifecycle import DeviceStatus, Move, is_in_service
 from service.devices.models import Device, DeviceEvent
 from service.devices.service import get_device
-from service.editing import apply_changes
+from service.editing import apply_changes, expect_version
 from service.errors import Conflict, InvalidInput, NotFound
 from service.faults import repairs
 from service.faults.models import Fault
@@ -69,12 +69,15 @@ async def get_fault(session: AsyncSession, fault_id: int, *, lock: bool = False)
     return fault
 
 
-def _expect_open(fault: Fault) -> None:
+def _expect_open(fault: Fault, version: int | None = None) -> None:
+    """Refuses a change to a closed fault, or (``version`` given) to one someone else changed since it was read."""
     if fault.status != "open":
         raise Conflict(
             f"Fault {fault.id} was closed ({(fault.resolution or '').replace('_', ' ')}); report a new fault instead.",
             current_status=fault.status,
         )
+    if version is not None:
+        expect_version(fault, version, "fault")
 
 
 async def report_fault(session: AsyncSession, actor: Actor, device_id: int, data: FaultCreate) -> Fault:
@@ -112,7 +115,7 @@ async def diagnose(
     """Records (or replaces) the diagnosis and lets the policy decide; a new diagnosis also clears an overrule,
     because the facts it answered have changed."""
     fault = await get_fault(session, fault_id, lock=True)
-    _expect_open(fault)
+    _expect_open(fault, data.version)
     cost = None if data.repair_cost is None else parse_amount(data.repair_cost)
     if data.repairable and cost is None:
         raise InvalidInput.field("repair_cost", "give the repairer's estimate (0.00 when it is under warranty)")
@@ -149,11 +152,13 @@ async def diagnose(
     return fault
 
 
-async def overrule(session: AsyncSession, actor: Actor, fault_id: int, decision: str, reason: str) -> Fault:
+async def overrule(
+    session: AsyncSession, actor: Actor, fault_id: int, decision: str, reason: str, version: int | None = None
+) -> Fault:
     """Sets the decision in force against the policy's, with the reason; choosing the policy's decision again
     withdraws an earlier overrule. Both are audited with the reason."""
     fault = await get_fault(session, fault_id, lock=True)
-    _expect_open(fault)
+    _expect_open(fault, version)
     if fault.policy_decision is None:
         raise Conflict(f"Fault {fault_id} has no diagnosis yet; enter one and the policy decides first.")
     if decision == fault.decision:
@@ -174,9 +179,11 @@ async def overrule(session: AsyncSession, actor: Actor, fault_id: int, decision:
     return fault
 
 
-async def close_fault(session: AsyncSession, actor: Actor, fault_id: int, resolution: str, note: str) -> Fault:
+async def close_fault(
+    session: AsyncSession, actor: Actor, fault_id: int, resolution: str, note: str, version: int | None = None
+) -> Fault:
     fault = await get_fault(session, fault_id, lock=True)
-    _expect_open(fault)
+    _expect_open(fault, version)
     await _close(session, actor, fault, resolution, note)
     return fault
 

@@ -210,7 +210,7 @@ async def diagnose_from_page(
     device_id = await _fault_device(session, fault_id)
 
     async def work() -> Fault:
-        fields: dict[str, Any] = _optional(data, "repair_cost", "notes")
+        fields: dict[str, Any] = _optional(data, "repair_cost", "notes", "version")
         if "repair_cost" in fields:
             fields["repair_cost"] = decimal_point(fields["repair_cost"])
         if data.get("repairable") not in ("yes", "no"):
@@ -252,8 +252,8 @@ async def overrule_from_page(
     device_id = await _fault_device(session, fault_id)
 
     async def work() -> Fault:
-        body = DecisionBody.model_validate(_optional(data, "decision", "reason"))
-        return await service.overrule(session, actor, fault_id, body.decision, body.reason)
+        body = DecisionBody.model_validate(_optional(data, "decision", "reason", "version"))
+        return await service.overrule(session, actor, fault_id, body.decision, body.reason, body.version)
 
     return await _act(
         request,
@@ -279,8 +279,8 @@ async def close_from_page(
     device_id = await _fault_device(session, fault_id)
 
     async def work() -> Fault:
-        body = CloseBody.model_validate(_optional(data, "resolution", "note"))
-        return await service.close_fault(session, actor, fault_id, body.resolution, body.note)
+        body = CloseBody.model_validate(_optional(data, "resolution", "note", "version"))
+        return await service.close_fault(session, actor, fault_id, body.resolution, body.note, body.version)
 
     return await _act(
         request,

@@ -180,3 +180,27 @@ async def test_a_form_for_a_fault_someone_else_closed_still_says_why(api: Api) -
     text = re.sub(r"\s+", " ", late.text)
     summary = re.search(r'<div class="error-summary" role="alert" id="faults-error".*?</div>', text)
     assert summary and "Nothing was changed" in summary.group(0) and "closed" in summary.group(0).lower(), text
+
+
+async def test_a_diagnosis_someone_else_changed_meanwhile_is_not_overwritten(api: Api) -> None:
+    device = await seed_device(api, (await seed_model(api))["id"])
+    report = {"category": "screen", "severity": "medium", "description": "Flickers"}
+    fault = (await api.post("helpdesk", f"/api/v1/devices/{device['id']}/faults", report)).json()
+    token = await ui_login(api, "helpdesk")
+    page = (await api.client.get(f"/devices/{device['id']}")).text
+    assert f'name="version" value="{fault["version"]}"' in page  # what this person read
+    theirs = await api.post(
+        "helpdesk2", f"/api/v1/faults/{fault['id']}/diagnosis", {"repairable": True, "repair_cost": "90.00"}
+    )
+    assert theirs.status_code == 200, theirs.text
+    mine = await api.client.post(
+        f"/faults/{fault['id']}/diagnosis",
+        data={"_csrf_token": token, "version": str(fault["version"]), "repairable": "no", "notes": "dead panel"},
+    )
+    assert mine.status_code == 409 and "changed by someone else" in mine.text
+    kept = (await api.get("helpdesk", f"/api/v1/faults/{fault['id']}")).json()
+    assert (kept["diagnosis"]["repairable"], kept["diagnosis"]["repair_cost"]) == (True, "90.00")
+    stale_close = await api.post(
+        "helpdesk", f"/api/v1/faults/{fault['id']}/close", {"version": fault["version"], "note": "fine"}
+    )
+    assert stale_close.status_code == 409 and stale_close.json()["current_version"] == kept["version"]
