@@ -174,6 +174,8 @@ async def _run(
         click.echo(f"Unknown Snipe-IT statuses, imported as in stock: {', '.join(summary.unknown_statuses)}")
     if summary.ignored_columns:
         click.echo(f"Columns not read: {', '.join(summary.ignored_columns)}")
+    for line in summary.readings:
+        click.echo(line)
     if summary.dry_run:
         click.echo("Dry run: nothing was written.")
     if report_path:

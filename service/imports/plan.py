@@ -20,7 +20,7 @@ from service.devices.models import Device
 from service.imports.moves import DeviceState, MoveRefused, PlannedMove, desired_state, plan_moves
 from service.imports.reader import RowError
 from service.imports.references import EmployeeRef, KnownEmployee, KnownModel, References
-from service.imports.rows import NEVER_IMPORTED, DeviceRecord, missing_for_create
+from service.imports.rows import NEVER_IMPORTED, DeviceRecord, missing_for_create, with_note_lines
 from service.imports.seen import KeyIndex
 from service.imports.writer import Change, ChunkWork, Creation
 
@@ -312,6 +312,7 @@ class ChunkPlanner:
         moves = plan_moves(DeviceState("in_stock"), desired_state(None, record.status, record.holder_given, token))
         values = {**_NEW_DEVICE_DEFAULTS, **record.fields, "asset_tag": record.asset_tag,
                   "serial_number": record.serial_number}  # fmt: skip
+        values["notes"] = with_note_lines(values["notes"], record.note_lines)
         warranty, bought = values["warranty_end"], values["purchase_date"]
         if warranty is not None and warranty < bought:
             raise MoveRefused("warranty_end", "is before the purchase date")
@@ -322,6 +323,12 @@ class ChunkPlanner:
         record = p.record
         p.device_id = device["id"]
         changes = {k: v for k, v in record.fields.items() if device[k] != v}
+        if record.note_lines:
+            notes = with_note_lines(record.fields.get("notes", device["notes"]), record.note_lines)
+            if notes != device["notes"]:
+                changes["notes"] = notes
+            else:
+                changes.pop("notes", None)
         if record.asset_tag and record.asset_tag != device["asset_tag"]:
             changes["asset_tag"] = record.asset_tag
         if record.serial_number and device["serial_number"] is None:

@@ -149,7 +149,7 @@ async def _run(
             status="finished", bytes_read=run.size_bytes, rows=summary.rows, created=summary.created,
             updated=summary.updated, unchanged=summary.unchanged, errors=summary.errors,
             unknown_categories=summary.unknown_categories, unknown_statuses=summary.unknown_statuses,
-            ignored_columns=summary.ignored_columns,
+            ignored_columns=summary.ignored_columns, readings=summary.readings,
         )  # fmt: skip
     except UnusableFile as exc:
         final = dict(status="unusable", message=str(exc))

@@ -47,8 +47,9 @@ async def test_snipeit_headers_numbers_and_dates_end_to_end(api: Api, settings: 
         header=header,
     )
     summary, outcomes = await run(api, settings, data, format="snipeit")
-    assert (summary.created, summary.errors, summary.ignored_columns) == (3, 0, ["Model Notes"]), outcomes
+    assert (summary.created, summary.errors, summary.ignored_columns) == (3, 0, []), outcomes
     one, two, three = [await device(api, f"KL-{n}") for n in (1, 2, 3)]
+    assert one["notes"] == "Company: Acme"  # no field for companies yet: kept, not dropped
     assert (one["purchase_price_cents"], str(one["warranty_end"]), one["order_ref"], one["supplier"]) == (
         123456, "2027-03-01", "PO-1", "Bechtle"
     )  # fmt: skip
@@ -354,16 +355,23 @@ async def test_two_rows_about_one_device_by_different_keys(api: Api, settings: S
 
 async def test_an_unusable_file_writes_nothing_even_when_its_fault_is_at_the_end(api: Api, settings: Settings) -> None:
     good = "".join(f"KL-{n},SN{n},{LAPTOP}\n" for n in range(1, 20_000))
-    # 0x81 is text in neither UTF-8 nor Windows-1252, past the part the reader sniffs the encoding from.
-    data = f"{HEADER}\n{good}".encode() + b"KL-X,SN-X,Dell,Caf\x81,laptop,2024-03-01,1\n"
+    # A UTF-8 file (its first rows say so: "Café" in UTF-8) with a byte that is no UTF-8, past the part the reader
+    # sniffs the encoding from: read as Windows-1252 instead, every accent would be garbled, so it is refused.
+    head = f"{HEADER}\nKL-0,SN0,Dell,Café,laptop,2024-03-01,1\n{good}"
+    data = head.encode() + b"KL-X,SN-X,Dell,Caf\xe9,laptop,2024-03-01,1\n"
     assert len(data) > 1 << 20
-    with pytest.raises(UnusableFile, match="not valid cp1252"):
+    with pytest.raises(UnusableFile, match="not valid utf-8"):
         await run_import(api.app.state.sessionmaker, settings, Actor.cli("t"), io.BytesIO(data), ImportOptions())
     assert await rows(api, "SELECT id FROM devices") == []
     # Standard input cannot seek: it is spooled and checked whole all the same.
-    with pytest.raises(UnusableFile, match="not valid cp1252"):
+    with pytest.raises(UnusableFile, match="not valid utf-8"):
         await run_import(api.app.state.sessionmaker, settings, Actor.cli("t"), _Pipe(data), ImportOptions())
     assert await rows(api, "SELECT id FROM devices") == []
+    # Plain ASCII up front and Windows-1252 at the end, even a byte it leaves undefined: read as Windows-1252.
+    late = f"{HEADER}\n{good}".encode() + b"KL-X,SN-X,Dell,Caf\xe9 \x81,laptop,2024-03-01,1\n"
+    summary = await run_import(api.app.state.sessionmaker, settings, Actor.cli("t"), io.BytesIO(late), ImportOptions())
+    assert (summary.errors, summary.readings[0]) == (0, "Read as Windows-1252.")
+    assert (await device(api, "KL-X"))["model_id"] is not None
     for bad in (b"", b"name,colour\nx,y\n"):
         with pytest.raises(UnusableFile):
             await run(api, settings, bad)
