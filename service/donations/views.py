@@ -25,12 +25,12 @@ from service.errors import DomainError
 from service.money import format_cents
 from service.pool import service as pool
 from service.statements import service as statements
+from service.statements.formats import FORMATS, route_paths, statement_path
 from service.web.deps import CurrentActor, DbSession
 
 PENDING = [DonationStatus.draft.value, DonationStatus.submitted.value]
 PENDING_SHOWN = 200  # the oldest first; the list of all donations below filters by status for the rest
 STATUS_CHOICES = [(s.value, s.label) for s in DonationStatus]
-FORMS = ("pdf", "csv", "json")
 STEP_LABELS = {
     "donation.draft": "Drafted by the donation run",
     "donation.submit": "Submitted for approval",
@@ -93,6 +93,7 @@ async def _list_page(
         "next_cursor": page.next_cursor,
         "status": status,
         "status_choices": STATUS_CHOICES,
+        "statement_path": statement_path,
         "year": year,
         "years": sorted({this_year, *await repository.years_with_donations(session, actor, settings.tz)}, reverse=True),
         "totals": await repository.year_totals(session, actor, year, settings.tz),
@@ -171,6 +172,8 @@ async def _detail_page(
             "lines": lines.items,
             "lines_next": lines.next_cursor,
             "statements": [statement_out(s, history[0].id) for s in history],
+            "statement_formats": FORMATS,
+            "statement_path": statement_path,
             "trail": trail,
             "is_charity": is_charity,
             "can_handle": can(role, Permission.handle_money),
@@ -268,7 +271,7 @@ async def _download(
 
 
 @get(
-    [f"/donations/{{donation_id:int}}/statement.{form}" for form in FORMS],
+    route_paths(one=False, under="/donations"),
     guards=[requires(Permission.read_money)],
     include_in_schema=False,
 )
@@ -279,7 +282,7 @@ async def current_statement_file(
 
 
 @get(
-    [f"/donations/{{donation_id:int}}/statements/{{statement_id:int}}/statement.{form}" for form in FORMS],
+    route_paths(one=True, under="/donations"),
     guards=[requires(Permission.read_money)],
     include_in_schema=False,
 )
