@@ -15,7 +15,7 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.compensation import service
 from service.compensation.api import compensation_view
-from service.compensation.models import OBLIGATION_STATUSES
+from service.compensation.models import OBLIGATION_STATUSES, BatchStatus, ObligationStatus
 from service.compensation.schemas import RequeueBody
 from service.errors import DomainError
 from service.jobs.models import JobRun
@@ -44,7 +44,8 @@ async def _render(
         context={
             "view": view,
             "status": status or "",
-            "statuses": OBLIGATION_STATUSES,
+            "statuses": ObligationStatus,
+            "batch_statuses": BatchStatus,
             "is_fake": view.partner == FAKE_LABEL,
             "schedule": state.jobs["compensation"].trigger if "compensation" in state.jobs else None,
             "can_admin": can(request.user.role, Permission.administer),

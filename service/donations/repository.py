@@ -17,12 +17,10 @@ from service.context import Actor
 from service.device_models.models import DeviceModel
 from service.devices.models import Device
 from service.donations.models import Donation, DonationAllocation, DonationApproval
-from service.donations.workflow import VISIBLE_TO_CHARITY, DonationStatus
+from service.donations.workflow import GIVEN, VISIBLE_TO_CHARITY, DonationStatus
 from service.errors import InvalidInput
 from service.pagination import Page, check_limit, decode_cursor, keyset, page_of
 from service.pool.models import PoolEntry
-
-GIVEN = (DonationStatus.approved, DonationStatus.paid, DonationStatus.acknowledged)
 
 
 def scoped(stmt: Any, actor: Actor) -> Any:
@@ -138,7 +136,7 @@ async def year_totals(session: AsyncSession, actor: Actor, year: int, tz: ZoneIn
     stmt = (
         sa.select(Donation.charity_id, sa.func.count(), sa.func.sum(Donation.amount_cents))
         .where(
-            Donation.status.in_([s.value for s in GIVEN]),  # type: ignore[attr-defined]
+            Donation.status.in_(sorted(GIVEN)),  # type: ignore[attr-defined]
             Donation.approved_at >= start,  # type: ignore[operator]
             Donation.approved_at < end,  # type: ignore[operator]
         )
