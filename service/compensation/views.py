@@ -19,7 +19,7 @@ from service.compensation.models import OBLIGATION_STATUSES, BatchStatus, Obliga
 from service.compensation.schemas import RequeueBody
 from service.errors import DomainError
 from service.jobs.models import JobRun
-from service.jobs.service import manual_slot, run_job
+from service.jobs.service import manual_slot, run_job, run_of
 from service.web.deps import CurrentActor, DbSession
 
 
@@ -61,8 +61,7 @@ async def _run(session: Any, run_id: str | None) -> JobRun | None:
     """The run the admin just started from this page, to show what it did."""
     if not run_id or not run_id.isdigit():
         return None
-    run = await session.get(JobRun, int(run_id))
-    return run if run is not None and run.job == "compensation" else None
+    return await run_of(session, "compensation", int(run_id))
 
 
 @get("/compensation", guards=[requires(Permission.read_registry)], include_in_schema=False)

@@ -176,8 +176,7 @@ async def start_run(state: State, actor: Actor, via: str) -> tuple[JobRun, list[
     if run.outcome != "succeeded":
         raise Conflict(f"The donation run failed and changed nothing: {run.message}", job_run_id=run.id)
     async with session_scope(state.sessionmaker) as session:
-        found = [await session.get(Donation, i) for i in run.counts.get("donation_ids", [])]
-    return run, [d for d in found if d is not None]
+        return run, await repository.donations_in_order(session, run.counts.get("donation_ids", []))
 
 
 def _form_of(request: Request[Any, Any, Any]) -> str:

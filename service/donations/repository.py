@@ -61,6 +61,15 @@ async def list_donations(
     return page_of(list(rows), limit)
 
 
+async def donations_in_order(session: AsyncSession, ids: list[int]) -> list[Donation]:
+    """The donations with these ids, in the order given (one query; ids that no longer exist are left out)."""
+    if not ids:
+        return []
+    rows = (await session.exec(select(Donation).where(Donation.id.in_(ids)))).all()  # type: ignore[union-attr]
+    by_id = {d.id: d for d in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
 async def charities_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Charity]:
     if not ids:
         return {}
