@@ -6,8 +6,32 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
+from service.choices import Choice
+
 FULL_SHARE_BP = 10_000  # basis points: 100.00 %
 _PERCENT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
+
+
+class AnbiStatus(Choice):
+    """Whether the Belastingdienst lists the charity as an ANBI (a gift to one is deductible)."""
+
+    unchecked = "unchecked", "Not checked yet", "grey"
+    anbi = "anbi", "ANBI (public benefit organisation)", "green"
+    not_anbi = "not_anbi", "Not an ANBI", "amber"
+    revoked = "revoked", "ANBI status withdrawn", "red"
+
+    @property
+    def on_statement(self) -> str:
+        """The words a statement prints, inside its "ANBI status" line."""
+        return _ON_STATEMENT[self]
+
+
+_ON_STATEMENT = {
+    AnbiStatus.unchecked: "not checked",
+    AnbiStatus.anbi: "ANBI",
+    AnbiStatus.not_anbi: "not an ANBI",
+    AnbiStatus.revoked: "ANBI status withdrawn",
+}
 
 
 class ShareFormatError(ValueError):

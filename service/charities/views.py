@@ -13,8 +13,8 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.charities import service
 from service.charities.api import all_charities, charity_out, shares_out
-from service.charities.rules import format_percent
-from service.charities.schemas import ANBI_LABELS, CharityCreate, CharityUpdate, ShareItem
+from service.charities.rules import AnbiStatus, format_percent
+from service.charities.schemas import CharityCreate, CharityUpdate, ShareItem
 from service.errors import DomainError
 from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession
@@ -51,7 +51,7 @@ def _form_values(data: dict[str, str]) -> dict[str, Any]:
 
 def _page(template: str, status_code: int = 200, **context: Any) -> Template:
     return Template(
-        template, status_code=status_code, context={"anbi_labels": ANBI_LABELS, **context}, media_type=MediaType.HTML
+        template, status_code=status_code, context={"anbi_statuses": AnbiStatus, **context}, media_type=MediaType.HTML
     )
 
 

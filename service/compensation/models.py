@@ -5,14 +5,30 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from service.choices import Choice
 from service.db import UTCDateTime, sql_in, utcnow
+
 
 # pending: waiting for the job; batched: in a batch being sent or waiting to be retried;
 # compensated: the partner confirmed it with a reference; rejected: the partner refused its batch.
-OBLIGATION_STATUSES = ("pending", "batched", "compensated", "rejected")
+class ObligationStatus(Choice):
+    pending = "pending", "pending", "blue"
+    batched = "batched", "batched", "amber"
+    compensated = "compensated", "compensated", "green"
+    rejected = "rejected", "rejected", "red"
+
+
+OBLIGATION_STATUSES = ObligationStatus.values()
 # sending: claimed by a job run (until locked_until); retry_wait: a retryable failure, due at next_attempt_at;
 # confirmed: every obligation has a reference; rejected: a 4xx, kept with the partner's message.
-BATCH_STATUSES = ("sending", "retry_wait", "confirmed", "rejected")
+class BatchStatus(Choice):
+    sending = "sending", "sending", "blue"
+    retry_wait = "retry_wait", "retry wait", "amber"
+    confirmed = "confirmed", "confirmed", "green"
+    rejected = "rejected", "rejected", "red"
+
+
+BATCH_STATUSES = BatchStatus.values()
 
 
 class CompensationObligation(SQLModel, table=True):

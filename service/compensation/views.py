@@ -15,11 +15,11 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.compensation import service
 from service.compensation.api import compensation_view
-from service.compensation.models import OBLIGATION_STATUSES
+from service.compensation.models import OBLIGATION_STATUSES, BatchStatus, ObligationStatus
 from service.compensation.schemas import RequeueBody
 from service.errors import DomainError
 from service.jobs.models import JobRun
-from service.jobs.service import manual_slot, run_job
+from service.jobs.service import manual_slot, run_job, run_of
 from service.web.deps import CurrentActor, DbSession
 
 
@@ -44,7 +44,8 @@ async def _render(
         context={
             "view": view,
             "status": status or "",
-            "statuses": OBLIGATION_STATUSES,
+            "statuses": ObligationStatus,
+            "batch_statuses": BatchStatus,
             "is_fake": view.partner == FAKE_LABEL,
             "schedule": state.jobs["compensation"].trigger if "compensation" in state.jobs else None,
             "can_admin": can(request.user.role, Permission.administer),
@@ -60,8 +61,7 @@ async def _run(session: Any, run_id: str | None) -> JobRun | None:
     """The run the admin just started from this page, to show what it did."""
     if not run_id or not run_id.isdigit():
         return None
-    run = await session.get(JobRun, int(run_id))
-    return run if run is not None and run.job == "compensation" else None
+    return await run_of(session, "compensation", int(run_id))
 
 
 @get("/compensation", guards=[requires(Permission.read_registry)], include_in_schema=False)

@@ -8,36 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-
-class DeviceStatus(StrEnum):
-    in_stock = "in_stock"
-    in_use = "in_use"
-    in_repair = "in_repair"
-    retired = "retired"
-    wiped = "wiped"
-    valued = "valued"
-    disposed = "disposed"
-    lost = "lost"
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self][0]
-
-    @property
-    def colour(self) -> str:
-        return _LABELS[self][1]
+from service.choices import Choice
 
 
-_LABELS = {
-    DeviceStatus.in_stock: ("In stock", "blue"),
-    DeviceStatus.in_use: ("In use", "green"),
-    DeviceStatus.in_repair: ("In repair", "amber"),
-    DeviceStatus.retired: ("Retired", "grey"),
-    DeviceStatus.wiped: ("Wiped", "purple"),
-    DeviceStatus.valued: ("Valued", "teal"),
-    DeviceStatus.disposed: ("Disposed", "grey"),
-    DeviceStatus.lost: ("Lost", "red"),
-}
+class DeviceStatus(Choice):
+    in_stock = "in_stock", "In stock", "blue"
+    in_use = "in_use", "In use", "green"
+    in_repair = "in_repair", "In repair", "amber"
+    retired = "retired", "Retired", "grey"
+    wiped = "wiped", "Wiped", "purple"
+    valued = "valued", "Valued", "teal"
+    disposed = "disposed", "Disposed", "grey"
+    lost = "lost", "Lost", "red"
 
 
 class Move(StrEnum):

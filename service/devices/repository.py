@@ -163,6 +163,12 @@ async def list_events(session: AsyncSession, device_id: int, *, cursor: str | No
     return page_of(list(rows), limit)
 
 
+async def events_of(session: AsyncSession, device_id: int) -> list[DeviceEvent]:
+    """A device's whole history, oldest first (the device page shows it whole)."""
+    stmt = select(DeviceEvent).where(DeviceEvent.device_id == device_id).order_by(DeviceEvent.id)  # type: ignore[arg-type]
+    return list((await session.exec(stmt)).all())
+
+
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     rows = (await session.execute(sa.select(Device.status, sa.func.count()).group_by(Device.status))).all()
     return {status: n for status, n in rows}

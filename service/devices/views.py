@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from litestar import MediaType, Request, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
@@ -33,17 +32,13 @@ from service.devices.schemas import (
     ReturnBody,
     UnassignBody,
 )
-from service.employees import service as employees
-from service.employees.models import Employee
+from service.employees import repository as employee_repository
 from service.errors import DomainError, InvalidInput
 from service.money import decimal_point, format_cents, parse_amount
 from service.web.deps import CurrentActor, DbSession, Rules
 from service.web.forms import field_errors
 
 PAGE_SIZE = 50
-# The lists behind the model and employee selects are read in pages of the largest size the services allow.
-_SELECT_PAGE = 1000
-_SELECT_MAX_PAGES = 20
 
 STATUSES = {s.value: s for s in DeviceStatus}
 MOVE_LABELS = {
@@ -97,36 +92,6 @@ def _domain_errors(exc: DomainError, known: tuple[str, ...]) -> tuple[dict[str, 
     fields = {e["field"]: e["message"] for e in exc.errors if e.get("field") in known}
     general = None if fields and len(fields) == len(exc.errors) else exc.detail
     return fields, general
-
-
-async def _active_employees(session: AsyncSession) -> list[Employee]:
-    people: list[Employee] = []
-    cursor = None
-    for _ in range(_SELECT_MAX_PAGES):
-        page = await employees.list_employees(session, active=True, cursor=cursor, limit=_SELECT_PAGE)
-        people.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    return sorted(people, key=lambda e: (e.name.lower(), e.id or 0))
-
-
-async def _all_events(session: AsyncSession, device_id: int) -> list[DeviceEvent]:
-    events: list[DeviceEvent] = []
-    cursor = None
-    while True:
-        page = await repository.list_events(session, device_id, cursor=cursor, limit=_SELECT_PAGE)
-        events.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            return events
-
-
-async def _names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(sa.select(Employee.id, Employee.name).where(Employee.id.in_(ids)))  # type: ignore[union-attr]
-    return {i: name for i, name in rows.all()}
 
 
 def _event_details(event: DeviceEvent, currency: str) -> list[str]:
@@ -194,8 +159,8 @@ async def _device_page(
 ) -> Template:
     device = await repository.device_view(session, device_id)
     currency = state.settings.currency
-    events = await _all_events(session, device_id)
-    names = await _names(session, {e.holder_id for e in events if e.holder_id is not None})
+    events = await repository.events_of(session, device_id)
+    names = await employee_repository.names_by_id(session, {e.holder_id for e in events if e.holder_id is not None})
     history = [
         {
             "at": e.at,
@@ -234,7 +199,7 @@ async def _device_page(
             "status": STATUSES[device.status],
             "history": history,
             "allowed": allowed,
-            "employees": await _active_employees(session) if "assign" in allowed else [],
+            "employees": await employee_repository.active_for_select(session) if "assign" in allowed else [],
             "outcomes": OUTCOMES,
             "predecessor": predecessor,
             "successor": successor,
@@ -396,7 +361,7 @@ async def _register_page(
             "errors": errors or {},
             "general": general,
             "models": await device_models.models_for_choice(session),
-            "employees": await _active_employees(session),
+            "employees": await employee_repository.active_for_select(session),
             "grades": GRADES,
             "today": rules.today.isoformat(),
         },

@@ -46,13 +46,9 @@ from service.pool import service as pool
 from service.settings import Settings
 from service.statements import delivery
 from service.statements import service as statements
+from service.statements.formats import BY_NAME, route_paths, statement_links
 from service.statements.models import Statement
 from service.web.deps import AppSettings, CurrentActor, DbSession, PageLimit, created
-
-
-def statement_links(s: Statement) -> dict[str, str]:
-    base = f"/api/v1/donations/{s.donation_id}/statements/{s.id}"
-    return {form: f"{base}/statement.{form}" for form in ("pdf", "csv", "json")}
 
 
 def statement_out(s: Statement, current_id: int | None) -> StatementOut:
@@ -71,7 +67,7 @@ def statement_out(s: Statement, current_id: int | None) -> StatementOut:
         json_sha256=s.json_sha256,
         csv_sha256=s.csv_sha256,
         pdf_sha256=s.pdf_sha256,
-        links=statement_links(s),
+        links=statement_links(s.donation_id, s.id),
     )
 
 
@@ -143,7 +139,7 @@ async def detail_out(session: AsyncSession, actor: Actor, donation: Donation, se
 
 
 def download(statement: Statement, form: str, *, current: bool) -> Response[bytes]:
-    body, media_type, digest = statements.document_of(statement, form)
+    body, media_type, digest = BY_NAME[form].document(statement)
     b64 = base64.b64encode(bytes.fromhex(digest)).decode()
     return Response(
         body,
@@ -180,8 +176,7 @@ async def start_run(state: State, actor: Actor, via: str) -> tuple[JobRun, list[
     if run.outcome != "succeeded":
         raise Conflict(f"The donation run failed and changed nothing: {run.message}", job_run_id=run.id)
     async with session_scope(state.sessionmaker) as session:
-        found = [await session.get(Donation, i) for i in run.counts.get("donation_ids", [])]
-    return run, [d for d in found if d is not None]
+        return run, await repository.donations_in_order(session, run.counts.get("donation_ids", []))
 
 
 def _form_of(request: Request[Any, Any, Any]) -> str:
@@ -320,7 +315,7 @@ class DonationController(Controller):
         return await created(request, session, data, create)
 
     @get(
-        ["/{donation_id:int}/statement.pdf", "/{donation_id:int}/statement.csv", "/{donation_id:int}/statement.json"],
+        route_paths(one=False),
         summary="The current statement as PDF, CSV or JSON; X-Content-SHA256 and Repr-Digest carry its SHA-256",
     )
     async def current_statement(
@@ -330,11 +325,7 @@ class DonationController(Controller):
         return download(await statements.with_documents(session, donation_id, None), _form_of(request), current=True)
 
     @get(
-        [
-            "/{donation_id:int}/statements/{statement_id:int}/statement.pdf",
-            "/{donation_id:int}/statements/{statement_id:int}/statement.csv",
-            "/{donation_id:int}/statements/{statement_id:int}/statement.json",
-        ],
+        route_paths(one=True),
         summary="One statement of the history, as PDF, CSV or JSON",
     )
     async def one_statement(

@@ -21,6 +21,7 @@ from service.context import Actor
 from service.db import utcnow
 from service.donations.models import MAX_REFERENCE, Donation, DonationAllocation, DonationApproval
 from service.donations.workflow import (
+    GIVEN,
     VISIBLE_TO_CHARITY,
     DonationStatus,
     Step,
@@ -296,7 +297,7 @@ async def correct_statement(
     """A new statement from today's data that supersedes the current one (e.g. the charity's RSIN was wrong)."""
     reason = _reason(reason)
     donation = await _locked(session, actor, donation_id, Permission.handle_money)
-    if donation.status not in (DonationStatus.approved, DonationStatus.paid, DonationStatus.acknowledged):
+    if donation.status not in GIVEN:
         raise Conflict(
             f"Donation {donation_id} is {donation.status}; only an approved donation's statement is corrected."
         )

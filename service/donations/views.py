@@ -20,17 +20,17 @@ from service.context import Actor
 from service.donations import repository, service
 from service.donations.api import detail_out, donations_out, download, start_run, statement_out
 from service.donations.run import reserved_cents
-from service.donations.workflow import DonationStatus
+from service.donations.workflow import GIVEN, DonationStatus
 from service.errors import DomainError
 from service.money import format_cents
 from service.pool import service as pool
 from service.statements import service as statements
+from service.statements.formats import FORMATS, route_paths, statement_path
+from service.statements.models import DeliveryStatus
 from service.web.deps import CurrentActor, DbSession
 
 PENDING = [DonationStatus.draft.value, DonationStatus.submitted.value]
 PENDING_SHOWN = 200  # the oldest first; the list of all donations below filters by status for the rest
-STATUS_CHOICES = [(s.value, s.label) for s in DonationStatus]
-FORMS = ("pdf", "csv", "json")
 STEP_LABELS = {
     "donation.draft": "Drafted by the donation run",
     "donation.submit": "Submitted for approval",
@@ -92,7 +92,9 @@ async def _list_page(
         "donations": await donations_out(session, page.items, settings),
         "next_cursor": page.next_cursor,
         "status": status,
-        "status_choices": STATUS_CHOICES,
+        "status_choices": DonationStatus.options(),
+        "statuses": DonationStatus,
+        "statement_path": statement_path,
         "year": year,
         "years": sorted({this_year, *await repository.years_with_donations(session, actor, settings.tz)}, reverse=True),
         "totals": await repository.year_totals(session, actor, year, settings.tz),
@@ -168,9 +170,13 @@ async def _detail_page(
         context={
             "d": detail,
             "status": DonationStatus(donation.status),
+            "given": GIVEN,
+            "delivery_statuses": DeliveryStatus,
             "lines": lines.items,
             "lines_next": lines.next_cursor,
             "statements": [statement_out(s, history[0].id) for s in history],
+            "statement_formats": FORMATS,
+            "statement_path": statement_path,
             "trail": trail,
             "is_charity": is_charity,
             "can_handle": can(role, Permission.handle_money),
@@ -268,7 +274,7 @@ async def _download(
 
 
 @get(
-    [f"/donations/{{donation_id:int}}/statement.{form}" for form in FORMS],
+    route_paths(one=False, under="/donations"),
     guards=[requires(Permission.read_money)],
     include_in_schema=False,
 )
@@ -279,7 +285,7 @@ async def current_statement_file(
 
 
 @get(
-    [f"/donations/{{donation_id:int}}/statements/{{statement_id:int}}/statement.{form}" for form in FORMS],
+    route_paths(one=True, under="/donations"),
     guards=[requires(Permission.read_money)],
     include_in_schema=False,
 )

@@ -11,34 +11,17 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
-
-class DonationStatus(StrEnum):
-    draft = "draft"
-    submitted = "submitted"
-    approved = "approved"
-    paid = "paid"
-    acknowledged = "acknowledged"
-    rejected = "rejected"
-    cancelled = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self][0]
-
-    @property
-    def colour(self) -> str:
-        return _LABELS[self][1]
+from service.choices import Choice
 
 
-_LABELS = {
-    DonationStatus.draft: ("Draft", "grey"),
-    DonationStatus.submitted: ("Waiting for approval", "amber"),
-    DonationStatus.approved: ("Approved, to be paid", "blue"),
-    DonationStatus.paid: ("Paid", "teal"),
-    DonationStatus.acknowledged: ("Acknowledged", "green"),
-    DonationStatus.rejected: ("Rejected", "red"),
-    DonationStatus.cancelled: ("Cancelled", "red"),
-}
+class DonationStatus(Choice):
+    draft = "draft", "Draft", "grey"
+    submitted = "submitted", "Waiting for approval", "amber"
+    approved = "approved", "Approved, to be paid", "blue"
+    paid = "paid", "Paid", "teal"
+    acknowledged = "acknowledged", "Acknowledged", "green"
+    rejected = "rejected", "Rejected", "red"
+    cancelled = "cancelled", "Cancelled", "red"
 
 
 class Step(StrEnum):
@@ -61,6 +44,8 @@ TRANSITIONS: dict[Step, tuple[frozenset[DonationStatus], DonationStatus]] = {
 }
 # What a charity sees: its donations once approved (a cancelled one was approved first).
 VISIBLE_TO_CHARITY = frozenset({S.approved, S.paid, S.acknowledged, S.cancelled})
+# Given to the charity: counted in the year's totals, and a statement stands for it (and may be corrected).
+GIVEN = frozenset({S.approved, S.paid, S.acknowledged})
 # Allocations of these hold their credits but have not been debited yet.
 RESERVING = frozenset({S.draft, S.submitted})
 

@@ -26,7 +26,7 @@ from service.devices import repository as device_repository
 from service.devices.lifecycle import DeviceStatus, is_in_service
 from service.devices.schemas import DeviceCreate
 from service.devices.service import last_active_holder, register_device, successor_of
-from service.employees.models import Employee
+from service.employees.service import get_employee
 from service.errors import DomainError, InvalidInput
 from service.faults import lifetime, repairs, repository, service
 from service.faults.api import lifetime_view
@@ -56,7 +56,7 @@ async def device_section_context(
     heir, models = None, []
     if not in_service and successor_id is None and can_change:
         heir_id = await last_active_holder(session, device.id)
-        heir = await session.get(Employee, heir_id) if heir_id else None
+        heir = await get_employee(session, heir_id) if heir_id else None
         models = await models_for_choice(session)
     open_faults = [f for f in faults if f.status == "open"]
     # Only a device in service has a working value worth weighing a repair against (the page shows no other).

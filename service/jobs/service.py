@@ -79,3 +79,9 @@ async def last_runs(session: AsyncSession, names: list[str], per_job: int = 5) -
         stmt = select(JobRun).where(JobRun.job == name).order_by(JobRun.id.desc()).limit(per_job)  # type: ignore[union-attr]
         out[name] = list((await session.exec(stmt)).all())
     return out
+
+
+async def run_of(session: AsyncSession, job: str, run_id: int) -> JobRun | None:
+    """One recorded run of the named job (None when the id is another job's)."""
+    run = await session.get(JobRun, run_id)
+    return run if run is not None and run.job == job else None

@@ -12,7 +12,8 @@ from service.accounts.permissions import Permission
 from service.errors import InvalidInput
 from service.money import format_cents, parse_amount
 from service.pool import service
-from service.pool.models import ENTRY_KINDS, PoolEntry
+from service.pool.ledger import EntryKind
+from service.pool.models import PoolEntry
 from service.pool.schemas import AdjustmentRequest, CategoryTotalOut, EntryOut, FleetValueOut, PoolOut
 from service.valuation.revalue import fleet_summary
 from service.web.deps import CurrentActor, DbSession, PageLimit
@@ -55,8 +56,8 @@ async def pool_view(
     cursor: str | None,
     limit: int,
 ) -> PoolOut:
-    if kind is not None and kind not in ENTRY_KINDS:
-        raise InvalidInput.field("kind", f"use one of {', '.join(ENTRY_KINDS)}")
+    if kind is not None and kind not in EntryKind.values():
+        raise InvalidInput.field("kind", f"use one of {', '.join(EntryKind.values())}")
     lo, hi = period(state, start, end)
     page = await service.list_entries(
         session, start=lo, end=hi, kind=kind, device_id=device_id, cursor=cursor, limit=limit

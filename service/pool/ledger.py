@@ -8,16 +8,16 @@ is the sum of the entries and can never go below zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from service.choices import Choice
 from service.money import format_cents
 
 
-class EntryKind(StrEnum):
-    credit = "credit"
-    debit = "debit"
-    adjustment = "adjustment"
-    reversal = "reversal"
+class EntryKind(Choice):
+    credit = "credit", "Credit", "green"
+    debit = "debit", "Debit", "blue"
+    adjustment = "adjustment", "Adjustment", "amber"
+    reversal = "reversal", "Reversal", "grey"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from service.errors import DomainError
 from service.money import decimal_point, parse_amount
 from service.pool import service
 from service.pool.api import pool_view
+from service.pool.ledger import EntryKind
 from service.pool.schemas import AdjustmentRequest
 from service.valuation.revalue import fleet_summary
 from service.web.deps import CurrentActor, DbSession
@@ -46,7 +47,7 @@ async def _render(
         session,
         start,
         end,
-        kind if kind in ("credit", "debit", "adjustment", "reversal") else None,
+        kind if kind in EntryKind.values() else None,
         None,
         query.get("cursor") or None,
         50,
@@ -58,6 +59,7 @@ async def _render(
             "pool": pool,
             "fleet": await fleet_summary(session),
             "query": query,
+            "kinds": EntryKind,
             "form": form or {},
             "errors": errors or {},
             "can_adjust": can(request.user.role, Permission.handle_money),

@@ -22,6 +22,7 @@ from service.charities.models import Charity
 from service.context import Actor
 from service.db import utcnow
 from service.errors import Conflict
+from service.statements.formats import statement_links
 from service.statements.models import Delivery, DeliveryAttempt, Statement
 from service.statements.render import canonical_json
 
@@ -35,7 +36,6 @@ def backoff(attempts: int, base_seconds: int) -> timedelta:
 
 def envelope(statement: Statement) -> bytes:
     """The Standard Webhooks payload shape: type, timestamp, data (the statement and the hashes of its forms)."""
-    base = f"/api/v1/donations/{statement.donation_id}/statements/{statement.id}"
     return canonical_json(
         {
             "type": "donation.statement.issued",
@@ -45,11 +45,7 @@ def envelope(statement: Statement) -> bytes:
                 "statementSha256": statement.json_sha256,
                 "pdfSha256": statement.pdf_sha256,
                 "csvSha256": statement.csv_sha256,
-                "links": {
-                    "pdf": f"{base}/statement.pdf",
-                    "csv": f"{base}/statement.csv",
-                    "json": f"{base}/statement.json",
-                },
+                "links": statement_links(statement.donation_id, statement.id),
             },
         }
     )

@@ -5,10 +5,20 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from service.choices import Choice
 from service.db import UTCDateTime, sql_in, utcnow
 
 STATEMENT_KINDS = ("original", "correction", "cancellation")
-DELIVERY_STATUSES = ("pending", "accepted", "rejected", "failed")
+
+
+class DeliveryStatus(Choice):
+    pending = "pending", "pending", "amber"
+    accepted = "accepted", "accepted", "green"
+    rejected = "rejected", "rejected", "red"
+    failed = "failed", "failed", "red"
+
+
+DELIVERY_STATUSES = DeliveryStatus.values()
 ATTEMPT_OUTCOMES = ("accepted", "retry", "rejected")
 
 

@@ -16,6 +16,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from service.charities.rules import AnbiStatus
 from service.spreadsheet import guard_text
 
 NO_COUNTER_PERFORMANCE = (
@@ -23,7 +24,9 @@ NO_COUNTER_PERFORMANCE = (
     "the donor received nothing for it."
 )
 
-ANBI_WORDS = {"anbi": "ANBI", "not_anbi": "not an ANBI", "revoked": "ANBI status withdrawn", "unchecked": "not checked"}
+
+def _anbi_words(value: str) -> str:
+    return AnbiStatus(value).on_statement if value in AnbiStatus.values() else value
 
 
 def canonical_json(document: dict[str, Any]) -> bytes:
@@ -318,7 +321,7 @@ def pdf_bytes(document: dict[str, Any], json_hash: str) -> bytes:
             ("RSIN", recipient["rsin"]),
             (
                 "ANBI status",
-                f"{ANBI_WORDS.get(recipient['anbiStatus'], recipient['anbiStatus'])} "
+                f"{_anbi_words(recipient['anbiStatus'])} "
                 f"(checked {recipient['anbiCheckedOn'] or 'never'})",
             ),
         ],

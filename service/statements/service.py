@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import defer
 from sqlmodel import select
@@ -158,12 +157,3 @@ async def store(
     await delivery.queue(session, actor, statement, charity)
     return statement
 
-
-def document_of(statement: Statement, form: str) -> tuple[bytes, str, str]:
-    """(bytes, media type, sha256) of one form of a statement."""
-    forms: dict[str, Any] = {
-        "pdf": (statement.pdf_document, "application/pdf", statement.pdf_sha256),
-        "csv": (statement.csv_document, "text/csv; charset=utf-8", statement.csv_sha256),
-        "json": (statement.json_document, "application/json", statement.json_sha256),
-    }
-    return forms[form]

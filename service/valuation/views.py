@@ -11,7 +11,6 @@ from litestar.datastructures import State
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
-from sqlmodel import select
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
@@ -19,9 +18,8 @@ from service.devices import repository as devices
 from service.errors import DomainError, InvalidInput
 from service.money import decimal_point, parse_amount
 from service.pool import service as pool
-from service.valuation import service
+from service.valuation import repository, service
 from service.valuation.api import valuation_out
-from service.valuation.models import Disposition
 from service.valuation.policy import policy_from_json
 from service.valuation.schemas import DisposeRequest, OverrideRequest
 from service.web.deps import CurrentActor, DbSession
@@ -43,9 +41,7 @@ async def _page(
     role = request.user.role
     reads_money = can(role, Permission.read_ledger)
     valuations = await service.list_valuations(session, device_id) if reads_money else []
-    disposition = None
-    if reads_money:
-        disposition = (await session.exec(select(Disposition).where(Disposition.device_id == device_id))).first()
+    disposition = await repository.disposition_of(session, device_id) if reads_money else None
     return Template(
         "valuation/device.html",
         status_code=status_code,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 import pytest
@@ -15,14 +14,19 @@ from service.imports.reader import UnusableFile
 from service.imports.service import ImportOptions, run_import
 from service.settings import Settings
 from tests.integration.conftest import Api, seed_device, seed_employee, seed_model
-from tests.integration.import_helpers import HEADER, by_row, csv_text, device, errors_of, rows, run, snapshot
+from tests.integration.import_helpers import (
+    HEADER,
+    by_row,
+    csv_text,
+    device,
+    errors_of,
+    json_column,
+    rows,
+    run,
+    snapshot,
+)
 
 LAPTOP = "Dell,Latitude 5440,laptop,2024-03-01,1249.00"
-
-
-def _json(value: Any) -> dict[str, Any]:
-    """A JSON column as read through a plain connection (a dict on PostgreSQL, text on SQLite)."""
-    return json.loads(value) if isinstance(value, str) else value
 
 
 async def test_encodings_delimiters_and_line_endings(api: Api, settings: Settings) -> None:
@@ -276,7 +280,7 @@ async def test_obligations_for_qualifying_purchases_and_the_audit_chain(api: Api
     assert len(imports) == 2 and {r["actor"] for r in records} == {"cli:chain"}
     assert [r["entity_id"].split(":")[1] for r in imports] == ["2-3", "4-5"]
     # Each chunk's record lists the obligations it created ([obligation id, device id]); no record of their own.
-    listed = [pair for r in imports for pair in (_json(r["after"]).get("obligations_created") or [])]
+    listed = [pair for r in imports for pair in (json_column(r["after"]).get("obligations_created") or [])]
     stored = await rows(api, "SELECT id, device_id FROM compensation_obligations ORDER BY id")
     assert listed == [[o["id"], o["device_id"]] for o in stored]
     assert not [r for r in records if r["action"] == "compensation_obligation.create"]

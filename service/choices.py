@@ -1,0 +1,31 @@
+"""Choices that carry their stored value, the label people read and the badge colour the pages show (as NetBox's
+ChoiceSet does), so no template or constraint re-lists them. Pure code."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class Choice(StrEnum):
+    """Members are declared as ``name = "value", "Label", "colour"`` (colour defaults to grey)."""
+
+    label: str
+    colour: str
+
+    def __new__(cls, value: str, label: str = "", colour: str = "grey") -> Any:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label or value
+        member.colour = colour
+        return member
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        """Every stored value, in declaration order (for CHECK constraints and "use one of" messages)."""
+        return tuple(m.value for m in cls)
+
+    @classmethod
+    def options(cls) -> list[tuple[str, str]]:
+        """(value, label) pairs for a select."""
+        return [(m.value, m.label) for m in cls]
