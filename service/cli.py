@@ -9,18 +9,10 @@ from typing import Any
 
 import click
 
+from service.commands import command_settings
 from service.imports.cli import import_group
 from service.imports.cli_export import export as export_group
-from service.settings import InsecureSettingsError, Settings
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except InsecureSettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    except Exception as exc:  # pydantic's ValidationError: name the bad variable, no traceback
-        raise click.ClickException(f"Invalid configuration: {exc}") from None
+from service.settings import Settings
 
 
 @click.group()
@@ -37,7 +29,7 @@ def migrate() -> None:
     """Upgrade the database to the newest schema (alembic upgrade head)."""
     from service.migrate import upgrade
 
-    settings = _settings()
+    settings = command_settings()
     upgrade(settings.database_url)
     click.echo("Database is at the newest schema.")
 
@@ -51,7 +43,7 @@ def serve(host: str | None, port: int | None, no_migrate: bool, workers: int) ->
     """Run the web app (migrates first, and loads the demo organisation on a new demo database)."""
     import uvicorn
 
-    settings = _settings()
+    settings = command_settings()
     if not no_migrate:
         from service.migrate import upgrade
 
@@ -88,7 +80,7 @@ def demo() -> None:
     """Load the demo organisation into an empty database (demo mode only)."""
     from service.demo import DemoRefused, load_demo
 
-    settings = _settings()
+    settings = command_settings()
     if not settings.demo_mode:
         raise click.ClickException("The demo organisation is only loaded in demo mode (KRINGLOOP_DEMO_MODE=true).")
     try:
@@ -119,7 +111,7 @@ def users_create(name: str, role: str, charity_id: int | None, full_name: str, p
     from service.context import Actor
     from service.errors import DomainError
 
-    settings = _settings()
+    settings = command_settings()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -149,7 +141,7 @@ def scheduler() -> None:
     from service.jobs.scheduler import build_scheduler
     from service.logging import configure_logging
 
-    settings = _settings()
+    settings = command_settings()
     configure_logging(settings.log_level, settings.log_json)
     jobs = declared_jobs(settings)
 
@@ -179,7 +171,7 @@ def jobs_list() -> None:
     from service.jobs.api import describe_trigger
     from service.jobs.registry import declared_jobs
 
-    declared = declared_jobs(_settings())
+    declared = declared_jobs(command_settings())
     if not declared:
         click.echo("No jobs are declared.")
     for job in declared.values():
@@ -195,7 +187,7 @@ def jobs_run(name: str) -> None:
     from service.jobs.registry import declared_jobs
     from service.jobs.service import manual_slot, run_job
 
-    settings = _settings()
+    settings = command_settings()
     declared = declared_jobs(settings)
     job = declared.get(name)
     if job is None:
@@ -234,7 +226,7 @@ def audit_verify() -> None:
     """Check the hash chain; exit 1 and name the first broken record if it was tampered with."""
     from service.audit.service import verify_chain
 
-    settings = _settings()
+    settings = command_settings()
     result = asyncio.run(_with_session(settings, verify_chain))
     if result.ok:
         click.echo(f"Audit chain intact: {result.checked} records, head at {result.head_seq}.")
