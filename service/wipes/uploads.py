@@ -20,9 +20,9 @@ from service.pagination import DEFAULT_LIMIT
 from service.settings import Settings
 from service.web.deps import AppSettings, CurrentActor, DbSession, PageLimit, created
 from service.wipes import certificates, imports, repository
-from service.wipes.api import certificate_json, certificate_out, validation_problem
 from service.wipes.policy import DESTINATIONS
 from service.wipes.reports import Upload
+from service.wipes.responses import certificate_json, certificate_out, validation_problem
 from service.wipes.schemas import CertificateCreate, CertificatePage, ImportFileResult, ImportResult
 
 _CHANGE = [requires(Permission.change_registry)]
