@@ -22,7 +22,7 @@ from litestar.template import TemplateConfig
 from service.accounts.api import AuthController, UserController
 from service.accounts.auth import PUBLIC_PATHS, AuthMiddleware, PrincipalCache, make_signers
 from service.audit.api import AuditController
-from service.bootstrap import build_ports
+from service.bootstrap import build_ports, declared_jobs
 from service.charities.api import CharityController
 from service.charities.views import CHARITY_VIEW_HANDLERS
 from service.compensation.api import CompensationController
@@ -39,7 +39,6 @@ from service.faults.views import FAULT_VIEW_HANDLERS
 from service.imports.api import import_routes
 from service.imports.views import IMPORT_VIEW_HANDLERS, UPLOAD_VIEW_HANDLERS
 from service.jobs.api import JobController
-from service.jobs.registry import declared_jobs
 from service.jobs.scheduler import build_scheduler
 from service.jobs.views import JOB_VIEW_HANDLERS
 from service.logging import configure_logging

@@ -135,9 +135,8 @@ def users_create(name: str, role: str, charity_id: int | None, full_name: str, p
 @main.command()
 def scheduler() -> None:
     """Run the scheduled jobs in their own process (beside app instances started with the scheduler off)."""
-    from service.bootstrap import build_ports
+    from service.bootstrap import build_ports, declared_jobs
     from service.db import make_engine, make_sessionmaker
-    from service.jobs.registry import declared_jobs
     from service.jobs.scheduler import build_scheduler
     from service.logging import configure_logging
 
@@ -168,8 +167,8 @@ def jobs() -> None:
 @jobs.command("list")
 def jobs_list() -> None:
     """List the declared jobs and their schedules."""
+    from service.bootstrap import declared_jobs
     from service.jobs.api import describe_trigger
-    from service.jobs.registry import declared_jobs
 
     declared = declared_jobs(command_settings())
     if not declared:
@@ -182,9 +181,8 @@ def jobs_list() -> None:
 @click.argument("name")
 def jobs_run(name: str) -> None:
     """Run one job now, recorded like a scheduled run; exit 1 if it failed."""
-    from service.bootstrap import build_ports
+    from service.bootstrap import build_ports, declared_jobs
     from service.db import make_engine, make_sessionmaker
-    from service.jobs.registry import declared_jobs
     from service.jobs.service import manual_slot, run_job
 
     settings = command_settings()
