@@ -22,7 +22,7 @@ from litestar.template import TemplateConfig
 from service.accounts.api import AuthController, UserController
 from service.accounts.auth import PUBLIC_PATHS, AuthMiddleware, PrincipalCache, make_signers
 from service.audit.api import AuditController
-from service.bootstrap import build_ports, declared_jobs
+from service.bootstrap import build_ports, declared_jobs, wire_features
 from service.charities.api import CharityController
 from service.charities.views import CHARITY_VIEW_HANDLERS
 from service.compensation.api import CompensationController
@@ -81,6 +81,7 @@ def _template_engine_callback(settings: Settings) -> Any:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
+    wire_features()
     engine = make_engine(settings)
     api_tokens, session_tokens = make_signers(
         settings.secret_key, settings.token_ttl_seconds, settings.session_ttl_seconds

@@ -1,5 +1,5 @@
-"""Wires the installation together from settings: the partner ports (real httpx clients or the built-in fakes)
-and the scheduled jobs of every feature.
+"""Wires the installation together: the partner ports (real httpx clients or the built-in fakes), the scheduled
+jobs of every feature, and the features' subscriptions to device registrations and moves.
 
 This module stands above the features it wires; the features themselves import only the lower ``service.ports``
 and ``service.jobs.registry``.
@@ -49,3 +49,19 @@ def declared_jobs(settings: Settings) -> dict[str, Job]:
 
     jobs: list[Job] = [REVALUE, *donation_jobs(settings), compensation_job(settings), OVERDUE_WIPES, IMPORT_FILES]
     return {job.name: job for job in jobs}
+
+
+def wire_features() -> None:
+    """Subscribes the features built on devices to its registrations and moves (service/devices/hooks.py).
+
+    Every entry point runs this before a device can change: create_app, the kringloop command, the tests'
+    conftest and the benchmarks that register devices. Running it again changes nothing.
+    """
+    from service.devices import hooks
+    from service.faults.service import follow_device_move
+    from service.wipes.gate import gate_move
+    from service.wipes.service import seed_media_from_model
+
+    hooks.install(
+        hooks.DeviceHooks(before_move=(gate_move,), registered=(seed_media_from_model,), moved=(follow_device_move,))
+    )

@@ -18,6 +18,11 @@ from service.settings import Settings
 @click.group()
 def main() -> None:
     """Kringloop: device lifecycle and residual-value donation manager."""
+    # Before any subcommand: a command that registers or moves devices needs the features' hooks (the import, the
+    # demo, the scheduler and its jobs alike).
+    from service.bootstrap import wire_features
+
+    wire_features()
 
 
 main.add_command(export_group)
