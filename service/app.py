@@ -35,7 +35,7 @@ from service.donations.views import DONATION_VIEW_HANDLERS
 from service.employees.api import EmployeeController
 from service.errors import EXCEPTION_HANDLERS
 from service.faults.api import FAULT_API_HANDLERS
-from service.faults.views import FAULT_VIEW_HANDLERS
+from service.faults.views import FAULT_VIEW_HANDLERS, FAULTS_SECTION
 from service.imports.api import import_routes
 from service.imports.views import IMPORT_VIEW_HANDLERS, UPLOAD_VIEW_HANDLERS
 from service.jobs.api import JobController
@@ -53,7 +53,7 @@ from service.web.deps import provide_actor, provide_rules, provide_session, prov
 from service.web.middleware import CorrelationIdMiddleware
 from service.web.views import VIEW_HANDLERS
 from service.wipes.api import wipe_routes
-from service.wipes.views import WIPE_UPLOAD_VIEW_HANDLERS, WIPE_VIEW_HANDLERS
+from service.wipes.views import WIPE_UPLOAD_VIEW_HANDLERS, WIPE_VIEW_HANDLERS, WIPES_SECTION
 
 PACKAGE_DIR = Path(__file__).parent
 VERSION = "0.1.0"
@@ -185,6 +185,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "sessionmaker": sessionmaker,
                 "ports": ports,
                 "jobs": jobs,
+                # The features' sections of the device page, in the order it draws them (devices/sections.py).
+                "device_sections": (FAULTS_SECTION, WIPES_SECTION),
                 "api_tokens": api_tokens,
                 "session_tokens": session_tokens,
                 "principal_cache": PrincipalCache(settings.auth_cache_seconds),

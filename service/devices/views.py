@@ -38,7 +38,7 @@ from service.employees.models import Employee
 from service.errors import DomainError, InvalidInput
 from service.money import decimal_point, format_cents, parse_amount
 from service.web.deps import CurrentActor, DbSession, Rules
-from service.web.forms import field_errors
+from service.web.forms import Refused, field_errors
 
 PAGE_SIZE = 50
 # The lists behind the model and employee selects are read in pages of the largest size the services allow.
@@ -180,7 +180,7 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
 # ---------------------------------------------------------------------------------------------------- one device
 
 
-async def _device_page(
+async def render_device_page(
     request: Request[Any, Any, Any],
     state: State,
     session: AsyncSession,
@@ -191,7 +191,10 @@ async def _device_page(
     error: str | None = None,
     field_errors: dict[str, str] | None = None,
     status_code: int = 200,
+    section: str = "",
+    refused: Refused | None = None,
 ) -> Template:
+    """The device page; ``refused`` (with the ``section`` it belongs to) draws that section's refused form again."""
     device = await repository.device_view(session, device_id)
     currency = state.settings.currency
     events = await _all_events(session, device_id)
@@ -215,15 +218,16 @@ async def _device_page(
     predecessor = await repository.device_view(session, device.replaces_id) if device.replaces_id else None
     successor_id = await service.successor_of(session, device_id)
     successor = await repository.device_view(session, successor_id) if successor_id else None
-    done = request.query_params.get("done") if not error_for else None
-    # The faults section (service/faults): imported here, the faults feature builds on this module.
-    from service.faults.views import device_section_context
-
-    faults_section = await device_section_context(request, state, session, device)
-    # The wipes section (service/wipes): storage media, certificates and the wipe gate.
-    from service.wipes.views import device_section_context as wipes_section_context
-
-    wipes_section = await wipes_section_context(request, state, session, device)
+    done = request.query_params.get("done") if not error_for and refused is None else None
+    # The other features' sections (faults, wipes ...), as create_app registered them (devices/sections.py).
+    sections = [
+        {
+            "name": s.name,
+            "template": s.template,
+            "context": await s.context(request, state, session, device, refused if s.name == section else None),
+        }
+        for s in state.device_sections
+    ]
     return Template(
         "devices/detail.html",
         status_code=status_code,
@@ -247,15 +251,14 @@ async def _device_page(
             "error_for": error_for,
             "error": error,
             "field_errors": field_errors or {},
-            "faults_section": faults_section,
-            "wipes_section": wipes_section,
+            "sections": sections,
         },
     )
 
 
 @get("/devices/{device_id:int}", guards=[requires(Permission.read_registry)], include_in_schema=False)
 async def device_page(request: Request[Any, Any, Any], state: State, session: DbSession, device_id: int) -> Template:
-    return await _device_page(request, state, session, device_id)
+    return await render_device_page(request, state, session, device_id)
 
 
 async def _move(
@@ -274,7 +277,7 @@ async def _move(
         await session.rollback()
         errors = field_errors(exc, "_form")
         message = "; ".join(errors.values())
-        return await _device_page(
+        return await render_device_page(
             request,
             state,
             session,
@@ -289,7 +292,7 @@ async def _move(
         # A normal return commits: undo whatever the refused move had flushed before rendering.
         await session.rollback()
         fields = {e["field"]: e["message"] for e in exc.errors if e.get("field")}
-        return await _device_page(
+        return await render_device_page(
             request,
             state,
             session,

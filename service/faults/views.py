@@ -1,6 +1,7 @@
 """Fault pages: the faults section of the device page, the fleet's fault queue, and lifetime figures.
 
-The section (faults/_device_section.html, context from ``device_section_context``) sits on the device page
+The section (``FAULTS_SECTION``: faults/_device_section.html, context from ``device_section_context``, registered
+with the device page by create_app) sits on the device page
 between its actions and its history; the device page's own forms send devices to repair, back and into
 retirement, and the moves close the faults they concern (service/faults/service.follow_device_move).
 """
@@ -25,7 +26,9 @@ from service.device_models.service import models_for_choice
 from service.devices import repository as device_repository
 from service.devices.lifecycle import DeviceStatus, is_in_service
 from service.devices.schemas import DeviceCreate
+from service.devices.sections import DeviceSection
 from service.devices.service import last_active_holder, register_device, successor_of
+from service.devices.views import render_device_page
 from service.employees.models import Employee
 from service.errors import DomainError, InvalidInput
 from service.faults import lifetime, repairs, repository, service
@@ -34,7 +37,7 @@ from service.faults.models import FAULT_CATEGORIES, Fault
 from service.faults.schemas import CloseBody, DecisionBody, DiagnosisBody, FaultCreate
 from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession, Rules
-from service.web.forms import domain_errors, field_errors
+from service.web.forms import Refused, domain_errors, field_errors
 
 Form = dict[str, str]
 SEVERITY_LABELS = {"low": "Low: works, with a nuisance", "medium": "Medium: partly usable", "high": "High: unusable"}
@@ -42,9 +45,10 @@ SUCCESSOR_FIELDS = ("asset_tag", "serial_number", "model_id", "purchase_date", "
 
 
 async def device_section_context(
-    request: Request[Any, Any, Any], state: State, session: Any, device: Any
+    request: Request[Any, Any, Any], state: State, session: Any, device: Any, refused: Refused | None
 ) -> dict[str, Any]:
-    """Everything faults/_device_section.html shows for one device (``device`` is a devices.repository view)."""
+    """Everything faults/_device_section.html shows for one device (``device`` is a devices.repository view), with
+    this section's refused form, if any, drawn again."""
     settings = state.settings
     today = datetime.now(settings.tz).date()
     faults = await repository.faults_of_device(session, device.id)
@@ -66,7 +70,7 @@ async def device_section_context(
         else None
     )
     retired_on = retirement.retired_at.astimezone(settings.tz).date() if retirement else None
-    return {
+    section = {
         "device": device,
         "in_service": in_service,
         "open_faults": open_faults,
@@ -90,6 +94,15 @@ async def device_section_context(
         "errors": {},
         "unshown_errors": {},
     }
+    if refused is not None:
+        section.update(form_id=refused.form_id, form=refused.form, errors=refused.errors)
+        if refused.form_id not in _forms_drawn(section):
+            # Its form is gone from the page (someone else closed the fault first): say why at the section's top.
+            section["unshown_errors"] = refused.errors
+    return section
+
+
+FAULTS_SECTION = DeviceSection("faults", "faults/_device_section.html", device_section_context)
 
 
 async def _device_page(
@@ -104,16 +117,10 @@ async def _device_page(
     status_code: int,
 ) -> Template:
     """The device page again, with this section's refused form showing the person's values and the errors."""
-    from service.devices.views import _device_page as device_page
-
-    page = await device_page(request, state, session, device_id, status_code=status_code)
-    section = page.context.get("faults_section")
-    if section is not None:
-        section.update(form_id=form_id, form=form, errors=errors)
-        if form_id not in _forms_drawn(section):
-            # Its form is gone from the page (someone else closed the fault first): say why at the section's top.
-            section["unshown_errors"] = errors
-    return page
+    refused = Refused(form_id, form, errors, status_code=status_code)
+    return await render_device_page(
+        request, state, session, device_id, status_code=status_code, section="faults", refused=refused
+    )
 
 
 def _forms_drawn(section: dict[str, Any]) -> set[str]:

@@ -7,6 +7,7 @@ form draws its errors beside its fields; what belongs to no field goes under ``w
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
@@ -22,6 +23,19 @@ MISSING: Mapping[str, str] = {
     "reason": "Give a reason.",
     "amount": "Enter an amount.",
 }
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A refused form, to draw again: which of the page's forms, what the person sent, and why."""
+
+    form_id: str
+    form: dict[str, str] = field(default_factory=dict)
+    # A message per field; what belongs to no field sits under the form's default field.
+    errors: dict[str, str] = field(default_factory=dict)
+    # The whole problem in one sentence, for a form that shows one message.
+    message: str = ""
+    status_code: int = 422
 
 
 def field_errors(exc: ValidationError, whole_form: str = "form") -> dict[str, str]:

@@ -1,7 +1,8 @@
 """The device page's "Storage media and wipe certificates" section and its forms (the other wipe pages are in
 certificate_views.py).
 
-The section (wipes/_device_section.html, context from ``device_section_context``) sits on the device page; its
+The section (``WIPES_SECTION``: wipes/_device_section.html, context from ``device_section_context``, registered with
+the device page by create_app) sits on the device page; its
 forms post here, and a refused form shows the device page again with the person's values and the reason.
 """
 
@@ -20,9 +21,11 @@ from pydantic import ValidationError
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
+from service.devices.sections import DeviceSection
+from service.devices.views import render_device_page
 from service.errors import DomainError, InvalidInput
 from service.web.deps import AppSettings, CurrentActor, DbSession
-from service.web.forms import domain_errors, field_errors
+from service.web.forms import Refused, domain_errors, field_errors
 from service.wipes import certificates, gate, imports, repository, service
 from service.wipes.certificate_views import IMPORT_PAGE_HANDLERS, PAGE_HANDLERS
 from service.wipes.parsers import parse_capacity
@@ -43,9 +46,10 @@ CERTIFICATE_FIELDS = tuple(CertificateCreate.model_fields)
 
 
 async def device_section_context(
-    request: Request[Any, Any, Any], state: State, session: Any, device: Any
+    request: Request[Any, Any, Any], state: State, session: Any, device: Any, refused: Refused | None
 ) -> dict[str, Any]:
-    """Everything wipes/_device_section.html shows for one device (``device`` is a devices.repository view)."""
+    """Everything wipes/_device_section.html shows for one device (``device`` is a devices.repository view), with
+    this section's refused form, if any, drawn again."""
     role = request.user.role
     media = await repository.all_media(session, device.id)
     page = await repository.list_certificates(session, device_id=device.id, cursor=None, limit=1000)
@@ -80,10 +84,13 @@ async def device_section_context(
         "policy": CURRENT_POLICY,
         "max_mb": round(state.settings.wipe_report_max_bytes / 2**20, 1),
         "done": request.query_params.get("wipes"),
-        "form_id": "",
-        "form": {},
-        "errors": {},
+        "form_id": refused.form_id if refused else "",
+        "form": refused.form if refused else {},
+        "errors": refused.errors if refused else {},
     }
+
+
+WIPES_SECTION = DeviceSection("wipes", "wipes/_device_section.html", device_section_context)
 
 
 async def _device_page(
@@ -91,13 +98,10 @@ async def _device_page(
     errors: dict[str, str], status_code: int,
 ) -> Template:  # fmt: skip
     """The device page again, with this section's refused form showing the person's values and the errors."""
-    from service.devices.views import _device_page as device_page
-
-    page = await device_page(request, state, session, device_id, status_code=status_code)
-    section = page.context.get("wipes_section")
-    if section is not None:
-        section.update(form_id=form_id, form=form, errors=errors)
-    return page
+    refused = Refused(form_id, form, errors, status_code=status_code)
+    return await render_device_page(
+        request, state, session, device_id, status_code=status_code, section="wipes", refused=refused
+    )
 
 
 async def _act(
