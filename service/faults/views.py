@@ -17,7 +17,6 @@ from litestar import MediaType, Request, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
-from pydantic import ValidationError
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
@@ -30,14 +29,14 @@ from service.devices.sections import DeviceSection
 from service.devices.service import last_active_holder, register_device, successor_of
 from service.devices.views import render_device_page
 from service.employees.models import Employee
-from service.errors import DomainError, InvalidInput
+from service.errors import InvalidInput
 from service.faults import lifetime, repairs, repository, service
 from service.faults.api import lifetime_view
 from service.faults.models import FAULT_CATEGORIES, Fault
 from service.faults.schemas import CloseBody, DecisionBody, DiagnosisBody, FaultCreate
 from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession, Rules
-from service.web.forms import Refused, domain_errors, field_errors
+from service.web.forms import Refused, submit_form
 
 Form = dict[str, str]
 SEVERITY_LABELS = {"low": "Low: works, with a nuisance", "medium": "Medium: partly usable", "high": "High: unusable"}
@@ -105,24 +104,6 @@ async def device_section_context(
 FAULTS_SECTION = DeviceSection("faults", "faults/_device_section.html", device_section_context)
 
 
-async def _device_page(
-    request: Request[Any, Any, Any],
-    state: State,
-    session: Any,
-    device_id: int,
-    *,
-    form_id: str,
-    form: Form,
-    errors: dict[str, str],
-    status_code: int,
-) -> Template:
-    """The device page again, with this section's refused form showing the person's values and the errors."""
-    refused = Refused(form_id, form, errors, status_code=status_code)
-    return await render_device_page(
-        request, state, session, device_id, status_code=status_code, section="faults", refused=refused
-    )
-
-
 def _forms_drawn(section: dict[str, Any]) -> set[str]:
     """The ids of the forms faults/_device_section.html draws for this section."""
     drawn = {"report", "successor"}
@@ -143,22 +124,16 @@ async def _act(
     default_field: str = "form",
     redirect: Callable[[Any], str] | None = None,
 ) -> Any:
-    """Runs a form's use case; on bad input shows the device page again with the person's values and the errors."""
+    """A form of this section, through submit_form; refused, the device page again with it in this section."""
     form = {k: v for k, v in data.items() if k != "_csrf_token"}
-    try:
-        result = await work()
-    except (ValidationError, DomainError) as exc:
-        # A normal return commits: undo whatever the refused use case had flushed before rendering.
-        await session.rollback()
-        if isinstance(exc, ValidationError):
-            errors, status = field_errors(exc), 422
-        else:
-            errors, status = domain_errors(exc, default_field), exc.status
-        return await _device_page(
-            request, state, session, device_id, form_id=form_id, form=form, errors=errors, status_code=status
-        )
-    target = redirect(result) if redirect else f"/devices/{device_id}#{form_id}"
-    return Redirect(target, status_code=303)
+
+    async def show(refused: Refused) -> Template:
+        return await render_device_page(request, state, session, device_id, section="faults", refused=refused)
+
+    return await submit_form(
+        session, work, form_id=form_id, form=form, show=show, done=redirect or f"/devices/{device_id}#{form_id}",
+        default_field=default_field,
+    )  # fmt: skip
 
 
 def _optional(data: Form, *names: str) -> dict[str, str]:
