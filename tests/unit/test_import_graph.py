@@ -138,7 +138,14 @@ def test_the_graph_sees_every_kind_of_import() -> None:
     assert "service.jobs.registry" not in graph["service.jobs.registry"]
 
 
-def test_a_circle_is_found_and_named(tmp_path: Path) -> None:
+def test_relative_imports_resolve_from_the_importing_file() -> None:
+    assert _absolute("service.wipes.api", False, 1, "uploads") == "service.wipes.uploads"  # from .uploads import
+    assert _absolute("service.wipes", True, 1, "api") == "service.wipes.api"  # in wipes/__init__.py
+    assert _absolute("service.wipes.api", False, 2, "devices.hooks") == "service.devices.hooks"  # from ..devices
+    assert _absolute("service.wipes.api", False, 1, None) == "service.wipes"  # from . import uploads
+
+
+def test_a_circle_is_found_and_named() -> None:
     graph = {"a.x": {"a.y"}, "a.y": {"a.z"}, "a.z": {"a.x", "a.w"}, "a.w": set()}
     circles = [c for c in strongly_connected(graph) if len(c) > 1]
     assert circles == [["a.x", "a.y", "a.z"]]
