@@ -88,11 +88,13 @@ def db_sessions(admin: str, name: str) -> int | None:
 
 def prepare_data(db_url: str) -> int:
     """Migrates and loads the demo organisation; returns the id of a device that has a holder."""
+    from service.bootstrap import wire_features
     from service.demo import load_demo
     from service.migrate import upgrade
     from service.settings import Settings
 
     upgrade(db_url)
+    wire_features()
     asyncio.run(load_demo(Settings(database_url=db_url, demo_mode=True, log_level="WARNING")))
     device_id = asyncio.run(
         pg_fetchval(

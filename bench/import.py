@@ -162,11 +162,13 @@ def run_import_process(bench_url: str, csv_path: Path, via: str, workdir: Path) 
 
 async def child_import(stream: BinaryIO) -> None:
     """``--child FILE``: the import through its Python interface, in a process of its own (for the peak RSS)."""
+    from service.bootstrap import wire_features
     from service.context import Actor
     from service.db import make_engine, make_sessionmaker
     from service.imports.service import ImportOptions, run_import
     from service.settings import Settings
 
+    wire_features()
     settings = Settings()
     engine = make_engine(settings)
     try:

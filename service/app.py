@@ -22,7 +22,7 @@ from litestar.template import TemplateConfig
 from service.accounts.api import AuthController, UserController
 from service.accounts.auth import PUBLIC_PATHS, AuthMiddleware, PrincipalCache, make_signers
 from service.audit.api import AuditController
-from service.bootstrap import build_ports
+from service.bootstrap import build_ports, declared_jobs, wire_features
 from service.charities.api import CharityController
 from service.charities.views import CHARITY_VIEW_HANDLERS
 from service.compensation.api import CompensationController
@@ -35,11 +35,10 @@ from service.donations.views import DONATION_VIEW_HANDLERS
 from service.employees.api import EmployeeController
 from service.errors import EXCEPTION_HANDLERS
 from service.faults.api import FAULT_API_HANDLERS
-from service.faults.views import FAULT_VIEW_HANDLERS
+from service.faults.views import FAULT_VIEW_HANDLERS, FAULTS_SECTION
 from service.imports.api import import_routes
 from service.imports.views import IMPORT_VIEW_HANDLERS, UPLOAD_VIEW_HANDLERS
 from service.jobs.api import JobController
-from service.jobs.registry import declared_jobs
 from service.jobs.scheduler import build_scheduler
 from service.jobs.views import JOB_VIEW_HANDLERS
 from service.logging import configure_logging
@@ -54,7 +53,7 @@ from service.web.deps import provide_actor, provide_rules, provide_session, prov
 from service.web.middleware import CorrelationIdMiddleware
 from service.web.views import VIEW_HANDLERS
 from service.wipes.api import wipe_routes
-from service.wipes.views import WIPE_UPLOAD_VIEW_HANDLERS, WIPE_VIEW_HANDLERS
+from service.wipes.views import WIPE_UPLOAD_VIEW_HANDLERS, WIPE_VIEW_HANDLERS, WIPES_SECTION
 
 PACKAGE_DIR = Path(__file__).parent
 VERSION = "0.1.0"
@@ -82,6 +81,7 @@ def _template_engine_callback(settings: Settings) -> Any:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
+    wire_features()
     engine = make_engine(settings)
     api_tokens, session_tokens = make_signers(
         settings.secret_key, settings.token_ttl_seconds, settings.session_ttl_seconds
@@ -185,6 +185,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "sessionmaker": sessionmaker,
                 "ports": ports,
                 "jobs": jobs,
+                # The features' sections of the device page, in the order it draws them (devices/sections.py).
+                "device_sections": (FAULTS_SECTION, WIPES_SECTION),
                 "api_tokens": api_tokens,
                 "session_tokens": session_tokens,
                 "principal_cache": PrincipalCache(settings.auth_cache_seconds),

@@ -9,23 +9,20 @@ from typing import Any
 
 import click
 
+from service.commands import command_settings
 from service.imports.cli import import_group
 from service.imports.cli_export import export as export_group
-from service.settings import InsecureSettingsError, Settings
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except InsecureSettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    except Exception as exc:  # pydantic's ValidationError: name the bad variable, no traceback
-        raise click.ClickException(f"Invalid configuration: {exc}") from None
+from service.settings import Settings
 
 
 @click.group()
 def main() -> None:
     """Kringloop: device lifecycle and residual-value donation manager."""
+    # Before any subcommand: a command that registers or moves devices needs the features' hooks (the import, the
+    # demo, the scheduler and its jobs alike).
+    from service.bootstrap import wire_features
+
+    wire_features()
 
 
 main.add_command(export_group)
@@ -37,7 +34,7 @@ def migrate() -> None:
     """Upgrade the database to the newest schema (alembic upgrade head)."""
     from service.migrate import upgrade
 
-    settings = _settings()
+    settings = command_settings()
     upgrade(settings.database_url)
     click.echo("Database is at the newest schema.")
 
@@ -51,7 +48,7 @@ def serve(host: str | None, port: int | None, no_migrate: bool, workers: int) ->
     """Run the web app (migrates first, and loads the demo organisation on a new demo database)."""
     import uvicorn
 
-    settings = _settings()
+    settings = command_settings()
     if not no_migrate:
         from service.migrate import upgrade
 
@@ -88,7 +85,7 @@ def demo() -> None:
     """Load the demo organisation into an empty database (demo mode only)."""
     from service.demo import DemoRefused, load_demo
 
-    settings = _settings()
+    settings = command_settings()
     if not settings.demo_mode:
         raise click.ClickException("The demo organisation is only loaded in demo mode (KRINGLOOP_DEMO_MODE=true).")
     try:
@@ -119,7 +116,7 @@ def users_create(name: str, role: str, charity_id: int | None, full_name: str, p
     from service.context import Actor
     from service.errors import DomainError
 
-    settings = _settings()
+    settings = command_settings()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -143,13 +140,12 @@ def users_create(name: str, role: str, charity_id: int | None, full_name: str, p
 @main.command()
 def scheduler() -> None:
     """Run the scheduled jobs in their own process (beside app instances started with the scheduler off)."""
-    from service.bootstrap import build_ports
+    from service.bootstrap import build_ports, declared_jobs
     from service.db import make_engine, make_sessionmaker
-    from service.jobs.registry import declared_jobs
     from service.jobs.scheduler import build_scheduler
     from service.logging import configure_logging
 
-    settings = _settings()
+    settings = command_settings()
     configure_logging(settings.log_level, settings.log_json)
     jobs = declared_jobs(settings)
 
@@ -176,10 +172,10 @@ def jobs() -> None:
 @jobs.command("list")
 def jobs_list() -> None:
     """List the declared jobs and their schedules."""
+    from service.bootstrap import declared_jobs
     from service.jobs.api import describe_trigger
-    from service.jobs.registry import declared_jobs
 
-    declared = declared_jobs(_settings())
+    declared = declared_jobs(command_settings())
     if not declared:
         click.echo("No jobs are declared.")
     for job in declared.values():
@@ -190,12 +186,11 @@ def jobs_list() -> None:
 @click.argument("name")
 def jobs_run(name: str) -> None:
     """Run one job now, recorded like a scheduled run; exit 1 if it failed."""
-    from service.bootstrap import build_ports
+    from service.bootstrap import build_ports, declared_jobs
     from service.db import make_engine, make_sessionmaker
-    from service.jobs.registry import declared_jobs
     from service.jobs.service import manual_slot, run_job
 
-    settings = _settings()
+    settings = command_settings()
     declared = declared_jobs(settings)
     job = declared.get(name)
     if job is None:
@@ -234,7 +229,7 @@ def audit_verify() -> None:
     """Check the hash chain; exit 1 and name the first broken record if it was tampered with."""
     from service.audit.service import verify_chain
 
-    settings = _settings()
+    settings = command_settings()
     result = asyncio.run(_with_session(settings, verify_chain))
     if result.ok:
         click.echo(f"Audit chain intact: {result.checked} records, head at {result.head_seq}.")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from service.bootstrap import wire_features
 from service.migrate import upgrade
 from service.settings import Settings
 
@@ -23,6 +24,9 @@ TEST_SECRET = "test-secret-key-0123456789abcdef"
 # Tables that keep their rows between tests (the chain head is reset instead). pool_lock's one row is put there
 # by its migration and never changes; without it every pool writer's row lock would lock nothing.
 _KEEP = {"alembic_version", "pool_lock"}
+
+# As every entry point does: tests that call the device services directly get the features' hooks too.
+wire_features()
 
 
 def postgres_required_or_skip() -> None:

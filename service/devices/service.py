@@ -17,6 +17,7 @@ from service.compensation.service import create_obligations, settle_obligations
 from service.context import Actor
 from service.db import utcnow
 from service.device_models.models import DeviceModel
+from service.devices import hooks
 from service.devices.lifecycle import RELEASES_HOLDER, DeviceStatus, IllegalMove, Move, allowed_moves, next_status
 from service.devices.models import Device, DeviceEvent
 from service.devices.schemas import DeviceCreate, DeviceUpdate
@@ -140,11 +141,8 @@ async def register_device(session: AsyncSession, actor: Actor, data: DeviceCreat
     )
     await audit.record(session, actor, "device.create", "device", device.id, after=audit.snapshot(device))
     await create_obligations(session, actor, rules.compensation, [device.id])
-    # A new device starts with its model's usual storage media (service/wipes); imported here, as that feature
-    # builds on this module.
-    from service.wipes.service import seed_media_from_model
-
-    await seed_media_from_model(session, actor, device, model)
+    # A new device starts with its model's usual storage media (service/wipes subscribes, see hooks.py).
+    await hooks.registered(session, actor, device, model)
     if holder_id is not None:
         device = await move_device(session, actor, device.id, Move.assign, holder_id=holder_id)
     return device
@@ -255,11 +253,8 @@ async def move_device(
         target = next_status(current, move, has_holder=device.holder_id is not None)
     except IllegalMove as exc:
         raise Conflict(str(exc), current_status=current.value, allowed=[m.value for m in exc.allowed]) from None
-    if target.value in ("wiped", "valued", "disposed"):
-        # The wipe gate (service/wipes/gate.py): every listed medium certified, or no media attested.
-        from service.wipes.gate import ensure_wipe_gate
-
-        await ensure_wipe_gate(session, device_id)
+    # The wipe gate (service/wipes/gate.py subscribes): no move past retired until every listed medium is certified.
+    await hooks.before_move(session, device_id, target)
     if move is Move.assign:
         if holder_id is None:
             raise InvalidInput.field("employee_id", "is required")
@@ -293,10 +288,8 @@ async def move_device(
     await session.flush()
     await audit.record(session, actor, f"device.{move.value}", "device", device_id, before=before, after=after)
     # Repairs and faults follow the device's moves (a return closes repaired faults, a retirement the rest),
-    # whichever route moved it; imported here because the faults feature builds on this module.
-    from service.faults.service import follow_device_move
-
-    await follow_device_move(session, actor, device, event)
+    # whichever route moved it (service/faults subscribes, see hooks.py).
+    await hooks.moved(session, actor, device, event)
     return device
 
 

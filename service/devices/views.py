@@ -6,7 +6,7 @@ beside the form, and leaves nothing changed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 from litestar import MediaType, Request, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
-from litestar.response import Redirect, Template
-from pydantic import BaseModel, ValidationError
+from litestar.response import Template
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts.auth import requires
@@ -36,7 +36,7 @@ from service.employees import repository as employee_repository
 from service.errors import DomainError, InvalidInput
 from service.money import decimal_point, format_cents, parse_amount
 from service.web.deps import CurrentActor, DbSession, Rules
-from service.web.forms import field_errors
+from service.web.forms import Refused, submit_form
 
 PAGE_SIZE = 50
 
@@ -87,11 +87,6 @@ def _filled(form: dict[str, str], fields: tuple[str, ...]) -> dict[str, str]:
     return {f: form[f] for f in fields if form.get(f)}
 
 
-def _domain_errors(exc: DomainError, known: tuple[str, ...]) -> tuple[dict[str, str], str | None]:
-    """Splits a domain error into messages per form field and one message for the form as a whole."""
-    fields = {e["field"]: e["message"] for e in exc.errors if e.get("field") in known}
-    general = None if fields and len(fields) == len(exc.errors) else exc.detail
-    return fields, general
 
 
 def _event_details(event: DeviceEvent, currency: str) -> list[str]:
@@ -145,18 +140,18 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
 # ---------------------------------------------------------------------------------------------------- one device
 
 
-async def _device_page(
+async def render_device_page(
     request: Request[Any, Any, Any],
     state: State,
     session: AsyncSession,
     device_id: int,
     *,
-    form: dict[str, str] | None = None,
-    error_for: str = "",
-    error: str | None = None,
-    field_errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    refused: Refused | None = None,
+    section: str = "",
 ) -> Template:
+    """The device page; ``refused`` draws a refused form again: one of the page's own (its form_id is the move), or
+    with ``section`` one of that section's."""
+    own = refused if refused is not None and not section else None
     device = await repository.device_view(session, device_id)
     currency = state.settings.currency
     events = await repository.events_of(session, device_id)
@@ -180,18 +175,19 @@ async def _device_page(
     predecessor = await repository.device_view(session, device.replaces_id) if device.replaces_id else None
     successor_id = await service.successor_of(session, device_id)
     successor = await repository.device_view(session, successor_id) if successor_id else None
-    done = request.query_params.get("done") if not error_for else None
-    # The faults section (service/faults): imported here, the faults feature builds on this module.
-    from service.faults.views import device_section_context
-
-    faults_section = await device_section_context(request, state, session, device)
-    # The wipes section (service/wipes): storage media, certificates and the wipe gate.
-    from service.wipes.views import device_section_context as wipes_section_context
-
-    wipes_section = await wipes_section_context(request, state, session, device)
+    done = request.query_params.get("done") if refused is None else None
+    # The other features' sections (faults, wipes ...), as create_app registered them (devices/sections.py).
+    sections = [
+        {
+            "name": s.name,
+            "template": s.template,
+            "context": await s.context(request, state, session, device, refused if s.name == section else None),
+        }
+        for s in state.device_sections
+    ]
     return Template(
         "devices/detail.html",
-        status_code=status_code,
+        status_code=refused.status_code if refused is not None else 200,
         # Explicit: a handler annotated ``Any`` would otherwise send the page as JSON.
         media_type=MediaType.HTML,
         context={
@@ -208,64 +204,18 @@ async def _device_page(
             "can_replace": can_change and device.status in {"retired", "wiped", "valued", "disposed", "lost"},
             "today": datetime.now(state.settings.tz).date(),
             "done": MOVE_LABELS.get(done or "") if done in PAGE_MOVES else None,
-            "form": form or {},
-            "error_for": error_for,
-            "error": error,
-            "field_errors": field_errors or {},
-            "faults_section": faults_section,
-            "wipes_section": wipes_section,
+            "form": own.form if own else {},
+            "error_for": own.form_id if own else "",
+            "error": own.message if own else None,
+            "field_errors": own.errors if own else {},
+            "sections": sections,
         },
     )
 
 
 @get("/devices/{device_id:int}", guards=[requires(Permission.read_registry)], include_in_schema=False)
 async def device_page(request: Request[Any, Any, Any], state: State, session: DbSession, device_id: int) -> Template:
-    return await _device_page(request, state, session, device_id)
-
-
-async def _move(
-    request: Request[Any, Any, Any],
-    state: State,
-    session: AsyncSession,
-    device_id: int,
-    move: str,
-    data: dict[str, str],
-    act: Callable[[dict[str, str]], Awaitable[Any]],
-) -> Any:
-    form = _clean(data)
-    try:
-        await act(form)
-    except ValidationError as exc:
-        await session.rollback()
-        errors = field_errors(exc, "_form")
-        message = "; ".join(errors.values())
-        return await _device_page(
-            request,
-            state,
-            session,
-            device_id,
-            form=form,
-            error_for=move,
-            error=message,
-            field_errors=errors,
-            status_code=422,
-        )
-    except DomainError as exc:
-        # A normal return commits: undo whatever the refused move had flushed before rendering.
-        await session.rollback()
-        fields = {e["field"]: e["message"] for e in exc.errors if e.get("field")}
-        return await _device_page(
-            request,
-            state,
-            session,
-            device_id,
-            form=form,
-            error_for=move,
-            error=exc.detail,
-            field_errors=fields,
-            status_code=exc.status,
-        )
-    return Redirect(f"/devices/{device_id}?done={move}", status_code=303)
+    return await render_device_page(request, state, session, device_id)
 
 
 def _validate(schema: type[BaseModel], form: dict[str, str], fields: tuple[str, ...]) -> Any:
@@ -322,10 +272,19 @@ def _move_route(move: Move, read_form: Callable[[dict[str, str]], dict[str, Any]
         device_id: int,
         data: URLEncodedBody[dict[str, str]],
     ) -> Any:
-        async def act(form: dict[str, str]) -> None:
+        form = _clean(data)
+
+        async def act() -> None:
             await service.move_device(session, actor, device_id, move, **read_form(form))
 
-        return await _move(request, state, session, device_id, move.value, data, act)
+        async def show(refused: Refused) -> Template:
+            return await render_device_page(request, state, session, device_id, refused=refused)
+
+        # The page's alert says what the move's form needs; "_form" matches none of its fields.
+        return await submit_form(
+            session, act, form_id=move.value, form=form, show=show, done=f"/devices/{device_id}?done={move.value}",
+            default_field="_form", whole_form="_form",
+        )  # fmt: skip
 
     return handler
 
@@ -388,22 +347,29 @@ async def register_from_page(
     body = _filled(form, REGISTER_FIELDS)
     if "purchase_price" in body:
         body["purchase_price"] = decimal_point(body["purchase_price"])
-    try:
-        device = await service.register_device(session, actor, DeviceCreate.model_validate(body), rules)
-    except ValidationError as exc:
-        errors = field_errors(exc, "_form")
-        if not body.get("asset_tag") and not body.get("serial_number"):
-            # The service checks this too, but only once the shape is right: say it now, with the rest.
-            errors.setdefault("asset_tag", "Give an asset tag or a serial number (or both).")
-        general = None
-        if any(f not in REGISTER_FIELDS for f in errors):
-            general = "; ".join(m for f, m in errors.items() if f not in REGISTER_FIELDS)
-        return await _register_page(session, rules, form=form, errors=errors, general=general, status_code=422)
-    except DomainError as exc:
-        await session.rollback()
-        errors, general = _domain_errors(exc, REGISTER_FIELDS)
-        return await _register_page(session, rules, form=form, errors=errors, general=general, status_code=exc.status)
-    return Redirect(f"/devices/{device.id}", status_code=303)
+
+    async def register() -> Any:
+        return await service.register_device(session, actor, DeviceCreate.model_validate(body), rules)
+
+    async def show(refused: Refused) -> Template:
+        errors = dict(refused.errors)
+        if isinstance(refused.cause, DomainError):
+            errors = {f: m for f, m in errors.items() if f in REGISTER_FIELDS}
+            # All of it beside fields, or the whole message above the form.
+            general = None if errors and len(errors) == len(refused.cause.errors) else refused.message
+        else:
+            if not body.get("asset_tag") and not body.get("serial_number"):
+                # The service checks this too, but only once the shape is right: say it now, with the rest.
+                errors.setdefault("asset_tag", "Give an asset tag or a serial number (or both).")
+            general = "; ".join(m for f, m in errors.items() if f not in REGISTER_FIELDS) or None
+        return await _register_page(
+            session, rules, form=form, errors=errors, general=general, status_code=refused.status_code
+        )
+
+    return await submit_form(
+        session, register, form_id="register", form=form, show=show, done=lambda device: f"/devices/{device.id}",
+        default_field="_form", whole_form="_form",
+    )  # fmt: skip
 
 
 DEVICE_VIEW_HANDLERS: list[Any] = [

@@ -8,11 +8,11 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import service.models  # noqa: F401  (every table: the CLI runs jobs without the app, and flushes need all of them)
-from service.bootstrap import Ports
 from service.context import Actor
 from service.donations.run import run_donations
 from service.jobs.crontab import cron_fields
 from service.jobs.registry import Job
+from service.ports import Ports
 from service.settings import Settings
 from service.statements import delivery
 

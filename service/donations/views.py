@@ -28,6 +28,7 @@ from service.statements import service as statements
 from service.statements.formats import FORMATS, route_paths, statement_path
 from service.statements.models import DeliveryStatus
 from service.web.deps import CurrentActor, DbSession
+from service.web.forms import Refused, submit_form
 
 PENDING = [DonationStatus.draft.value, DonationStatus.submitted.value]
 PENDING_SHOWN = 200  # the oldest first; the list of all donations below filters by status for the rest
@@ -209,24 +210,17 @@ async def _act(
     form: dict[str, str],
     work: Callable[[], Awaitable[Any]],
 ) -> Any:
-    try:
-        await work()
-    except DomainError as exc:
-        await session.rollback()
-        if exc.status == 404:
-            raise
+    """A step's form, through submit_form; refused, the donation's page again with the reason beside that step."""
+
+    async def show(refused: Refused) -> Template:
+        if refused.status_code == 404 and refused.cause is not None:
+            raise refused.cause  # another charity's donation, or none: not found, not a refused step
         return await _detail_page(
-            request,
-            state,
-            session,
-            actor,
-            donation_id,
-            form=form,
-            error=exc.detail,
-            error_for=step,
-            status_code=exc.status,
-        )
-    return Redirect(f"/donations/{donation_id}", status_code=303)
+            request, state, session, actor, donation_id, form=refused.form, error=refused.message, error_for=step,
+            status_code=refused.status_code,
+        )  # fmt: skip
+
+    return await submit_form(session, work, form_id=step, form=form, show=show, done=f"/donations/{donation_id}")
 
 
 def _form(data: dict[str, str]) -> dict[str, str]:

@@ -55,7 +55,7 @@ def import_devices(
     actor_name: str | None,
 ) -> None:
     """Import devices from a CSV file (FILE '-' reads standard input)."""
-    from service.cli import _settings
+    from service.commands import command_settings
     from service.context import Actor
     from service.imports.reader import UnusableFile
     from service.imports.service import ImportOptions
@@ -63,7 +63,7 @@ def import_devices(
     name = (actor_name or _login_name()).strip()
     if not name or len(name) > 90:
         raise click.BadParameter("give a name of 1 to 90 characters", param_hint="--as")
-    settings = _settings()
+    settings = command_settings()
     options = ImportOptions(
         format=file_format,  # type: ignore[arg-type]
         dry_run=dry_run,

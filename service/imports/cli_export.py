@@ -25,13 +25,13 @@ def export() -> None:
 @click.option("--search", "q", default=None, help="Asset tag, serial, model or holder name contains this.")
 def export_devices(file: str, statuses: tuple[str, ...], holder_id: int | None, q: str | None) -> None:
     """Write every device with its current state as CSV (FILE '-' is stdout), in the columns the importer reads."""
-    from service.cli import _settings
+    from service.commands import command_settings
     from service.devices.models import STATUSES  # here, not at the top: it would slow every other command
 
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown:
         raise click.BadParameter(f"{unknown[0]!r}; use one of {', '.join(STATUSES)}", param_hint="--status")
-    settings = _settings()
+    settings = command_settings()
     filters = {"status": list(statuses) or None, "holder_id": holder_id, "q": q}
     # Atomic: the file appears complete under its name, or not at all if the export fails half way.
     with click.open_file(file, "wb", atomic=file != "-") as out:

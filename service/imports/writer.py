@@ -4,7 +4,7 @@ New devices go in as one multi-row INSERT ... RETURNING (SQLAlchemy Core, ``inse
 object per row costs about ten times as much (STACK-NOTES.md, "Bulk insert"); their events, storage media and
 obligations are written by the database from those rows (INSERT ... SELECT), so they never travel from here.
 Changed devices are one executemany UPDATE per set of changed columns. Moves of devices that already existed take
-the ordinary path after their event (``follow_device_move``), so their repairs and faults stay in step exactly as
+the ordinary path after their event (the device hooks' ``moved``), so their repairs and faults stay in step exactly as
 a move from a page would; they are few (a re-import leaves nearly every device as it is).
 """
 
@@ -24,6 +24,7 @@ from service.compensation.service import insert_obligations, settle_obligations
 from service.context import Actor
 from service.db import UTCDateTime, is_postgres
 from service.device_models.models import DeviceModel
+from service.devices import hooks
 from service.devices.lifecycle import RELEASES_HOLDER, Move
 from service.devices.models import Device, DeviceEvent
 from service.faults.models import Repair
@@ -296,8 +297,6 @@ async def _repairs_for_new(
 
 
 async def _moves_of_existing(session: AsyncSession, actor: Actor, work: ChunkWork, now: datetime) -> None:
-    from service.faults.service import follow_device_move  # faults builds on devices, as in move_device
-
     for change in work.changes:
         if not change.moves:
             continue
@@ -307,7 +306,7 @@ async def _moves_of_existing(session: AsyncSession, actor: Actor, work: ChunkWor
             event = DeviceEvent(**_event(change.device_id, move, actor, work, change.record.row, now))
             session.add(event)
             await session.flush()
-            await follow_device_move(session, actor, device, event)
+            await hooks.moved(session, actor, device, event)
 
 
 # The columns of a new device the audit record lists, once, with one list of values per device (a table: a

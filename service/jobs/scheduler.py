@@ -6,10 +6,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.bootstrap import Ports
 from service.db import utcnow
 from service.jobs.registry import Job
 from service.jobs.service import run_job, schedule_slot
+from service.ports import Ports
 from service.settings import Settings
 
 

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.bootstrap import Ports
 from service.context import Actor
 from service.db import session_scope, utcnow
 from service.jobs.models import JobRun
 from service.jobs.registry import Job
+from service.ports import Ports
 from service.settings import Settings
 
 log = structlog.get_logger("kringloop.jobs")
