@@ -27,6 +27,7 @@ from service.charities.api import CharityController
 from service.charities.views import CHARITY_VIEW_HANDLERS
 from service.compensation.api import CompensationController
 from service.compensation.views import COMPENSATION_VIEW_HANDLERS
+from service.custom_fields.api import CustomFieldController
 from service.db import make_engine, make_sessionmaker
 from service.device_models.api import DeviceModelController
 from service.devices.api import DeviceController
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         UserController,
         EmployeeController,
         DeviceModelController,
+        CustomFieldController,
         DeviceController,
         AuditController,
         JobController,
