@@ -214,4 +214,3 @@ async def set_values(
         before[field.key] = None if old is None else shown(field.type, old)
         after[field.key] = None if stored is None else shown(field.type, stored)
     return before, after
-

@@ -170,3 +170,54 @@ async def test_a_type_change_is_refused_with_the_count_that_would_not_fit(api: A
     assert await count(api.app, "device_field_values") == 2  # the two lease numbers are left
     audit = await rows(api, "SELECT action FROM audit_records WHERE entity_type = 'custom_field' ORDER BY seq")
     assert [a["action"] for a in audit][-2:] == ["custom_field.update", "custom_field.delete"]
+
+
+async def test_imports_map_columns_onto_fields_by_name_and_round_trip(api: Api, settings: Any) -> None:
+    from tests.integration.import_helpers import by_row, errors_of, run, snapshot
+
+    await standard_fields(api)
+    await define(api, name="Asset owner", type="text", required=True, category="phone")
+    header = ("asset_tag,serial_number,manufacturer,model,category,purchase_date,purchase_price,ram gb,Lease Contract,"
+              "Keyboard layout,Has SIM")  # fmt: skip
+    data = "\n".join([
+        header,
+        "KL-1,SN1,Dell,Latitude 5440,laptop,2024-03-01,1249.00,16,LC-1,nl,yes",
+        "KL-2,SN2,Dell,Latitude 5440,laptop,2024-03-01,1249.00,lots,LC-2,NL,",
+        "KL-3,SN3,Dell,Latitude 5440,laptop,2024-03-01,1249.00,8,lc-1,,no",
+        "KL-4,SN4,Apple,iPhone 13,phone,2024-03-01,899.00,4,LC-4,,",
+        "KL-5,SN5,Dell,Latitude 5440,laptop,2024-03-01,1249.00,8,LC-1,,",
+        "KL-6,SN6,Dell,Latitude 5440,laptop,2024-03-01,1249.00,,LC-6,FR,",
+        "",
+    ]).encode()  # fmt: skip
+    summary, outcomes = await run(api, settings, data)
+    result = by_row(outcomes)
+    assert summary.ignored_columns == []
+    assert {n for n, o in result.items() if o.outcome == "created"} == {2}
+    assert errors_of(result[3]) == {"RAM GB": '"lots" is not a number'}
+    assert errors_of(result[4]) == {"Lease contract": "row 2 has the same Lease contract; it is unique"}
+    assert errors_of(result[5]) == {"Asset owner": "is required"}
+    assert errors_of(result[6]) == {"Lease contract": "row 2 has the same Lease contract; it is unique"}
+    assert errors_of(result[7]) == {"Keyboard layout": '"FR" is not one of US intl, NL, DE'}
+    listed = await api.get("helpdesk", "/api/v1/devices", params={"cf.ram_gb": "16"})
+    assert [d["custom_fields"] for d in listed.json()["items"]] == [
+        {"ram_gb": "16", "lease_contract": "LC-1", "keyboard_layout": "NL", "has_sim": True}
+    ]
+    # A second file changes one value and clears another; the device's version moves and the chunk's audit says so.
+    again = f"{header}\nKL-1,SN1,Dell,Latitude 5440,laptop,2024-03-01,1249.00,32,LC-1,,yes\n".encode()
+    summary, outcomes = await run(api, settings, again)
+    assert (summary.updated, summary.errors) == (1, 0), outcomes
+    device = (await api.get("helpdesk", "/api/v1/devices", params={"q": "KL-1"})).json()["items"][0]
+    assert device["custom_fields"] == {"ram_gb": "32", "lease_contract": "LC-1", "has_sim": True}
+    assert device["version"] == 2
+    audit = await rows(api, "SELECT after FROM audit_records WHERE action = 'device.import' ORDER BY seq DESC")
+    assert "keyboard_layout" in str(audit[0]["after"]) and "custom_fields" in str(audit[0]["after"])
+    # The export writes each field as a column named as the field, and importing it back changes nothing.
+    exported = await api.get("helpdesk", "/api/v1/devices", params={"format": "csv"})
+    columns = ",Asset owner,Has SIM,Keyboard layout,Lease contract,Leased until,RAM GB"
+    assert exported.text.splitlines()[0].endswith(columns)
+    values = "SELECT * FROM device_field_values ORDER BY device_id, field_id"
+    before, kept = await snapshot(api), await rows(api, values)
+    back, _ = await run(api, settings, exported.content)
+    assert (back.unchanged, back.updated, back.created, back.errors) == (1, 0, 0, 0)
+    assert (await snapshot(api), await rows(api, values)) == (before, kept)
+    assert len(kept) == 3
