@@ -42,6 +42,7 @@ def upgrade() -> None:
     sa.Column('device_id', sa.Integer(), nullable=False),
     sa.Column('field_id', sa.Integer(), nullable=False),
     sa.Column('text_value', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('text_folded', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('number_value', sa.BigInteger(), nullable=True),
     sa.Column('date_value', sa.Date(), nullable=True),
     sa.Column('bool_value', sa.Boolean(), nullable=True),
@@ -54,7 +55,7 @@ def upgrade() -> None:
     with op.batch_alter_table('device_field_values', schema=None) as batch_op:
         batch_op.create_index('ix_device_field_values_date', ['field_id', 'date_value', 'device_id'], unique=False)
         batch_op.create_index('ix_device_field_values_number', ['field_id', 'number_value', 'device_id'], unique=False)
-        batch_op.create_index('ix_device_field_values_text', ['field_id', 'text_value', 'device_id'], unique=False)
+        batch_op.create_index('ix_device_field_values_text', ['field_id', 'text_folded', 'device_id'], unique=False)
 
     # ### end Alembic commands ###
 

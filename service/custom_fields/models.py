@@ -40,7 +40,7 @@ class CustomField(SQLModel, table=True):
 class DeviceFieldValue(SQLModel, table=True):
     __tablename__ = "device_field_values"
     __table_args__ = (
-        sa.Index("ix_device_field_values_text", "field_id", "text_value", "device_id"),
+        sa.Index("ix_device_field_values_text", "field_id", "text_folded", "device_id"),
         sa.Index("ix_device_field_values_number", "field_id", "number_value", "device_id"),
         sa.Index("ix_device_field_values_date", "field_id", "date_value", "device_id"),
         # Set only for a field marked unique: NULLs never collide, so one index serves every field.
@@ -50,6 +50,8 @@ class DeviceFieldValue(SQLModel, table=True):
     device_id: int = Field(foreign_key="devices.id", primary_key=True, ondelete="CASCADE")
     field_id: int = Field(foreign_key="custom_fields.id", primary_key=True, ondelete="CASCADE")
     text_value: str | None = Field(default=None, max_length=500)
+    # text_value lower-cased: what a filter compares, so "lc-1" finds "LC-1" through the index.
+    text_folded: str | None = Field(default=None, max_length=500)
     # Ten-thousandths (rules.NUMBER_SCALE): exact, and ordered as the numbers are.
     number_value: int | None = Field(default=None, sa_type=sa.BigInteger)
     date_value: date | None = Field(default=None)

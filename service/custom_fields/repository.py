@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.custom_fields.models import CustomField, DeviceFieldValue
-from service.custom_fields.rules import FieldDef, FieldFilter, FieldType, Stored
+from service.custom_fields.rules import FieldDef, FieldFilter, FieldType, Stored, fold
 
 _fields: sa.Table = CustomField.__table__  # type: ignore[attr-defined]
 _values: sa.Table = DeviceFieldValue.__table__  # type: ignore[attr-defined]
@@ -97,7 +97,7 @@ async def put_value(
                 device_id=device_id,
                 field_id=field_id,
                 unique_value=unique,
-                **{c: getattr(stored, c) for c in STORED_COLUMNS},
+                **stored.columns(),
             )
         )
 
@@ -108,16 +108,17 @@ async def rewrite_values(session: AsyncSession, field_id: int, rows: Iterable[di
         await session.execute(
             sa.update(_values)
             .where(_values.c.field_id == field_id, _values.c.device_id == row["device_id"])
-            .values(**{c: row.get(c) for c in (*STORED_COLUMNS, "unique_value")})
+            .values(**{c: row.get(c) for c in (*STORED_COLUMNS, "text_folded", "unique_value")})
         )
 
 
 def filter_clause(device_id: Any, wanted: FieldFilter) -> sa.ColumnElement[bool]:
     """The devices whose value of one field matches: a semi-join the (field, value, device) index answers."""
-    column = _values.c[wanted.field.type.column]
+    textual = wanted.field.type.column == "text_value"
+    column = _values.c.text_folded if textual else _values.c[wanted.field.type.column]
     conditions = [_values.c.field_id == wanted.field.id]
     for stored, compare in ((wanted.equals, "eq"), (wanted.gte, "ge"), (wanted.lte, "le")):
         if stored is not None:
-            value = stored.of(wanted.field.type)
+            value = fold(stored.text_value) if textual else stored.of(wanted.field.type)
             conditions.append(getattr(column, f"__{compare}__")(value))
     return device_id.in_(sa.select(_values.c.device_id).where(*conditions))

@@ -78,6 +78,15 @@ class Stored:
     def of(self, field_type: FieldType) -> Any:
         return getattr(self, field_type.column)
 
+    def columns(self) -> dict[str, Any]:
+        """The value table's columns for this value, the folded text included."""
+        return {"text_value": self.text_value, "text_folded": fold(self.text_value), "number_value": self.number_value,
+                "date_value": self.date_value, "bool_value": self.bool_value}  # fmt: skip
+
+
+def fold(text: str | None) -> str | None:
+    return None if text is None else text.lower()
+
 
 class BadValue(ValueError):
     """The message says what the field accepts, for the person who typed the value."""

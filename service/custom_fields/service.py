@@ -123,7 +123,7 @@ async def _convert_values(session: AsyncSession, old: FieldDef, new: FieldDef) -
         converted = parse_value(new, as_cell(old.type, value))
         assert converted is not None
         unique = unique_text(new.type, converted) if new.unique else None
-        rows.append({"device_id": device_id, "unique_value": unique, **converted.__dict__})
+        rows.append({"device_id": device_id, "unique_value": unique, **converted.columns()})
     if new.unique:
         repeated = [v for v, n in Counter(r["unique_value"] for r in rows).items() if n > 1]
         if repeated:

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
+from service.custom_fields import repository as custom_fields
 from service.device_models import service as device_models
 from service.devices import repository, service
 from service.devices.lifecycle import DeviceStatus, Move
@@ -28,6 +29,7 @@ from service.devices.models import GRADES, DeviceEvent
 from service.devices.schemas import (
     AssignBody,
     DeviceCreate,
+    DeviceUpdate,
     ReasonBody,
     RepairBody,
     ReturnBody,
@@ -157,10 +159,16 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
     cursor = params.get("cursor") or None
     if status and status not in STATUSES:
         raise InvalidInput.field("status", f"unknown status {status!r}")
+    # The page's field-and-value pair is the API's cf.<key>=value; links carry the cf. form.
+    chosen = {k: v for k, v in params.items() if k.startswith("cf.") and v}
+    cf_field, cf_value = (params.get("cf_field") or "").strip(), (params.get("cf_value") or "").strip()
+    if cf_field and cf_value:
+        chosen[f"cf.{cf_field}"] = cf_value
+    custom = await repository.custom_filters(session, chosen)
     page = await repository.list_device_views(
-        session, status=[status] if status else None, q=q or None, cursor=cursor, limit=PAGE_SIZE
+        session, status=[status] if status else None, q=q or None, custom=custom, cursor=cursor, limit=PAGE_SIZE
     )
-    filters = {k: v for k, v in (("q", q), ("status", status)) if v}
+    filters = {k: v for k, v in (("q", q), ("status", status), *chosen.items()) if v}
     next_url = f"/devices?{urlencode({**filters, 'cursor': page.next_cursor})}" if page.next_cursor else None
     first_url = f"/devices?{urlencode(filters)}" if filters else "/devices"
     context = {
@@ -169,6 +177,9 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
         "status": status,
         "statuses": list(DeviceStatus),
         "status_of": STATUSES,
+        "custom_fields": await custom_fields.field_rows(session),
+        "cf_field": cf_field or next((k[3:] for k in chosen), ""),
+        "cf_value": cf_value or next(iter(chosen.values()), ""),
         "next_url": next_url,
         "first_url": first_url if cursor else None,
         "can_change": can(request.user.role, Permission.change_registry),
@@ -224,6 +235,8 @@ async def _device_page(
     from service.wipes.views import device_section_context as wipes_section_context
 
     wipes_section = await wipes_section_context(request, state, session, device)
+    fields = [f for f in await custom_fields.field_rows(session) if f.category in (None, device.category)]
+    custom_values = (await repository.custom_values(session, [device_id])).get(device_id, {})
     return Template(
         "devices/detail.html",
         status_code=status_code,
@@ -248,6 +261,8 @@ async def _device_page(
             "error": error,
             "field_errors": field_errors or {},
             "faults_section": faults_section,
+            "custom_fields": fields,
+            "custom_values": custom_values,
             "wipes_section": wipes_section,
         },
     )
@@ -375,6 +390,33 @@ MOVE_HANDLERS = [
 ]
 
 
+@post("/devices/{device_id:int}/custom-fields", guards=_CHANGE, include_in_schema=False)
+async def save_custom_fields(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: DbSession,
+    actor: CurrentActor,
+    rules: Rules,
+    device_id: int,
+    data: URLEncodedBody[dict[str, str]],
+) -> Any:
+    """Every field the page showed: a blank one is cleared."""
+    form = _clean(data)
+    device = await repository.device_view(session, device_id)
+    given = {f.key: form.get(f"cf.{f.key}") or None
+             for f in await custom_fields.field_rows(session) if f.category in (None, device.category)}  # fmt: skip
+    try:
+        body = DeviceUpdate(version=int(form.get("version") or 0) or device.version, custom_fields=given)
+        await service.update_device(session, actor, device_id, body, rules)
+    except DomainError as exc:
+        await session.rollback()
+        errors = {e["field"]: e["message"] for e in exc.errors if e.get("field", "").startswith("custom_fields.")}
+        return await _device_page(request, state, session, device_id, form=form, error_for="custom-fields",
+                                  error=None if errors else exc.detail, field_errors=errors,
+                                  status_code=exc.status)  # fmt: skip
+    return Redirect(f"/devices/{device_id}?saved=custom-fields#custom-fields", status_code=303)
+
+
 # ---------------------------------------------------------------------------------------------------- register
 
 
@@ -396,6 +438,7 @@ async def _register_page(
             "errors": errors or {},
             "general": general,
             "models": await device_models.models_for_choice(session),
+            "custom_fields": await custom_fields.field_rows(session),
             "employees": await _active_employees(session),
             "grades": GRADES,
             "today": rules.today.isoformat(),
@@ -420,7 +463,8 @@ async def register_from_page(
     data: URLEncodedBody[dict[str, str]],
 ) -> Any:
     form = _clean(data)
-    body = _filled(form, REGISTER_FIELDS)
+    body: dict[str, Any] = _filled(form, REGISTER_FIELDS)
+    body["custom_fields"] = {k[3:]: v for k, v in form.items() if k.startswith("cf.") and v}
     if "purchase_price" in body:
         body["purchase_price"] = decimal_point(body["purchase_price"])
     try:
@@ -436,7 +480,8 @@ async def register_from_page(
         return await _register_page(session, rules, form=form, errors=errors, general=general, status_code=422)
     except DomainError as exc:
         await session.rollback()
-        errors, general = _domain_errors(exc, REGISTER_FIELDS)
+        known = (*REGISTER_FIELDS, *(e["field"] for e in exc.errors if e.get("field", "").startswith("custom_fields.")))
+        errors, general = _domain_errors(exc, known)
         return await _register_page(session, rules, form=form, errors=errors, general=general, status_code=exc.status)
     return Redirect(f"/devices/{device.id}", status_code=303)
 
@@ -446,5 +491,6 @@ DEVICE_VIEW_HANDLERS: list[Any] = [
     new_device_page,
     register_from_page,
     device_page,
+    save_custom_fields,
     *MOVE_HANDLERS,
 ]

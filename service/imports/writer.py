@@ -373,8 +373,7 @@ async def _write_custom(session: AsyncSession, work: ChunkWork) -> list[list[Any
             if value is not None:
                 unique = unique_text(field_def.type, value) if field_def.unique else None
                 inserted.append({"device_id": item.device_id, "field_id": field_def.id, "unique_value": unique,
-                                 "text_value": value.text_value, "number_value": value.number_value,
-                                 "date_value": value.date_value, "bool_value": value.bool_value})  # fmt: skip
+                                 **value.columns()})  # fmt: skip
     if removed:
         await session.execute(_DELETE_VALUE, removed)
     if inserted:

@@ -221,3 +221,48 @@ async def test_imports_map_columns_onto_fields_by_name_and_round_trip(api: Api, 
     assert (back.unchanged, back.updated, back.created, back.errors) == (1, 0, 0, 0)
     assert (await snapshot(api), await rows(api, values)) == (before, kept)
     assert len(kept) == 3
+
+
+async def test_the_pages_define_fill_in_and_filter(api: Api) -> None:
+    import re
+
+    from tests.integration.conftest import ui_login
+
+    token = await ui_login(api, "admin")
+    empty = await api.client.get("/admin/custom-fields")
+    assert empty.status_code == 200 and "No custom fields yet" in empty.text
+    refused = await api.client.post("/admin/custom-fields", data={"_csrf_token": token, "name": "Layout",
+                                                                  "type": "choice", "choices": ""})  # fmt: skip
+    assert refused.status_code == 422 and "a choice field needs at least one choice" in refused.text
+    assert 'value="Layout"' in refused.text  # what was typed is kept
+    added = await api.client.post("/admin/custom-fields", data={"_csrf_token": token, "name": "Keyboard layout",
+                                                                "type": "choice", "choices": "US intl\nNL\n",
+                                                                "category": "laptop"})  # fmt: skip
+    assert added.status_code == 303
+    listed = await api.client.get("/admin/custom-fields?done=added")
+    assert "Field added." in listed.text and "<code>keyboard_layout</code>" in listed.text
+    model = await seed_model(api)
+    device = await seed_device(api, model["id"])
+    await api.client.post("/logout", data={"_csrf_token": token})
+    token = await ui_login(api, "helpdesk")
+    page = await api.client.get(f"/devices/{device['id']}")
+    assert '<label for="cf-keyboard_layout">Keyboard layout</label>' in page.text
+    bad = await api.client.post(f"/devices/{device['id']}/custom-fields",
+                                data={"_csrf_token": token, "version": str(device["version"]), "cf.keyboard_layout": "FR"})  # fmt: skip
+    assert bad.status_code == 422 and "is not one of US intl, NL" in bad.text
+    saved = await api.client.post(f"/devices/{device['id']}/custom-fields",
+                                  data={"_csrf_token": token, "version": str(device["version"]), "cf.keyboard_layout": "NL"})  # fmt: skip
+    assert saved.status_code == 303
+    shown = await api.client.get(saved.headers["location"])
+    assert re.search(r"<dt>Keyboard layout</dt><dd>NL</dd>", shown.text)
+    other = await seed_device(api, model["id"], asset_tag="KL-2", serial_number="SN-2")
+    found = await api.client.get("/devices", params={"cf_field": "keyboard_layout", "cf_value": "nl"})
+    assert f'/devices/{device["id"]}"' in found.text and f'/devices/{other["id"]}"' not in found.text
+    wrong = await api.client.get("/devices", params={"cf_field": "nope", "cf_value": "x"})
+    assert wrong.status_code == 422
+    registered = await api.client.post("/devices/new", data={
+        "_csrf_token": token, "asset_tag": "KL-3", "model_id": str(model["id"]), "purchase_date": "2024-03-01",
+        "purchase_price": "10,00", "condition_grade": "A", "cf.keyboard_layout": "US intl"})  # fmt: skip
+    assert registered.status_code == 303, registered.text
+    new = await api.client.get(registered.headers["location"])
+    assert re.search(r"<dt>Keyboard layout</dt><dd>US intl</dd>", new.text)
