@@ -112,11 +112,15 @@ async def rewrite_values(session: AsyncSession, field_id: int, rows: Iterable[di
         )
 
 
-def filter_clause(device_id: Any, wanted: FieldFilter) -> sa.ColumnElement[bool]:
-    """The devices whose value of one field matches: a semi-join the (field, value, device) index answers."""
+def filter_clause(device_id: Any, wanted: FieldFilter, after: int | None = None) -> sa.ColumnElement[bool]:
+    """The devices whose value of one field matches: a semi-join the (field, value, device) index answers.
+    ``after``, a keyset page's lower bound, is repeated inside: PostgreSQL merges the two id-ordered scans and
+    does not carry the bound across, so a page deep in the fleet would first read every earlier match."""
     textual = wanted.field.type.column == "text_value"
     column = _values.c.text_folded if textual else _values.c[wanted.field.type.column]
     conditions = [_values.c.field_id == wanted.field.id]
+    if after is not None:
+        conditions.append(_values.c.device_id > after)
     for stored, compare in ((wanted.equals, "eq"), (wanted.gte, "ge"), (wanted.lte, "le")):
         if stored is not None:
             value = fold(stored.text_value) if textual else stored.of(wanted.field.type)

@@ -16,7 +16,7 @@ from service.device_models.models import DeviceModel
 from service.devices.models import STATUSES, Device, DeviceEvent
 from service.employees.models import Employee
 from service.errors import InvalidInput, NotFound
-from service.pagination import Page, keyset, page_of
+from service.pagination import Page, decode_cursor, keyset, page_of
 
 _devices: sa.Table = Device.__table__  # type: ignore[attr-defined]
 _models: sa.Table = DeviceModel.__table__  # type: ignore[attr-defined]
@@ -69,10 +69,11 @@ def _filtered(
     category: str | None = None,
     q: str | None = None,
     custom: list[FieldFilter] | None = None,
+    after: int | None = None,
 ) -> sa.Select[Any]:
     """The list filters, shared by the JSON pages and the CSV export so both select the same devices."""
     for wanted in custom or ():
-        stmt = stmt.where(custom_fields_repo.filter_clause(_devices.c.id, wanted))
+        stmt = stmt.where(custom_fields_repo.filter_clause(_devices.c.id, wanted, after))
     if status:
         check_statuses(status)
         stmt = stmt.where(Device.status.in_(status))  # type: ignore[attr-defined]
@@ -108,9 +109,11 @@ async def list_device_views(
     cursor: str | None,
     limit: int,
 ) -> Page[sa.Row[Any]]:
+    after = decode_cursor(cursor) if custom else None
     stmt = _filtered(
-        _view(), status=status, holder_id=holder_id, model_id=model_id, category=category, q=q, custom=custom
-    )
+        _view(), status=status, holder_id=holder_id, model_id=model_id, category=category, q=q, custom=custom,
+        after=after,
+    )  # fmt: skip
     rows = (await session.execute(keyset(stmt, Device.id, cursor, limit))).all()
     return page_of(list(rows), limit)
 
