@@ -27,6 +27,8 @@ from service.charities.api import CharityController
 from service.charities.views import CHARITY_VIEW_HANDLERS
 from service.compensation.api import CompensationController
 from service.compensation.views import COMPENSATION_VIEW_HANDLERS
+from service.custom_fields.api import CustomFieldController
+from service.custom_fields.views import CUSTOM_FIELD_VIEW_HANDLERS
 from service.db import make_engine, make_sessionmaker
 from service.device_models.api import DeviceModelController
 from service.devices.api import DeviceController
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         UserController,
         EmployeeController,
         DeviceModelController,
+        CustomFieldController,
         DeviceController,
         AuditController,
         JobController,
@@ -122,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         CharityController,
         DonationController,
         *VIEW_HANDLERS,
+        *CUSTOM_FIELD_VIEW_HANDLERS,
         *JOB_VIEW_HANDLERS,
         *POOL_VIEW_HANDLERS,
         *VALUATION_VIEW_HANDLERS,

@@ -4,6 +4,7 @@ from service.accounts.models import LoginAttempt, User
 from service.audit.models import AuditChainHead, AuditRecord
 from service.charities.models import Charity
 from service.compensation.models import CompensationBatch, CompensationObligation
+from service.custom_fields.models import CustomField, DeviceFieldValue
 from service.device_models.models import DeviceModel
 from service.devices.models import Device, DeviceEvent
 from service.donations.models import Donation, DonationAllocation, DonationApproval
@@ -23,10 +24,12 @@ __all__ = [
     "Charity",
     "CompensationBatch",
     "CompensationObligation",
+    "CustomField",
     "Delivery",
     "DeliveryAttempt",
     "Device",
     "DeviceEvent",
+    "DeviceFieldValue",
     "DeviceModel",
     "Disposition",
     "Donation",

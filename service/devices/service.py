@@ -15,6 +15,7 @@ from service.audit import service as audit
 from service.compensation.rules import CompensationRules
 from service.compensation.service import create_obligations, settle_obligations
 from service.context import Actor
+from service.custom_fields import service as custom_fields
 from service.db import utcnow
 from service.device_models.models import DeviceModel
 from service.devices import hooks
@@ -125,11 +126,12 @@ async def register_device(session: AsyncSession, actor: Actor, data: DeviceCreat
             holder_id = await last_active_holder(session, data.replaces_id)
     await _ensure_identity_free(session, data.asset_tag, model.manufacturer, data.serial_number)
 
-    fields = data.model_dump(exclude={"purchase_price", "holder_id"})
+    fields = data.model_dump(exclude={"purchase_price", "holder_id", "custom_fields"})
     device = Device(**fields, manufacturer=model.manufacturer, purchase_price_cents=price, status=DeviceStatus.in_stock)
     session.add(device)
     await session.flush()
     assert device.id is not None
+    _, custom = await custom_fields.set_values(session, device.id, model.category, data.custom_fields, creating=True)
     session.add(
         DeviceEvent(
             device_id=device.id,
@@ -139,7 +141,8 @@ async def register_device(session: AsyncSession, actor: Actor, data: DeviceCreat
             details={"replaces_id": data.replaces_id} if data.replaces_id else {},
         )
     )
-    await audit.record(session, actor, "device.create", "device", device.id, after=audit.snapshot(device))
+    created = {**audit.snapshot(device), **({"custom_fields": custom} if custom else {})}
+    await audit.record(session, actor, "device.create", "device", device.id, after=created)
     await create_obligations(session, actor, rules.compensation, [device.id])
     # A new device starts with its model's usual storage media (service/wipes subscribes, see hooks.py).
     await hooks.registered(session, actor, device, model)
@@ -188,6 +191,7 @@ async def update_device(
     device = await get_device(session, device_id, lock=True)
     expect_version(device, data.version, "device")
     changes = patch_changes(data, Device, derived=frozenset({"purchase_price"}))
+    custom_given = changes.pop("custom_fields", None)
     errors = FieldErrors()
     if data.purchase_price is not None:
         changes["purchase_price_cents"] = _check_price(errors, "purchase_price", data.purchase_price, rules)
@@ -212,6 +216,18 @@ async def update_device(
     await _ensure_identity_free(session, asset_tag, manufacturer, serial, except_id=device_id)
     before, after = apply_changes(device, changes)
     await session.flush()
+    if custom_given:
+        category = (await session.get(DeviceModel, device.model_id)).category  # type: ignore[union-attr]
+        custom_before, custom_after = await custom_fields.set_values(
+            session, device.id, category, custom_given, creating=False
+        )
+        if custom_after:
+            before["custom_fields"], after["custom_fields"] = custom_before, custom_after
+            if "version" not in after:
+                before["version"], after["version"] = device.version, device.version + 1
+                device.version += 1
+                device.updated_at = utcnow()
+                await session.flush()
     settled = {}
     if "purchase_date" in after or "model_id" in after:
         # Before any audit record: settling locks obligations first, as the compensation job does.

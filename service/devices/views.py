@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
+from service.custom_fields import repository as custom_fields
 from service.device_models import service as device_models
 from service.devices import repository, service
 from service.devices.lifecycle import DeviceStatus, Move
@@ -27,6 +28,7 @@ from service.devices.models import GRADES, DeviceEvent
 from service.devices.schemas import (
     AssignBody,
     DeviceCreate,
+    DeviceUpdate,
     ReasonBody,
     RepairBody,
     ReturnBody,
@@ -117,10 +119,16 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
     cursor = params.get("cursor") or None
     if status and status not in STATUSES:
         raise InvalidInput.field("status", f"unknown status {status!r}")
+    # The page's field-and-value pair is the API's cf.<key>=value; links carry the cf. form.
+    chosen = {k: v for k, v in params.items() if k.startswith("cf.") and v}
+    cf_field, cf_value = (params.get("cf_field") or "").strip(), (params.get("cf_value") or "").strip()
+    if cf_field and cf_value:
+        chosen[f"cf.{cf_field}"] = cf_value
+    custom = await repository.custom_filters(session, chosen)
     page = await repository.list_device_views(
-        session, status=[status] if status else None, q=q or None, cursor=cursor, limit=PAGE_SIZE
+        session, status=[status] if status else None, q=q or None, custom=custom, cursor=cursor, limit=PAGE_SIZE
     )
-    filters = {k: v for k, v in (("q", q), ("status", status)) if v}
+    filters = {k: v for k, v in (("q", q), ("status", status), *chosen.items()) if v}
     next_url = f"/devices?{urlencode({**filters, 'cursor': page.next_cursor})}" if page.next_cursor else None
     first_url = f"/devices?{urlencode(filters)}" if filters else "/devices"
     context = {
@@ -129,6 +137,9 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
         "status": status,
         "statuses": list(DeviceStatus),
         "status_of": STATUSES,
+        "custom_fields": await custom_fields.field_rows(session),
+        "cf_field": cf_field or next((k[3:] for k in chosen), ""),
+        "cf_value": cf_value or next(iter(chosen.values()), ""),
         "next_url": next_url,
         "first_url": first_url if cursor else None,
         "can_change": can(request.user.role, Permission.change_registry),
@@ -185,6 +196,8 @@ async def render_device_page(
         }
         for s in state.device_sections
     ]
+    fields = [f for f in await custom_fields.field_rows(session) if f.category in (None, device.category)]
+    custom_values = (await repository.custom_values(session, [device_id])).get(device_id, {})
     return Template(
         "devices/detail.html",
         status_code=refused.status_code if refused is not None else 200,
@@ -209,6 +222,8 @@ async def render_device_page(
             "error": own.message if own else None,
             "field_errors": own.errors if own else {},
             "sections": sections,
+            "custom_fields": fields,
+            "custom_values": custom_values,
         },
     )
 
@@ -299,6 +314,35 @@ MOVE_HANDLERS = [
 ]
 
 
+@post("/devices/{device_id:int}/custom-fields", guards=_CHANGE, include_in_schema=False)
+async def save_custom_fields(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: DbSession,
+    actor: CurrentActor,
+    rules: Rules,
+    device_id: int,
+    data: URLEncodedBody[dict[str, str]],
+) -> Any:
+    """Every field the page showed: a blank one is cleared."""
+    form = _clean(data)
+    device = await repository.device_view(session, device_id)
+    given = {f.key: form.get(f"cf.{f.key}") or None
+             for f in await custom_fields.field_rows(session) if f.category in (None, device.category)}  # fmt: skip
+
+    async def save() -> None:
+        body = DeviceUpdate(version=int(form.get("version") or 0) or device.version, custom_fields=given)
+        await service.update_device(session, actor, device_id, body, rules)
+
+    async def show(refused: Refused) -> Template:
+        return await render_device_page(request, state, session, device_id, refused=refused)
+
+    return await submit_form(
+        session, save, form_id="custom-fields", form=form, show=show,
+        done=f"/devices/{device_id}?saved=custom-fields#custom-fields", default_field="_form", whole_form="_form",
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------------- register
 
 
@@ -321,6 +365,7 @@ async def _register_page(
             "general": general,
             "models": await device_models.models_for_choice(session),
             "employees": await employee_repository.active_for_select(session),
+            "custom_fields": await custom_fields.field_rows(session),
             "grades": GRADES,
             "today": rules.today.isoformat(),
         },
@@ -344,7 +389,8 @@ async def register_from_page(
     data: URLEncodedBody[dict[str, str]],
 ) -> Any:
     form = _clean(data)
-    body = _filled(form, REGISTER_FIELDS)
+    body: dict[str, Any] = _filled(form, REGISTER_FIELDS)
+    body["custom_fields"] = {k[3:]: v for k, v in form.items() if k.startswith("cf.") and v}
     if "purchase_price" in body:
         body["purchase_price"] = decimal_point(body["purchase_price"])
 
@@ -354,7 +400,7 @@ async def register_from_page(
     async def show(refused: Refused) -> Template:
         errors = dict(refused.errors)
         if isinstance(refused.cause, DomainError):
-            errors = {f: m for f, m in errors.items() if f in REGISTER_FIELDS}
+            errors = {f: m for f, m in errors.items() if f in REGISTER_FIELDS or f.startswith("custom_fields.")}
             # All of it beside fields, or the whole message above the form.
             general = None if errors and len(errors) == len(refused.cause.errors) else refused.message
         else:
@@ -377,5 +423,6 @@ DEVICE_VIEW_HANDLERS: list[Any] = [
     new_device_page,
     register_from_page,
     device_page,
+    save_custom_fields,
     *MOVE_HANDLERS,
 ]

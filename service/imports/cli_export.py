@@ -51,6 +51,7 @@ async def _write(settings: Settings, out: IO[bytes], filters: dict[str, object])
     engine = make_engine(settings)
     try:
         total = await repository.count_devices(engine, **filters)
+        fields = await repository.export_fields(engine)
         console = Console(stderr=True)
         progress = Progress(
             TextColumn("Exporting devices"),
@@ -69,7 +70,8 @@ async def _write(settings: Settings, out: IO[bytes], filters: dict[str, object])
 
         with progress:
             task = progress.add_task("export", total=total)
-            async for chunk in csv_chunks(repository.export_pages(engine, **filters), on_rows=advance):
+            pages = repository.export_pages(engine, custom_fields=fields, **filters)
+            async for chunk in csv_chunks(pages, on_rows=advance, custom_fields=fields):
                 out.write(chunk)
         out.flush()
         return written

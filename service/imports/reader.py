@@ -189,6 +189,19 @@ def _records(reader: Iterator[list[str]], encoding: str) -> Iterator[tuple[int, 
         yield number, record
 
 
+CUSTOM_PREFIX = "cf:"
+
+
+def custom_columns(names: dict[str, str]) -> dict[str, str]:
+    """{header as read: canonical column} for custom fields ({field name: key}): a column named as a field is read
+    into it, unless the name is one of Kringloop's own columns."""
+    return {
+        _normalise_header(name): f"{CUSTOM_PREFIX}{key}"
+        for name, key in names.items()
+        if _normalise_header(name) not in _HEADER_LOOKUP
+    }
+
+
 def check_readable(stream: BinaryIO, encoding: str | None = None) -> str:
     """Reads the whole file as read_rows would, without building its rows (a third of the time): raises
     UnusableFile for a fault anywhere in it, so a caller can refuse the file before writing anything. Returns the
@@ -219,12 +232,14 @@ def _open(stream: BinaryIO, encoding: str | None = None) -> tuple[str, Iterator[
     return encoding, reader, header
 
 
-def _columns(header: list[str]) -> tuple[list[str | None], list[str]]:
-    """The canonical field of each header cell (None for a cell not read), and the cells not read."""
+def _columns(header: list[str], extra: dict[str, str] | None = None) -> tuple[list[str | None], list[str]]:
+    """The canonical field of each header cell (None for a cell not read), and the cells not read. ``extra``:
+    more headers to read (custom_columns)."""
     columns: list[str | None] = []
     ignored: list[str] = []
     for raw in header:
-        canonical = _HEADER_LOOKUP.get(_normalise_header(raw))
+        key = _normalise_header(raw)
+        canonical = _HEADER_LOOKUP.get(key) or (extra or {}).get(key)
         if canonical is None or canonical in columns:
             ignored.append(raw.strip())
             canonical = None
@@ -239,12 +254,16 @@ def _columns(header: list[str]) -> tuple[list[str | None], list[str]]:
 
 
 def read_rows(
-    stream: BinaryIO, encoding: str | None = None, reading: FileReading | None = None
+    stream: BinaryIO,
+    encoding: str | None = None,
+    reading: FileReading | None = None,
+    extra_columns: dict[str, str] | None = None,
 ) -> tuple[list[str], list[str], Iterator[RawRow]]:
     """(recognised columns, ignored headers, rows). Raises UnusableFile for an empty or headerless file.
-    ``reading``, when given, learns the encoding and, as the rows stream, the ones skipped or read leniently."""
+    ``reading``, when given, learns the encoding and, as the rows stream, the ones skipped or read leniently;
+    ``extra_columns`` (custom_columns) reads custom field columns too."""
     encoding, reader, header = _open(stream, encoding)
-    columns, ignored = _columns(header)
+    columns, ignored = _columns(header, extra_columns)
     recognised = [c for c in columns if c]
     log = reading if reading is not None else FileReading()
     log.encoding = encoding

@@ -18,7 +18,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from service.imports.reader import DateOrder, DecimalMark, RawRow, RowError, parse_number, read_date
+from service.custom_fields.rules import BadValue, FieldDef, Stored, parse_value
+from service.imports.reader import CUSTOM_PREFIX, DateOrder, DecimalMark, RawRow, RowError, parse_number, read_date
 from service.spreadsheet import TEXT_MARK, unguard_text
 
 Format = Literal["kringloop", "snipeit"]
@@ -101,6 +102,8 @@ class RowRules:
     max_purchase_price_cents: int
     date_order: DateOrder = None
     decimal_mark: DecimalMark = None
+    # Custom fields by key: columns named as one are read into it (reader.custom_columns).
+    custom_fields: dict[str, FieldDef] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,8 @@ class DeviceRecord:
     notes: list[str] = field(default_factory=list)
     # (label, value) lines the device's notes must carry (NOTE_LINE_LABELS); see ``with_note_lines``.
     note_lines: tuple[tuple[str, str], ...] = ()
+    # The custom field columns the file has: a value, or None for a blank cell (which clears it).
+    custom: dict[FieldDef, Stored | None] = field(default_factory=dict)
 
 
 def with_note_lines(notes: str, lines: tuple[tuple[str, str], ...]) -> str:
@@ -357,6 +362,7 @@ def read_record(raw: RawRow, rules: RowRules) -> DeviceRecord | list[RowError]:
     no_person = _checkout(values, fields, notes, errors)
     status, holder, holder_given, unknown_status = _status_and_holder(values, rules, notes, errors, no_person)
     note_lines = _note_lines(values, rules, errors, raw)
+    custom = _custom_values(values, rules, errors) if rules.custom_fields else {}
     if note_lines:
         raw.read_as.add("extra_columns")
     if errors:
@@ -376,7 +382,23 @@ def read_record(raw: RawRow, rules: RowRules) -> DeviceRecord | list[RowError]:
         unknown_status=unknown_status,
         notes=notes,
         note_lines=note_lines,
+        custom=custom,
     )
+
+
+def _custom_values(values: dict[str, str], rules: RowRules, errors: list[RowError]) -> dict[FieldDef, Stored | None]:
+    found: dict[FieldDef, Stored | None] = {}
+    for column, text in values.items():
+        if not column.startswith(CUSTOM_PREFIX):
+            continue
+        field = rules.custom_fields.get(column[len(CUSTOM_PREFIX):])
+        if field is None:
+            continue
+        try:
+            found[field] = parse_value(field, text)
+        except BadValue as exc:
+            errors.append(RowError(field.name, str(exc)))
+    return found
 
 
 def _note_lines(

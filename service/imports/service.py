@@ -27,6 +27,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.compensation.service import compensation_rules
 from service.context import Actor
+from service.custom_fields import repository as custom_fields_repository
+from service.custom_fields.rules import FieldDef
 from service.db import is_postgres, utcnow
 from service.imports.plan import YIELD_EVERY, ChunkPlanner, Planned
 from service.imports.reader import (
@@ -38,6 +40,7 @@ from service.imports.reader import (
     RowError,
     UndecodableText,
     check_readable,
+    custom_columns,
     read_rows,
 )
 from service.imports.references import References
@@ -183,6 +186,7 @@ class _Importer:
         settings: Settings,
         actor: Actor,
         options: ImportOptions,
+        custom_fields: dict[str, FieldDef] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.actor = actor
@@ -193,10 +197,11 @@ class _Importer:
             max_purchase_price_cents=settings.max_purchase_price_cents,
             date_order=options.date_order,
             decimal_mark=options.decimal_mark,
+            custom_fields=custom_fields or {},
         )
         self.compensation = compensation_rules(settings)
         self.references = References()
-        self.planner = ChunkPlanner(self.references, KeyIndex())
+        self.planner = ChunkPlanner(self.references, KeyIndex(), custom_fields)
         self.key = uuid.uuid4().hex[:12]
         self.tally = _Tally()
         self.reading = FileReading()
@@ -357,8 +362,11 @@ async def run_import(
             return await run_import(sessionmaker, settings, actor, spooled, options, on_row, on_progress)
     encoding = _check_whole_file(stream)
     source = _Source(stream)
-    importer = _Importer(sessionmaker, settings, actor, options)
-    _columns, ignored, rows = read_rows(source, encoding, importer.reading)
+    async with sessionmaker() as session:
+        fields = await custom_fields_repository.definitions(session)
+    importer = _Importer(sessionmaker, settings, actor, options, fields)
+    extra = custom_columns({f.name: f.key for f in fields.values()})
+    _columns, ignored, rows = read_rows(source, encoding, importer.reading, extra)
 
     def done(outcomes: list[RowOutcome]) -> None:
         if on_row is not None:
