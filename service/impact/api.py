@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, put
 from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
@@ -61,7 +61,7 @@ class ImpactController(Controller):
         session: DbSession,
         year: str | None = Parameter(default=None, description="a calendar year (default: this year)"),
         quarter: str | None = Parameter(default=None, description="1-4, with year"),
-        from_: str | None = Parameter(query="from", default=None, description="custom period start, YYYY-MM-DD"),
+        from_: str | None = QueryParameter(name="from", default=None, description="custom period start, YYYY-MM-DD"),
         to: str | None = Parameter(default=None, description="custom period end (inclusive), YYYY-MM-DD"),
         group_by: str | None = Parameter(default=None, description="category (the default)"),
     ) -> ImpactReportOut:
