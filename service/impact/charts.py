@@ -93,13 +93,11 @@ def bar_chart(
         )
     legend_x = LEFT
     for s, (series_name, _) in enumerate(series):
-        parts.append(
-            f'<rect x="{legend_x}" y="{HEIGHT - 16}" width="10" height="10" fill="{COLOURS[s % len(COLOURS)]}"/>'
-        )
-        parts.append(
-            f'<text x="{legend_x + 14}" y="{HEIGHT - 7}" class="tick">{escape(series_name)}'
-            f"{' (' + escape(unit) + ')' if unit and s == 0 else ''}</text>"
-        )
-        legend_x += 14 + 8 * (len(series_name) + (len(unit) + 3 if unit and s == 0 else 0)) + 16
+        # The unit once, after the first series, unless the series is named after it ("devices").
+        text = series_name + (f" ({unit})" if unit and s == 0 and unit != series_name else "")
+        colour = COLOURS[s % len(COLOURS)]
+        parts.append(f'<rect x="{legend_x}" y="{HEIGHT - 16}" width="10" height="10" fill="{colour}"/>')
+        parts.append(f'<text x="{legend_x + 14}" y="{HEIGHT - 7}" class="tick">{escape(text)}</text>')
+        legend_x += 14 + 7 * len(text) + 16
     parts.append("</svg>")
     return "".join(parts)
