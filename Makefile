@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint migrate check bench bench-device-read bench-revalue bench-donations bench-import clean
+.PHONY: run test lint migrate check bench bench-device-read bench-revalue bench-donations bench-import bench-impact clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ check: $(STAMP)
 	$(BIN)/alembic check
 
 # Every benchmark, one after the other (PostgreSQL: KRINGLOOP_BENCH_POSTGRES_URL, else the tests' server).
-bench: bench-device-read bench-revalue bench-donations bench-import
+bench: bench-device-read bench-revalue bench-donations bench-import bench-impact
 
 bench-device-read: $(STAMP)
 	$(BIN)/python bench/device_read.py
@@ -41,6 +41,9 @@ bench-donations: $(STAMP)
 
 bench-import: $(STAMP)
 	$(BIN)/python bench/import.py --sizes 100000 1000000
+
+bench-impact: $(STAMP)
+	$(BIN)/python bench/impact.py --devices 1000000
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -7,7 +7,8 @@ counted as service/valuation/estimator.months_between counts them: a month count
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +31,7 @@ from service.impact.calculations import (
 )
 from service.impact.period import Window
 from service.pool.models import PoolEntry
+from service.valuation.estimator import months_between
 from service.valuation.models import Disposition
 
 _dev: sa.Table = Device.__table__  # type: ignore[attr-defined]
@@ -97,40 +99,41 @@ def _lifetime_columns(sub: sa.Subquery, baseline: int) -> list[Any]:
     ]
 
 
-async def lifetime(session: AsyncSession, w: Window, baseline: int) -> list[LifetimeAggregate]:
+@dataclass(frozen=True)
+class Replacements:
+    in_period: list[LifetimeAggregate]  # per group and category
+    by_year: dict[int, list[LifetimeAggregate]]  # every year up to the period's end, per category
+    ages: dict[str, tuple[int, int]]  # per category in the period: (devices, summed age)
+
+
+async def replacements(session: AsyncSession, w: Window, baseline: int) -> Replacements:
+    """One pass over the retirements up to the period's end, split by year and by whether they fall in it."""
     sub = _replaced(session, GROUP_COLUMNS[w.group_by], w.after)
+    in_period = sa.case((sub.c.at >= w.first, 1), else_=0)
     rows = await session.execute(
-        sa.select(sub.c.grp, sub.c.category, *_lifetime_columns(sub, baseline))
-        .where(sub.c.at >= w.first)
-        .group_by(sub.c.grp, sub.c.category)
-        .order_by(sub.c.grp, sub.c.category)
+        sa.select(sub.c.grp, sub.c.category, sub.c.year, in_period, *_lifetime_columns(sub, baseline)).group_by(
+            sub.c.grp, sub.c.category, sub.c.year, in_period
+        )
     )
-    return [LifetimeAggregate(g, c, n, int(s), int(e), int(es)) for g, c, n, s, e, es in rows.all()]
-
-
-async def lifetime_by_year(session: AsyncSession, w: Window, baseline: int) -> dict[int, list[LifetimeAggregate]]:
-    """Every replacement up to the period's end, by its year (the CO2e per year chart)."""
-    sub = _replaced(session, _mod.c.category, w.after)
-    rows = await session.execute(
-        sa.select(sub.c.year, sub.c.category, *_lifetime_columns(sub, baseline))
-        .group_by(sub.c.year, sub.c.category)
-        .order_by(sub.c.year)
+    period: dict[tuple[str, str], list[int]] = {}
+    years: dict[int, dict[str, list[int]]] = {}
+    for grp, category, year, inside, *figures in rows.all():
+        for target in (
+            years.setdefault(int(year), {}).setdefault(category, [0, 0, 0, 0]),
+            period.setdefault((grp, category), [0, 0, 0, 0]) if inside else None,
+        ):
+            if target is not None:
+                for i, value in enumerate(figures):
+                    target[i] += int(value)
+    ages: dict[str, tuple[int, int]] = {}
+    for (_grp, category), (n, total, _e, _es) in period.items():
+        before = ages.get(category, (0, 0))
+        ages[category] = (before[0] + n, before[1] + total)
+    return Replacements(
+        [LifetimeAggregate(g, c, *v) for (g, c), v in sorted(period.items())],
+        {y: [LifetimeAggregate(c, c, *v) for c, v in sorted(cats.items())] for y, cats in sorted(years.items())},
+        ages,
     )
-    out: dict[int, list[LifetimeAggregate]] = {}
-    for year, c, n, s, e, es in rows.all():
-        out.setdefault(int(year), []).append(LifetimeAggregate(c, c, n, int(s), int(e), int(es)))
-    return out
-
-
-async def replacement_ages(session: AsyncSession, w: Window) -> dict[str, tuple[int, int]]:
-    """Per category: (devices, summed age) of fault-replaced devices in the period (the age vs baseline chart)."""
-    sub = _replaced(session, _mod.c.category, w.after)
-    rows = await session.execute(
-        sa.select(sub.c.category, sa.func.count(), sa.func.sum(sub.c.age))
-        .where(sub.c.at >= w.first)
-        .group_by(sub.c.category)
-    )
-    return {c: (n, int(s)) for c, n, s in rows.all()}
 
 
 def _owing(w: Window) -> tuple[Any, Any]:
@@ -139,14 +142,24 @@ def _owing(w: Window) -> tuple[Any, Any]:
     return joined, compensated
 
 
-async def coverage(session: AsyncSession, w: Window, categories: Sequence[str]) -> list[CoverageAggregate]:
+async def one_for_one(
+    session: AsyncSession, w: Window, categories: Sequence[str]
+) -> tuple[list[CoverageAggregate], list[tuple[int, int, int, int]]]:
+    """One pass over the compensated categories' purchases: the period's coverage per group and category, and
+    (year, quarter, owed, compensated) from the programme start to the period's end."""
     joined, compensated = _owing(w)
     owed = _dev.c.purchase_date >= w.programme_start
+    inside = sa.case((_dev.c.purchase_date >= w.start, 1), else_=0)
     group = GROUP_COLUMNS[w.group_by]
+    year = _part(session, "year", _dev.c.purchase_date)
+    quarter = (_part(session, "month", _dev.c.purchase_date) + 2) // 3
     statement = (
         sa.select(
             group,
             _mod.c.category,
+            year,
+            quarter,
+            inside,
             sa.func.sum(sa.case((owed, 1), else_=0)),
             sa.func.sum(sa.case((compensated, 1), else_=0)),
             sa.func.sum(sa.case((compensated, sa.func.coalesce(_mod.c.weight_grams, 0)), else_=0)),
@@ -154,11 +167,28 @@ async def coverage(session: AsyncSession, w: Window, categories: Sequence[str]) 
             sa.func.sum(sa.case((owed, 0), else_=1)),
         )
         .select_from(joined)
-        .where(_dev.c.purchase_date.between(w.start, w.end), _mod.c.category.in_(list(categories)))
-        .group_by(group, _mod.c.category)
-        .order_by(group, _mod.c.category)
+        .where(
+            _dev.c.purchase_date.between(min(w.start, w.programme_start), w.end),
+            _mod.c.category.in_(list(categories)),
+        )
+        .group_by(group, _mod.c.category, year, quarter, inside)
     )
-    return [CoverageAggregate(g, c, *(int(v or 0) for v in rest)) for g, c, *rest in (await session.execute(statement))]
+    period: dict[tuple[str, str], list[int]] = {}
+    quarters: dict[tuple[int, int], list[int]] = {}
+    for g, c, y, q, in_period, *figures in (await session.execute(statement)).all():
+        values = [int(v or 0) for v in figures]
+        if in_period:
+            target = period.setdefault((g, c), [0] * 5)
+            for i, value in enumerate(values):
+                target[i] += value
+        if values[0]:  # owed: bought since the programme start
+            series = quarters.setdefault((int(y), int(q)), [0, 0])
+            series[0] += values[0]
+            series[1] += values[1]
+    return (
+        [CoverageAggregate(g, c, *v) for (g, c), v in sorted(period.items())],
+        [(y, q, n, done) for (y, q), (n, done) in sorted(quarters.items())],
+    )
 
 
 async def uncovered(session: AsyncSession, w: Window, categories: Sequence[str], limit: int) -> list[sa.Row[Any]]:
@@ -183,21 +213,6 @@ async def uncovered(session: AsyncSession, w: Window, categories: Sequence[str],
         .limit(limit)
     )
     return list((await session.execute(statement)).all())
-
-
-async def coverage_by_quarter(session: AsyncSession, w: Window, categories: Sequence[str]) -> list[tuple[Any, ...]]:
-    """(year, quarter, owed, compensated) from the programme start to the period's end, by purchase quarter."""
-    joined, compensated = _owing(w)
-    year = _part(session, "year", _dev.c.purchase_date)
-    quarter = (_part(session, "month", _dev.c.purchase_date) + 2) // 3
-    statement = (
-        sa.select(year, quarter, sa.func.count(), sa.func.sum(sa.case((compensated, 1), else_=0)))
-        .select_from(joined)
-        .where(_dev.c.purchase_date.between(w.programme_start, w.end), _mod.c.category.in_(list(categories)))
-        .group_by(year, quarter)
-        .order_by(year, quarter)
-    )
-    return [(int(y), int(q), n, int(c or 0)) for y, q, n, c in (await session.execute(statement)).all()]
 
 
 async def second_life(session: AsyncSession, w: Window) -> list[SecondLifeAggregate]:
@@ -262,48 +277,86 @@ async def charities(session: AsyncSession, w: Window) -> list[CharityAggregate]:
     return [CharityAggregate(n, int(d), int(p), c) for n, d, p, c in (await session.execute(statement)).all()]
 
 
-async def purchases(session: AsyncSession, w: Window) -> tuple[list[PurchaseAggregate], dict[int, ModelAttributes]]:
-    group = GROUP_COLUMNS[w.group_by]
-    statement = (
+async def _model_attributes(session: AsyncSession) -> dict[int, ModelAttributes]:
+    rows = await session.execute(
         sa.select(
-            group,
-            _dev.c.model_id,
-            _dev.c.purchase_date,
-            sa.func.count(),
-            sa.func.sum(_dev.c.purchase_price_cents),
-            sa.func.sum(sa.case((_dev.c.purchase_price_cents == 0, 1), else_=0)),
+            _mod.c.id,
+            _mod.c.e_waste_compensated,
+            _mod.c.certifications,
+            _mod.c.declared_lifetime_months,
+            _mod.c.repairability_tenths,
         )
+    )
+    models = {}
+    for model_id, ewaste, certs, lifetime_months, tenths in rows.all():
+        schemes = tuple(
+            (c["scheme"], date.fromisoformat(c["expires_on"]) if c.get("expires_on") else None) for c in certs or []
+        )
+        models[model_id] = ModelAttributes(bool(ewaste), schemes, lifetime_months, tenths)
+    return models
+
+
+# Up to this many distinct certificate expiry dates are checked in one pass (a column pair each); beyond it the
+# purchases are grouped per day instead, which is exact too, only slower.
+MAX_EXPIRY_COLUMNS = 64
+
+
+async def purchases(session: AsyncSession, w: Window) -> tuple[list[PurchaseAggregate], dict[int, ModelAttributes]]:
+    """Purchases in the period per group and model. A certificate counts only for purchases on or before its
+    expiry: for each expiry date the pass also counts (and sums) the purchases made by then, so a model's
+    purchases split exactly at its certificates' expiry dates without grouping by day."""
+    models = await _model_attributes(session)
+    expiries = sorted({e for m in models.values() for _, e in m.certifications if e is not None})
+    group = GROUP_COLUMNS[w.group_by]
+    price = _dev.c.purchase_price_cents
+    base = [sa.func.count(), sa.func.sum(price), sa.func.sum(sa.case((price == 0, 1), else_=0))]
+    if len(expiries) > MAX_EXPIRY_COLUMNS:
+        statement = (
+            sa.select(group, _dev.c.model_id, _dev.c.purchase_date, *base)
+            .select_from(_dev.join(_mod, _mod.c.id == _dev.c.model_id))
+            .where(_dev.c.purchase_date.between(w.start, w.end))
+            .group_by(group, _dev.c.model_id, _dev.c.purchase_date)
+        )
+        rows = (await session.execute(statement)).all()
+        return [PurchaseAggregate(g, m, d, n, int(s), int(u)) for g, m, d, n, s, u in rows], models
+    by_expiry = []
+    for expiry in expiries:
+        by = _dev.c.purchase_date <= expiry
+        by_expiry += [sa.func.sum(sa.case((by, 1), else_=0)), sa.func.sum(sa.case((by, price), else_=0))]
+    statement = (
+        sa.select(group, _dev.c.model_id, *base, *by_expiry)
         .select_from(_dev.join(_mod, _mod.c.id == _dev.c.model_id))
         .where(_dev.c.purchase_date.between(w.start, w.end))
-        .group_by(group, _dev.c.model_id, _dev.c.purchase_date)
+        .group_by(group, _dev.c.model_id)
     )
-    aggs = [PurchaseAggregate(g, m, d, n, int(s), int(u)) for g, m, d, n, s, u in (await session.execute(statement))]
-    ids = sorted({a.model_id for a in aggs})
-    models: dict[int, ModelAttributes] = {}
-    for chunk in (ids[i : i + 1000] for i in range(0, len(ids), 1000)):
-        rows = await session.execute(
-            sa.select(
-                _mod.c.id,
-                _mod.c.e_waste_compensated,
-                _mod.c.certifications,
-                _mod.c.declared_lifetime_months,
-                _mod.c.repairability_tenths,
-            ).where(_mod.c.id.in_(chunk))
-        )
-        for model_id, ewaste, certs, lifetime_months, tenths in rows.all():
-            schemes = tuple(
-                (c["scheme"], date.fromisoformat(c["expires_on"]) if c.get("expires_on") else None) for c in certs or []
-            )
-            models[model_id] = ModelAttributes(bool(ewaste), schemes, lifetime_months, tenths)
+    aggs = []
+    for g, model_id, n, spend, unpriced, *split in (await session.execute(statement)).all():
+        # Cut the model's purchases into slices between consecutive expiry dates; each slice carries the date of
+        # its last possible day, which is all attributes_met needs to judge a certificate.
+        done_n = done_s = 0
+        for k, expiry in enumerate(expiries):
+            upto_n, upto_s = int(split[2 * k] or 0), int(split[2 * k + 1] or 0)
+            if upto_n > done_n:
+                aggs.append(PurchaseAggregate(g, model_id, expiry, upto_n - done_n, upto_s - done_s, 0))
+                done_n, done_s = upto_n, upto_s
+        rest = date.max if not expiries else expiries[-1] + timedelta(days=1)
+        if n > done_n:
+            aggs.append(PurchaseAggregate(g, model_id, rest, n - done_n, int(spend) - done_s, 0))
+        if unpriced:  # carried on a zero-device slice: counted once in the group's unpriced total
+            aggs.append(PurchaseAggregate(g, model_id, rest, 0, 0, int(unpriced)))
     return aggs, models
 
 
 async def fleet_age(session: AsyncSession, on: date) -> dict[int, int]:
-    """Devices in service now, by whole years of age on ``on``."""
-    years = _months(session, _dev.c.purchase_date, on) // 12
+    """Devices in service now, by whole years of age on ``on`` (grouped by purchase day in the database: a few
+    thousand rows, aged here with the estimator's month count)."""
     statement = (
-        sa.select(years, sa.func.count())
+        sa.select(_dev.c.purchase_date, sa.func.count())
         .where(_dev.c.status.in_(IN_SERVICE), _dev.c.purchase_date <= on)
-        .group_by(years)
+        .group_by(_dev.c.purchase_date)
     )
-    return {int(y): n for y, n in (await session.execute(statement)).all()}
+    years: dict[int, int] = {}
+    for bought, n in (await session.execute(statement)).all():
+        age = months_between(bought, on) // 12
+        years[age] = years.get(age, 0) + n
+    return years

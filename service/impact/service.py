@@ -133,15 +133,14 @@ async def build_report(
     categories = settings.compensation_category_list
     baseline = factors.baseline_months
 
-    lifetime_aggs = await repository.lifetime(session, w, baseline)
+    replaced = await repository.replacements(session, w, baseline)
+    lifetime_aggs, by_year, ages = replaced.in_period, replaced.by_year, replaced.ages
     lifetime_rows = [calc.lifetime_row(a, ctx) for a in lifetime_aggs]
     step("lifetime")
-    by_year = await repository.lifetime_by_year(session, w, baseline)
-    ages = await repository.replacement_ages(session, w)
     step("co2e per year")
-    coverage_rows = [calc.coverage_row(a, ctx) for a in await repository.coverage(session, w, categories)]
+    coverage_aggs, quarters = await repository.one_for_one(session, w, categories)
+    coverage_rows = [calc.coverage_row(a, ctx) for a in coverage_aggs]
     uncovered = await repository.uncovered(session, w, categories, UNCOVERED_LIMIT)
-    quarters = await repository.coverage_by_quarter(session, w, categories)
     step("one for one")
     second = calc.second_life_rows(await repository.second_life(session, w), ctx)
     pool_row, charity_rows = calc.money_rows(

@@ -218,3 +218,28 @@ async def test_model_procurement_attributes(api: Api) -> None:
         assert refused.status_code == 422, bad
     cleared = await api.patch("helpdesk", url, {"version": changed.json()["version"], "repairability_score": None})
     assert cleared.status_code == 200 and cleared.json()["repairability_score"] is None
+
+
+async def test_a_certificate_counts_for_purchases_up_to_its_expiry(api: Api) -> None:
+    model = await seed_model(
+        api,
+        certifications=[
+            {"scheme": "EPEAT", "level": "Gold", "expires_on": "2025-06-30"},
+            {"scheme": "TCO Certified", "level": "Generation 9"},
+        ],
+    )
+    for tag, bought, price in (
+        ("E1", "2025-03-01", "1000.00"),
+        ("E2", "2025-06-30", "0.00"),
+        ("E3", "2025-09-01", "3000.00"),
+    ):
+        await seed_device(
+            api, model["id"], asset_tag=tag, serial_number=tag, purchase_date=bought, purchase_price=price
+        )
+    report = (await api.get("finance", "/api/v1/impact?year=2025")).json()
+    assert _figure(report, "procurement", "laptop", "purchases") == "3"
+    assert _figure(report, "procurement", "laptop", "EPEAT_count_percent") == "66.7"  # 2 of 3, up to 30 June
+    assert _figure(report, "procurement", "laptop", "EPEAT_spend_percent") == "25.0"  # 1000 of 4000
+    assert _figure(report, "procurement", "laptop", "TCO Certified_count_percent") == "100.0"
+    row = next(r for r in report["procurement"]["rows"] if r["group"] == "laptop")
+    assert row["figures"]["spend"]["note"] == "1 device(s) without a purchase price"
