@@ -56,7 +56,6 @@ class ImpactController(Controller):
     @get("/", summary="Impact figures for a period, each with its inputs, method, source and versions")
     async def report(
         self,
-        request: Request[Any, Any, Any],
         state: State,
         session: DbSession,
         year: str | None = Parameter(default=None, description="a calendar year (default: this year)"),
