@@ -186,6 +186,8 @@ async def test_files_and_the_dashboard(api: Api) -> None:
         assert text in page.text, text
     bad = await api.client.get("/impact?year=abc")
     assert bad.status_code == 422 and "is not a whole number" in bad.text and 'aria-invalid="true"' in bad.text
+    grouping = await api.client.get("/impact?group_by=company")
+    assert grouping.status_code == 422 and "group by: unknown grouping &#39;company&#39;" in grouping.text
     download = await api.client.get("/impact/report.pdf?year=2026")
     assert download.status_code == 200 and download.headers["content-type"] == "application/pdf"
 
