@@ -135,6 +135,8 @@ class _Pdf:
         c.setFont(FONT, 6)
         c.drawRightString(x0 - 4, base_y + height - 6, str(top.normalize()))
         c.drawRightString(x0 - 4, zero - 2, "0")
+        if low < 0:
+            c.drawRightString(x0 - 4, base_y, str(low.normalize()))
         for s, series in enumerate(chart["series"]):
             c.setFillColorRGB(*COLOURS[s % len(COLOURS)])
             for i, v in enumerate(series["values"]):
