@@ -10,7 +10,7 @@ import click
 from service.settings import Settings
 
 # The report's steps (service.build_report calls progress once after each), for the bar's total.
-STEPS = ("lifetime", "co2e per year", "one for one", "money", "procurement", "fleet", "file")
+STEPS = ("lifetime", "one for one", "money", "procurement", "fleet", "file")
 
 
 @click.group("report")

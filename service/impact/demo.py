@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.compensation.models import CompensationObligation
+from service.compensation.service import compensation_rules
 from service.context import Actor
 from service.device_models import service as device_models
 from service.device_models.models import DeviceModel
@@ -67,8 +68,6 @@ REFURBISHERS = ["Leapp Refurbished", "Recycle-IT Utrecht"]
 
 
 async def _procurement(session: AsyncSession, settings: Settings) -> int:
-    from service.compensation.service import compensation_rules
-
     rows = (await session.execute(sa.select(DeviceModel))).scalars().all()
     done = 0
     for model in rows:

@@ -25,11 +25,10 @@ from service.impact.calculations import (
     CharityAggregate,
     CoverageAggregate,
     LifetimeAggregate,
-    ModelAttributes,
-    PurchaseAggregate,
     SecondLifeAggregate,
 )
 from service.impact.period import Window
+from service.impact.procurement import ModelAttributes, PurchaseAggregate
 from service.pool.models import PoolEntry
 from service.valuation.estimator import months_between
 from service.valuation.models import Disposition

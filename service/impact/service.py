@@ -18,6 +18,7 @@ from service.context import Actor
 from service.db import utcnow
 from service.errors import Conflict, InvalidInput
 from service.impact import calculations as calc
+from service.impact import procurement as buying
 from service.impact import repository
 from service.impact.factors import (
     BOAVIZTA,
@@ -137,7 +138,6 @@ async def build_report(
     lifetime_aggs, by_year, ages = replaced.in_period, replaced.by_year, replaced.ages
     lifetime_rows = [calc.lifetime_row(a, ctx) for a in lifetime_aggs]
     step("lifetime")
-    step("co2e per year")
     coverage_aggs, quarters = await repository.one_for_one(session, w, categories)
     coverage_rows = [calc.coverage_row(a, ctx) for a in coverage_aggs]
     uncovered = await repository.uncovered(session, w, categories, UNCOVERED_LIMIT)
@@ -149,7 +149,7 @@ async def build_report(
     months = await repository.pool_by_month(session, w)
     step("money")
     purchase_aggs, models = await repository.purchases(session, w)
-    procurement = calc.procurement_rows(purchase_aggs, models, ctx)
+    procurement = buying.procurement_rows(purchase_aggs, models, ctx)
     step("procurement")
     fleet = calc.age_histogram(await repository.fleet_age(session, min(period.end, _today(settings))))
     step("fleet")
@@ -271,7 +271,7 @@ async def build_report(
         },
         "second_life": {"rows": _rows(second)},
         "money": {"pool": _rows([pool_row])[0], "charities": _rows(charity_rows)},
-        "procurement": {"attributes": list(calc.ATTRIBUTES), "rows": _rows(procurement)},
+        "procurement": {"attributes": list(buying.ATTRIBUTES), "rows": _rows(procurement)},
         "charts": charts,
         "methods": METHODS,
     }

@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from service.impact import calculations as calc
+from service.impact import procurement
 from service.impact.charts import bar_chart
 from service.impact.factors import ImpactFactors, fingerprint
 from service.impact.period import PeriodError, check_group_by, resolve_period
@@ -92,15 +93,15 @@ def test_nothing_owed_has_no_share() -> None:
 def test_procurement_shares_by_count_and_spend_with_an_unpriced_device_and_an_expired_label() -> None:
     # Model 1: e-waste compensated, EPEAT until 2026-06-30. Model 2: nothing.
     models = {
-        1: calc.ModelAttributes(True, (("EPEAT", date(2026, 6, 30)),), 60, 75),
-        2: calc.ModelAttributes(False, (), None, None),
+        1: procurement.ModelAttributes(True, (("EPEAT", date(2026, 6, 30)),), 60, 75),
+        2: procurement.ModelAttributes(False, (), None, None),
     }
     aggs = [
-        calc.PurchaseAggregate("laptop", 1, date(2026, 3, 1), 2, 200000, 0),
-        calc.PurchaseAggregate("laptop", 1, date(2026, 8, 1), 1, 0, 1),  # after the label expired; no price
-        calc.PurchaseAggregate("laptop", 2, date(2026, 5, 1), 1, 100000, 0),
+        procurement.PurchaseAggregate("laptop", 1, date(2026, 3, 1), 2, 200000, 0),
+        procurement.PurchaseAggregate("laptop", 1, date(2026, 8, 1), 1, 0, 1),  # after the label expired; no price
+        procurement.PurchaseAggregate("laptop", 2, date(2026, 5, 1), 1, 100000, 0),
     ]
-    f = calc.procurement_rows(aggs, models, ctx())[0].figures
+    f = procurement.procurement_rows(aggs, models, ctx())[0].figures
     assert (f["purchases"].value, f["spend"].value) == ("4", "3000.00")
     assert f["spend"].note == "1 device(s) without a purchase price"
     assert f["e_waste_compensated_count_percent"].value == "75.0"  # 3 of 4
