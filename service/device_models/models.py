@@ -27,7 +27,9 @@ class DeviceModel(SQLModel, table=True):
             "repairability_tenths IS NULL OR (repairability_tenths >= 0 AND repairability_tenths <= 100)",
             name="repairability_range",
         ),
-        sa.CheckConstraint("declared_lifetime_months IS NULL OR declared_lifetime_months > 0", name="lifetime_positive"),
+        sa.CheckConstraint(
+            "declared_lifetime_months IS NULL OR declared_lifetime_months > 0", name="lifetime_positive"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
