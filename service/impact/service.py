@@ -1,5 +1,6 @@
 """Impact use cases: the versioned factors, and the report built from stored data (reads only, except saving
-factors). The report holds no clock reading of its own, so computing it twice gives the same document."""
+factors). The report holds no time of its own: the only clock reading is today's date, for the age of the fleet
+in a period that has not ended yet, so computing it twice gives the same document."""
 
 from __future__ import annotations
 
