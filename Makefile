@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint migrate check bench bench-device-read bench-revalue bench-donations bench-import bench-custom-fields clean
+.PHONY: run test lint migrate check bench bench-device-read bench-revalue bench-donations bench-import bench-custom-fields bench-impact clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ check: $(STAMP)
 	$(BIN)/alembic check
 
 # Every benchmark, one after the other (PostgreSQL: KRINGLOOP_BENCH_POSTGRES_URL, else the tests' server).
-bench: bench-device-read bench-revalue bench-donations bench-import bench-custom-fields
+bench: bench-device-read bench-revalue bench-donations bench-import bench-custom-fields bench-impact
 
 bench-device-read: $(STAMP)
 	$(BIN)/python bench/device_read.py
@@ -44,6 +44,9 @@ bench-import: $(STAMP)
 
 bench-custom-fields: $(STAMP)
 	$(BIN)/python bench/custom_fields.py --devices 1000000
+
+bench-impact: $(STAMP)
+	$(BIN)/python bench/impact.py --devices 1000000
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -38,6 +38,8 @@ from service.employees.api import EmployeeController
 from service.errors import EXCEPTION_HANDLERS
 from service.faults.api import FAULT_API_HANDLERS
 from service.faults.views import FAULT_VIEW_HANDLERS, FAULTS_SECTION
+from service.impact.api import ImpactController
+from service.impact.views import IMPACT_VIEW_HANDLERS
 from service.imports.api import import_routes
 from service.imports.views import IMPORT_VIEW_HANDLERS, UPLOAD_VIEW_HANDLERS
 from service.jobs.api import JobController
@@ -139,6 +141,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *WIPE_VIEW_HANDLERS,
         *import_routes(settings, UPLOAD_VIEW_HANDLERS),
         *IMPORT_VIEW_HANDLERS,
+        ImpactController,
+        *IMPACT_VIEW_HANDLERS,
         create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
     ]
     if settings.bench_routes:

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from service.commands import command_settings
+from service.impact.cli import report_group
 from service.imports.cli import import_group
 from service.imports.cli_export import export as export_group
 from service.settings import Settings
@@ -27,6 +28,7 @@ def main() -> None:
 
 main.add_command(export_group)
 main.add_command(import_group)
+main.add_command(report_group)
 
 
 @main.command()

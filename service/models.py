@@ -11,6 +11,7 @@ from service.donations.models import Donation, DonationAllocation, DonationAppro
 from service.employees.models import Employee
 from service.faults.models import Fault, Repair
 from service.idempotency.models import IdempotencyRecord
+from service.impact.models import ImpactFactorVersion
 from service.imports.models import ImportRun
 from service.jobs.models import JobRun
 from service.pool.models import PoolEntry, PoolLock
@@ -39,6 +40,7 @@ __all__ = [
     "Fault",
     "FleetValue",
     "IdempotencyRecord",
+    "ImpactFactorVersion",
     "ImportRun",
     "JobRun",
     "LoginAttempt",

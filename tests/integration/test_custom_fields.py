@@ -247,11 +247,10 @@ async def test_the_pages_define_fill_in_and_filter(api: Api) -> None:
     token = await ui_login(api, "helpdesk")
     page = await api.client.get(f"/devices/{device['id']}")
     assert '<label for="cf-keyboard_layout">Keyboard layout</label>' in page.text
-    bad = await api.client.post(f"/devices/{device['id']}/custom-fields",
-                                data={"_csrf_token": token, "version": str(device["version"]), "cf.keyboard_layout": "FR"})  # fmt: skip
+    form = {"_csrf_token": token, "version": str(device["version"])}
+    bad = await api.client.post(f"/devices/{device['id']}/custom-fields", data={**form, "cf.keyboard_layout": "FR"})
     assert bad.status_code == 422 and "is not one of US intl, NL" in bad.text
-    saved = await api.client.post(f"/devices/{device['id']}/custom-fields",
-                                  data={"_csrf_token": token, "version": str(device["version"]), "cf.keyboard_layout": "NL"})  # fmt: skip
+    saved = await api.client.post(f"/devices/{device['id']}/custom-fields", data={**form, "cf.keyboard_layout": "NL"})
     assert saved.status_code == 303
     shown = await api.client.get(saved.headers["location"])
     assert re.search(r"<dt>Keyboard layout</dt><dd>NL</dd>", shown.text)
