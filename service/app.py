@@ -42,6 +42,8 @@ from service.jobs.api import JobController
 from service.jobs.registry import declared_jobs
 from service.jobs.scheduler import build_scheduler
 from service.jobs.views import JOB_VIEW_HANDLERS
+from service.labels.api import LABEL_API_HANDLERS
+from service.labels.views import LABEL_VIEW_HANDLERS
 from service.logging import configure_logging
 from service.money import format_cents
 from service.pool.api import PoolController, fleet_value
@@ -64,6 +66,9 @@ def _template_engine_callback(settings: Settings) -> Any:
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
         tz = settings.tz
+        # `_` in templates; null translations until real catalogues are installed (service/i18n.py).
+        env.add_extension("jinja2.ext.i18n")
+        env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
         def local_time(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
             return "" if value is None else value.astimezone(tz).strftime(fmt)
@@ -135,6 +140,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *WIPE_VIEW_HANDLERS,
         *import_routes(settings, UPLOAD_VIEW_HANDLERS),
         *IMPORT_VIEW_HANDLERS,
+        *LABEL_API_HANDLERS,
+        *LABEL_VIEW_HANDLERS,
         create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
     ]
     if settings.bench_routes:
