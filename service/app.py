@@ -49,6 +49,8 @@ from service.money import format_cents
 from service.pool.api import PoolController, fleet_value
 from service.pool.views import POOL_VIEW_HANDLERS
 from service.settings import Settings
+from service.stocktaking.api import StockAuditController
+from service.stocktaking.views import STOCKTAKING_VIEW_HANDLERS
 from service.valuation.api import DeviceValuationController, ValuationController, ValuationPolicyController
 from service.valuation.views import VALUATION_VIEW_HANDLERS
 from service.web import health
@@ -142,6 +144,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *IMPORT_VIEW_HANDLERS,
         *LABEL_API_HANDLERS,
         *LABEL_VIEW_HANDLERS,
+        StockAuditController,
+        *STOCKTAKING_VIEW_HANDLERS,
         create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
     ]
     if settings.bench_routes:

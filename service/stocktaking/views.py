@@ -1,0 +1,1 @@
+STOCKTAKING_VIEW_HANDLERS: list = []
