@@ -188,3 +188,15 @@ async def test_roles_and_bad_input(api: Api) -> None:
     assert (closed["expected"], closed["found"], closed["missing"]) == (1, 0, 1)
     listing = (await api.get("helpdesk", AUDITS, params={"status": "closed"})).json()
     assert [a["id"] for a in listing["items"]] == [aid]
+
+
+async def test_a_double_fired_scan_is_recorded_once(api: Api, app: Litestar) -> None:
+    import asyncio
+
+    model = await seed_model(api)
+    await seed_device(api, model["id"], asset_tag="KL-1", serial_number="SN-1", location="Depot")
+    aid = (await api.post("helpdesk", AUDITS, {"location": "Depot"})).json()["id"]
+    responses = await asyncio.gather(*(_scan(api, aid, term) for term in ("KL-1", "SN-1", "kl-1", "KL-1")))
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert await count(app, "stock_audit_scans") == 1
