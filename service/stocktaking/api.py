@@ -96,13 +96,22 @@ class StockAuditController(Controller):
 
     @post("/{audit_id:int}/scans", guards=_CHANGE)
     async def scan(
-        self, session: DbSession, actor: CurrentActor, audit_id: int, data: JSONBody[ScanBody]
-    ) -> Response[ScanOut]:
+        self,
+        request: Request[Any, Any, Any],
+        session: DbSession,
+        actor: CurrentActor,
+        audit_id: int,
+        data: JSONBody[ScanBody],
+    ) -> Response[Any]:
         """201 with the new scan; 200 with the earlier one (``repeated``) when it was scanned before."""
-        result = await service.record_scan(session, actor, audit_id, data.term)
-        assert result.scan.id is not None
-        out = ScanOut.of(await repository.scan_view(session, result.scan.id), repeated=result.repeated)
-        return Response(out, status_code=200 if result.repeated else 201)
+
+        async def create() -> tuple[int, Any]:
+            result = await service.record_scan(session, actor, audit_id, data.term)
+            assert result.scan.id is not None
+            out = ScanOut.of(await repository.scan_view(session, result.scan.id), repeated=result.repeated)
+            return 200 if result.repeated else 201, out.model_dump(mode="json")
+
+        return await created(request, session, data, create)
 
     @get("/{audit_id:int}/scans")
     async def scans(
