@@ -48,7 +48,7 @@ class StockAuditScan(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="stock_audits.id", index=True)
     term: str = Field(max_length=128)
-    # The term as compared (trimmed, case folded): scanners differ in case, people in spaces.
+    # The term as compared (trimmed, lower case): scanners differ in case, people in spaces.
     term_key: str = Field(max_length=128)
     device_id: int | None = Field(default=None, foreign_key="devices.id", index=True)
     outcome: str = Field(max_length=16)

@@ -29,8 +29,7 @@ _DEVICE_COLUMNS = (
 def in_scope_clause(scope: AuditScope) -> sa.ColumnElement[bool]:
     """Devices an audit of ``scope`` expects to see (the one place a new scope kind adds its rule)."""
     if scope.kind == "location":
-        # The same comparison as AuditScope.holds: trimmed and case-insensitive (lower() in SQL; names whose
-        # case folding differs from lowering, like "ß", are rare in place names).
+        # The same comparison as AuditScope.holds (scope.key_of): trimmed, case-insensitive.
         place = sa.func.lower(sa.func.trim(Device.location)) == key_of(scope.value)
         return sa.and_(place, Device.status.not_in(NOT_EXPECTED))  # type: ignore[attr-defined]
     raise ValueError(f"unknown scope kind {scope.kind!r}")

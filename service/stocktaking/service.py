@@ -38,7 +38,7 @@ def _refuse_if_closed(audit: StockAudit) -> None:
 
 
 async def start_audit(session: AsyncSession, actor: Actor, *, location: str, kind: str = "location") -> StockAudit:
-    value = " ".join(location.split())
+    value = location.strip()
     if kind not in SCOPE_KINDS:
         raise InvalidInput.field("scope_kind", _("use one of {kinds}").format(kinds=", ".join(SCOPE_KINDS)))
     if not value:
