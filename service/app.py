@@ -45,11 +45,15 @@ from service.imports.views import IMPORT_VIEW_HANDLERS, UPLOAD_VIEW_HANDLERS
 from service.jobs.api import JobController
 from service.jobs.scheduler import build_scheduler
 from service.jobs.views import JOB_VIEW_HANDLERS
+from service.labels.api import LABEL_API_HANDLERS
+from service.labels.views import LABEL_VIEW_HANDLERS
 from service.logging import configure_logging
 from service.money import format_cents
 from service.pool.api import PoolController, fleet_value
 from service.pool.views import POOL_VIEW_HANDLERS
 from service.settings import Settings
+from service.stocktaking.api import StockAuditController
+from service.stocktaking.views import STOCKTAKING_VIEW_HANDLERS
 from service.valuation.api import DeviceValuationController, ValuationController, ValuationPolicyController
 from service.valuation.views import VALUATION_VIEW_HANDLERS
 from service.web import health
@@ -67,6 +71,9 @@ def _template_engine_callback(settings: Settings) -> Any:
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
         tz = settings.tz
+        # `_` in templates; null translations until real catalogues are installed (service/i18n.py).
+        env.add_extension("jinja2.ext.i18n")
+        env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
         def local_time(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
             return "" if value is None else value.astimezone(tz).strftime(fmt)
@@ -143,6 +150,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *IMPORT_VIEW_HANDLERS,
         ImpactController,
         *IMPACT_VIEW_HANDLERS,
+        *LABEL_API_HANDLERS,
+        *LABEL_VIEW_HANDLERS,
+        StockAuditController,
+        *STOCKTAKING_VIEW_HANDLERS,
         create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
     ]
     if settings.bench_routes:

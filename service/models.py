@@ -16,6 +16,7 @@ from service.imports.models import ImportRun
 from service.jobs.models import JobRun
 from service.pool.models import PoolEntry, PoolLock
 from service.statements.models import Delivery, DeliveryAttempt, Statement
+from service.stocktaking.models import StockAudit, StockAuditMissing, StockAuditScan
 from service.valuation.models import Disposition, FleetValue, Valuation, ValuationPolicyVersion
 from service.wipes.models import NoMediaAttestation, OverdueWipe, StorageMedium, WipeCertificate, WipeDocument
 
@@ -50,6 +51,9 @@ __all__ = [
     "PoolLock",
     "Repair",
     "Statement",
+    "StockAudit",
+    "StockAuditMissing",
+    "StockAuditScan",
     "StorageMedium",
     "User",
     "Valuation",

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     import_dir: Path | None = None
     # The daily import-files job removes upload-page reports older than this (the runs and their counts stay).
     import_report_days: int = Field(default=30, ge=1, le=3650)
+    # Where people reach this installation: a label's QR code encodes {base_url}/devices/{id}.
+    base_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^/\s]+(/\S*)?$")
+    # One label PDF holds at most this many labels (10 A4 sheets of 24), so a filter left empty cannot ask for
+    # the whole fleet at once.
+    label_max_per_request: int = Field(default=240, ge=1, le=1000)
+    # A stock-taking list upload takes at most this many lines.
+    stock_audit_upload_max_lines: int = Field(default=5000, ge=1, le=100_000)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
