@@ -55,6 +55,14 @@ async def test_two_instances_firing_the_same_slot_run_it_once(settings: Settings
     ran = [r for r in results if r is not None]
     assert len(ran) == 1 and ran[0].outcome == "succeeded" and ran[0].counts == {"created": 1}
     assert await _charities(settings) == 1
+    engine = make_engine(settings)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.text("SELECT slot, triggered_by, outcome FROM job_runs ORDER BY outcome"))).all()
+    await engine.dispose()
+    loser = "instance-1" if ran[0].triggered_by == "instance-0" else "instance-0"
+    # The instance that found the slot taken says so in a run of its own.
+    winner = ran[0].triggered_by
+    assert [tuple(r) for r in rows] == [("at:1000", loser, "already_claimed"), ("at:1000", winner, "succeeded")]
 
 
 async def test_a_failing_job_leaves_nothing_half_done_and_records_why(settings: Settings) -> None:
