@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     import_dir: Path | None = None
     # The daily import-files job removes upload-page reports older than this (the runs and their counts stay).
     import_report_days: int = Field(default=30, ge=1, le=3650)
+    # Tests only (service/pausepoints.py): pause at this named point so a test can kill the process there.
+    test_pause_at: str = ""
+    test_pause_signal_file: Path | None = None
+    test_pause_seconds: float = Field(default=60.0, ge=0, le=600)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -104,6 +108,11 @@ class Settings(BaseSettings):
             )
         if len(self.secret_key) < 16:
             raise InsecureSettingsError("KRINGLOOP_SECRET_KEY must be at least 16 characters long.")
+        if self.test_pause_at:
+            from service.pausepoints import POINTS
+
+            if self.test_pause_at.partition(":")[0] not in POINTS:
+                raise ValueError(f"KRINGLOOP_TEST_PAUSE_AT names no pause point; known: {', '.join(POINTS)}")
         ZoneInfo(self.timezone)  # fail at start, not at the first rendered page
         try:
             _check_crontab(self.donations_cron)
