@@ -107,7 +107,7 @@ async def mark_abandoned(session: AsyncSession, job_name: str) -> int:
     )
     abandoned = 0
     for run_id in running.scalars().all():
-        # Held to the end of this transaction: the run cannot be claimed by a live process meanwhile.
+        # A live run's process holds this lock, so getting it means that process is gone (ours to the commit).
         if (await session.execute(sa.select(sa.func.pg_try_advisory_xact_lock(_RUN_LOCKS, run_id)))).scalar_one():
             await session.execute(
                 sa.update(JobRun)
