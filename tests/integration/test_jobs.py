@@ -102,3 +102,30 @@ async def test_jobs_api_lists_and_runs(api: Api) -> None:
     assert (await api.post("admin", "/api/v1/jobs/nope/run")).status_code == 404
     listing = (await api.get("auditor", "/api/v1/jobs")).json()["items"]
     assert listing[0]["name"] == "make-charity" and listing[0]["recent_runs"][0]["triggered_by"] == "api"
+
+
+async def test_a_live_run_is_never_taken_for_abandoned(settings: Settings) -> None:
+    from service.jobs.service import mark_abandoned
+
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def _slow(session: AsyncSession, actor: Actor, ports: Ports, settings: Settings) -> dict[str, Any]:
+        started.set()
+        await release.wait()
+        return {"done": 1}
+
+    job = Job(name="slow", description="t", work=_slow)
+    engines = [make_engine(settings), make_engine(settings)]  # the running instance, and another looking at it
+    try:
+        running = asyncio.create_task(run_job(make_sessionmaker(engines[0]), job, slot=manual_slot(),
+                                              triggered_by="test", ports=Ports(), settings=settings))
+        await asyncio.wait_for(started.wait(), 10)
+        async with make_sessionmaker(engines[1])() as session:
+            assert await mark_abandoned(session, "slow") == 0
+            await session.commit()
+        release.set()
+        run = await running
+    finally:
+        for e in engines:
+            await e.dispose()
+    assert run is not None and run.outcome == "succeeded" and run.counts == {"done": 1}
