@@ -163,7 +163,7 @@ def document_of(statement: Statement, form: str) -> tuple[bytes, str, str]:
     """(bytes, media type, sha256) of one form of a statement."""
     forms: dict[str, Any] = {
         "pdf": (statement.pdf_document, "application/pdf", statement.pdf_sha256),
-        "csv": (statement.csv_document, "text/csv; charset=utf-8", statement.csv_sha256),
+        "csv": (statement.csv_document, "text/csv", statement.csv_sha256),  # Litestar appends the charset
         "json": (statement.json_document, "application/json", statement.json_sha256),
     }
     return forms[form]
