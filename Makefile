@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint migrate check bench bench-device-read bench-revalue bench-donations bench-import bench-custom-fields bench-impact clean
+.PHONY: run test test-fast lint migrate check bench bench-device-read bench-revalue bench-donations bench-import bench-custom-fields bench-impact clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Everything but the slow tests and the reliability suite (races, kills, schemathesis); the 1M-row figures are
+# benchmarks (make bench), never tests.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not reliability"
 
 lint: $(STAMP)
 	$(BIN)/ruff check service integrations tests bench migrations

@@ -59,6 +59,7 @@ from service.valuation.views import VALUATION_VIEW_HANDLERS
 from service.web import health
 from service.web.deps import provide_actor, provide_rules, provide_session, provide_settings
 from service.web.middleware import CorrelationIdMiddleware
+from service.web.openapi import document_downloads, document_problems
 from service.web.views import VIEW_HANDLERS
 from service.wipes.api import wipe_routes
 from service.wipes.views import WIPE_UPLOAD_VIEW_HANDLERS, WIPE_VIEW_HANDLERS, WIPES_SECTION
@@ -161,11 +162,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
         route_handlers.append(bench_device_raw)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers,
         # Logging is configured once by service.logging (structlog for ours and the libraries' records alike).
         logging_config=None,
         lifespan=[lifespan],
+        on_startup=[document_downloads],
         dependencies={
             "session": Provide(provide_session),
             "actor": Provide(provide_actor, sync_to_thread=False),
@@ -213,3 +215,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    document_problems(app)
+    return app

@@ -19,6 +19,10 @@ class InsecureSettingsError(RuntimeError):
     """Raised when production settings would be unsafe to run with."""
 
 
+# Where the reliability tests may pause a process to kill it (service/pausepoints.py uses them by name).
+PAUSE_POINTS = ("donation-run.drafted", "import.chunk-written")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KRINGLOOP_", extra="ignore", env_ignore_empty=True)
 
@@ -101,6 +105,10 @@ class Settings(BaseSettings):
     label_max_per_request: int = Field(default=240, ge=1, le=1000)
     # A stock-taking list upload takes at most this many lines.
     stock_audit_upload_max_lines: int = Field(default=5000, ge=1, le=100_000)
+    # Tests only (service/pausepoints.py): pause at this named point so a test can kill the process there.
+    test_pause_at: str = ""
+    test_pause_signal_file: Path | None = None
+    test_pause_seconds: float = Field(default=60.0, ge=0, le=600)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -111,6 +119,8 @@ class Settings(BaseSettings):
             )
         if len(self.secret_key) < 16:
             raise InsecureSettingsError("KRINGLOOP_SECRET_KEY must be at least 16 characters long.")
+        if self.test_pause_at and self.test_pause_at.partition(":")[0] not in PAUSE_POINTS:
+            raise ValueError(f"KRINGLOOP_TEST_PAUSE_AT names no pause point; known: {', '.join(PAUSE_POINTS)}")
         ZoneInfo(self.timezone)  # fail at start, not at the first rendered page
         try:
             _check_crontab(self.donations_cron)

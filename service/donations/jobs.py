@@ -18,7 +18,7 @@ from service.statements import delivery
 
 
 async def donations(session: AsyncSession, actor: Actor, ports: Ports, settings: Settings) -> dict[str, Any]:
-    return (await run_donations(session, actor)).counts()
+    return (await run_donations(session, actor, settings)).counts()
 
 
 async def statement_delivery(session: AsyncSession, actor: Actor, ports: Ports, settings: Settings) -> dict[str, Any]:

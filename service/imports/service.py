@@ -47,6 +47,7 @@ from service.imports.references import References
 from service.imports.rows import DeviceRecord, RowRules, read_record
 from service.imports.seen import KeyIndex
 from service.imports.writer import ChunkWork, Creation, write_chunk
+from service.pausepoints import IMPORT_CHUNK_WRITTEN, pause_point
 from service.settings import Settings
 
 # The report lists at most this many distinct unknown categories and statuses (a file could have one per row).
@@ -189,6 +190,7 @@ class _Importer:
         custom_fields: dict[str, FieldDef] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.settings = settings
         self.actor = actor
         self.options = options
         self.rules = RowRules(
@@ -277,6 +279,7 @@ class _Importer:
         try:
             if not self.options.dry_run and (work.creations or work.changes):
                 await write_chunk(session, self.actor, work, self.references, self.compensation, utcnow())
+                await pause_point(self.settings, IMPORT_CHUNK_WRITTEN)
                 await session.commit()
                 self.written += len(work.creations) + len(work.changes)
             else:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +16,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.context import Actor
-from service.db import session_scope, utcnow
+from service.db import is_postgres, session_scope, utcnow
 from service.jobs.models import JobRun
 from service.jobs.registry import Job
 from service.ports import Ports
@@ -32,6 +34,99 @@ def manual_slot() -> str:
     return f"manual:{uuid.uuid4().hex}"
 
 
+# Advisory lock space of running jobs (the second key is the run's id): "JR".
+_RUN_LOCKS = 0x4A52
+ABANDONED_MESSAGE = (
+    "The process running this job stopped before it finished (it was killed or its machine was lost); "
+    "what it had not committed was rolled back. Run the job again."
+)
+
+
+@contextlib.asynccontextmanager
+async def _claimed(sessionmaker: async_sessionmaker[AsyncSession], job: Job, slot: str,
+                   triggered_by: str) -> AsyncIterator[int | None]:  # fmt: skip
+    """Claims ``slot`` and yields the new run's id, or None when another instance holds the claim.
+
+    On PostgreSQL the claiming connection also takes a session-level advisory lock on the run, before the claim
+    becomes visible, and keeps it until the run ends: the server frees it when the process dies, so a run still
+    'running' whose lock is free was abandoned (``mark_abandoned``)."""
+    engine = sessionmaker.kw["bind"]
+    async with engine.connect() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        try:
+            run_id = (
+                await conn.execute(
+                    sa.insert(JobRun)
+                    .values(
+                        job=job.name,
+                        slot=slot,
+                        triggered_by=triggered_by,
+                        started_at=utcnow(),
+                        outcome="running",
+                        counts={},
+                        message="",
+                    )
+                    .returning(JobRun.id)  # type: ignore[arg-type]
+                )
+            ).scalar_one()
+            if postgres:
+                await conn.execute(sa.select(sa.func.pg_advisory_lock(_RUN_LOCKS, run_id)))
+            await conn.commit()
+        except IntegrityError:
+            await conn.rollback()
+            yield None
+            return
+        try:
+            yield run_id
+        finally:
+            if postgres:
+                await conn.execute(sa.select(sa.func.pg_advisory_unlock(_RUN_LOCKS, run_id)))
+                await conn.commit()
+
+
+async def _record_claimed_elsewhere(
+    sessionmaker: async_sessionmaker[AsyncSession], job: Job, slot: str, triggered_by: str
+) -> None:
+    async with session_scope(sessionmaker) as session:
+        now = utcnow()
+        session.add(JobRun(
+            job=job.name, slot=slot, triggered_by=triggered_by, started_at=now, finished_at=now,
+            outcome="already_claimed", message="Another instance had already claimed this run; this one did nothing.",
+        ))  # fmt: skip
+
+
+async def mark_abandoned(session: AsyncSession, job_name: str) -> int:
+    """Marks the runs of ``job_name`` left 'running' by a process that died as abandoned; returns how many.
+
+    PostgreSQL only: there a live run holds its advisory lock. SQLite runs in one process, which cannot tell
+    another process's live run from a dead one."""
+    if not is_postgres(session):
+        return 0
+    running = await session.execute(
+        sa.select(JobRun.id).where(JobRun.job == job_name, JobRun.outcome == "running")  # type: ignore[arg-type]
+    )
+    abandoned = 0
+    for run_id in running.scalars().all():
+        # A live run's process holds this lock, so getting it means that process is gone (ours to the commit).
+        if (await session.execute(sa.select(sa.func.pg_try_advisory_xact_lock(_RUN_LOCKS, run_id)))).scalar_one():
+            await session.execute(
+                sa.update(JobRun)
+                .where(JobRun.id == run_id, JobRun.outcome == "running")  # type: ignore[arg-type]
+                .values(finished_at=utcnow(), outcome="abandoned", message=ABANDONED_MESSAGE)
+            )
+            log.warning("job_run_abandoned", job=job_name, run_id=run_id)
+            abandoned += 1
+    return abandoned
+
+
+async def _finish(session: AsyncSession, run_id: int, outcome: str, counts: dict[str, Any], message: str) -> None:
+    await session.execute(
+        sa.update(JobRun)
+        .where(JobRun.id == run_id)  # type: ignore[arg-type]
+        .values(finished_at=utcnow(), outcome=outcome, counts=counts, message=message)
+    )
+
+
 async def run_job(
     sessionmaker: async_sessionmaker[AsyncSession],
     job: Job,
@@ -41,34 +136,32 @@ async def run_job(
     ports: Ports,
     settings: Settings,
 ) -> JobRun | None:
-    """Runs ``job`` once for ``slot``; returns None when another instance already claimed the slot.
+    """Runs ``job`` once for ``slot``; returns None when another instance already claimed the slot (and records
+    that it found it claimed).
 
-    The work commits in its own transaction; a failure rolls the work back completely and is
-    recorded on the run, so a job is never half done."""
-    try:
-        async with session_scope(sessionmaker) as session:
-            run = JobRun(job=job.name, slot=slot, triggered_by=triggered_by)
-            session.add(run)
-            await session.flush()
-            run_id = run.id
-    except IntegrityError:
-        log.info("job_slot_taken", job=job.name, slot=slot)
-        return None
-    counts: dict[str, Any] = {}
-    outcome, message = "succeeded", ""
-    try:
-        async with session_scope(sessionmaker) as session:
-            counts = await job.work(session, Actor.system(job.name), ports, settings)
-    except Exception as exc:  # the job failed: its work is rolled back, the failure is recorded
-        outcome, message = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        log.error("job_failed", job=job.name, slot=slot, exc_info=exc)
+    The work commits in its own transaction, together with the run's outcome; a failure rolls the work back
+    completely and is recorded on the run, so a job is never half done. Runs of this job that a dead process
+    left running are marked abandoned first."""
     async with session_scope(sessionmaker) as session:
-        await session.execute(
-            sa.update(JobRun)
-            .where(JobRun.id == run_id)
-            .values(finished_at=utcnow(), outcome=outcome, counts=counts, message=message)
-        )
-        run = await session.get(JobRun, run_id)
+        await mark_abandoned(session, job.name)
+    async with _claimed(sessionmaker, job, slot, triggered_by) as run_id:
+        if run_id is None:
+            log.info("job_slot_taken", job=job.name, slot=slot)
+            await _record_claimed_elsewhere(sessionmaker, job, slot, triggered_by)
+            return None
+        counts: dict[str, Any] = {}
+        outcome = "succeeded"
+        try:
+            async with session_scope(sessionmaker) as session:
+                counts = await job.work(session, Actor.system(job.name), ports, settings)
+                await _finish(session, run_id, outcome, counts, "")
+        except Exception as exc:  # the job failed: its work is rolled back, the failure is recorded
+            outcome = "failed"
+            log.error("job_failed", job=job.name, slot=slot, exc_info=exc)
+            async with session_scope(sessionmaker) as session:
+                await _finish(session, run_id, outcome, counts, f"{type(exc).__name__}: {exc}"[:2000])
+        async with session_scope(sessionmaker) as session:
+            run = await session.get(JobRun, run_id)
     log.info("job_finished", job=job.name, slot=slot, outcome=outcome, counts=counts)
     return run
 

@@ -26,7 +26,7 @@ class StatementFormat:
 # Order matters: it is the order of the download links and of the `links` object (PDF for people first).
 FORMATS = (
     StatementFormat("pdf", "PDF", "application/pdf"),
-    StatementFormat("csv", "CSV", "text/csv; charset=utf-8"),
+    StatementFormat("csv", "CSV", "text/csv"),  # Litestar appends "; charset=utf-8" to text types itself
     StatementFormat("json", "JSON", "application/json"),
 )
 BY_NAME = {f.name: f for f in FORMATS}

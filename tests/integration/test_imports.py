@@ -329,6 +329,7 @@ class _Pipe(io.RawIOBase):
         return len(chunk)
 
 
+@pytest.mark.slow  # many seconds: make test-fast leaves it out
 async def test_windows_1252_is_recognised_wherever_its_first_accent_stands(api: Api, settings: Settings) -> None:
     header = f"{HEADER},location"
     late = "".join(f"KL-{n},SN{n},{LAPTOP},Utrecht\n" for n in range(1, 20_000)).encode() + (

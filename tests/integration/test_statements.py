@@ -337,5 +337,7 @@ async def test_a_line_cites_the_wipe_certificate_and_the_faults_it_was_valued_wi
     (line,) = document["object"]
     assert line["wipeCertificates"] == [{"id": f"WC-{certificate_id}", "method": "purge / crypto erase"}]
     assert line["faults"] == ["battery"] and line["assetTag"] == "LT-1" and line["model"] == "Latitude 5440"
-    csv_line = (await api.get("finance", f"/api/v1/donations/{draft['id']}/statement.csv")).text.splitlines()[1]
+    csv_response = await api.get("finance", f"/api/v1/donations/{draft['id']}/statement.csv")
+    assert csv_response.headers["content-type"] == "text/csv; charset=utf-8"  # one charset, as the OpenAPI says
+    csv_line = csv_response.text.splitlines()[1]
     assert f"WC-{certificate_id}" in csv_line and "battery" in csv_line
