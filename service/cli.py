@@ -193,7 +193,7 @@ def jobs_run(name: str) -> None:
     from service.bootstrap import build_ports
     from service.db import make_engine, make_sessionmaker
     from service.jobs.registry import declared_jobs
-    from service.jobs.service import manual_slot, run_job
+    from service.jobs.service import JobBusy, run_manually
 
     settings = _settings()
     declared = declared_jobs(settings)
@@ -204,18 +204,16 @@ def jobs_run(name: str) -> None:
     async def run() -> Any:
         engine = make_engine(settings)
         try:
-            return await run_job(
-                make_sessionmaker(engine),
-                job,
-                slot=manual_slot(),
-                triggered_by="cli",
-                ports=build_ports(settings),
-                settings=settings,
+            return await run_manually(
+                make_sessionmaker(engine), job, triggered_by="cli", ports=build_ports(settings), settings=settings
             )
         finally:
             await engine.dispose()
 
-    result = asyncio.run(run())
+    try:
+        result = asyncio.run(run())
+    except JobBusy as exc:
+        raise click.ClickException(exc.detail) from None
     counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items()) if result else ""
     click.echo(f"{name}: {result.outcome if result else 'skipped'} {counts}".rstrip())
     if result is None or result.outcome != "succeeded":
