@@ -43,6 +43,8 @@ from service.jobs.registry import declared_jobs
 from service.jobs.scheduler import build_scheduler
 from service.jobs.views import JOB_VIEW_HANDLERS
 from service.logging import configure_logging
+from service.metrics.api import metrics
+from service.metrics.middleware import MetricsMiddleware
 from service.money import format_cents
 from service.pool.api import PoolController, fleet_value
 from service.pool.views import POOL_VIEW_HANDLERS
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         health.live,
         health.ready,
+        metrics,
         AuthController,
         UserController,
         EmployeeController,
@@ -155,7 +158,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         middleware=[
             CorrelationIdMiddleware,
-            DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS),
+            MetricsMiddleware,
+            # /metrics decides itself: an allowed scraper address needs no token (service/metrics/api.py).
+            DefineMiddleware(AuthMiddleware, exclude=[*PUBLIC_PATHS, "^/metrics$"]),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
