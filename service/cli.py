@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from service.backups.cli import backup, restore
 from service.imports.cli import import_group
 from service.imports.cli_export import export as export_group
 from service.settings import InsecureSettingsError, Settings
@@ -30,6 +31,8 @@ def main() -> None:
 
 main.add_command(export_group)
 main.add_command(import_group)
+main.add_command(backup)
+main.add_command(restore)
 
 
 @main.command()
