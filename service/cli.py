@@ -49,10 +49,13 @@ def migrate() -> None:
 @click.option("--host", default=None, help="Interface to listen on (default KRINGLOOP_HOST).")
 @click.option("--port", default=None, type=int, help="Port (default KRINGLOOP_PORT).")
 @click.option("--no-migrate", is_flag=True, help="Do not run migrations first.")
-@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), envvar="KRINGLOOP_WORKERS",
+              help="Worker processes (KRINGLOOP_WORKERS); with more than one, one scheduler process runs beside them.")
 def serve(host: str | None, port: int | None, no_migrate: bool, workers: int) -> None:
     """Run the web app (migrates first, and loads the demo organisation on a new demo database)."""
     import uvicorn
+
+    from service.workers import several_workers
 
     settings = _settings()
     if not no_migrate:
@@ -64,17 +67,18 @@ def serve(host: str | None, port: int | None, no_migrate: bool, workers: int) ->
 
         created = asyncio.run(ensure_demo(settings))
         _print_demo_logins(settings, created)
-    uvicorn.run(
-        "service.asgi:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        proxy_headers=True,
-        log_level=settings.log_level.lower(),
-        # Requests are logged by the app with their correlation id; uvicorn's own records go through service.logging.
-        log_config=None,
-        access_log=False,
-    )
+    with several_workers(settings, workers):
+        uvicorn.run(
+            "service.asgi:app",
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            proxy_headers=True,
+            log_level=settings.log_level.lower(),
+            # Requests are logged by the app with their correlation id; uvicorn's records go through service.logging.
+            log_config=None,
+            access_log=False,
+        )
 
 
 def _print_demo_logins(settings: Settings, created: bool) -> None:
