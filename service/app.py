@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
+from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -182,6 +183,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             security=[{"bearer": []}],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        # Health probes come from the container or the load balancer under whatever Host they use.
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.allowed_host_list, exclude=["^/health/"])
+        if settings.allowed_host_list
+        else None,
         request_max_body_size=settings.max_body_bytes,
         state=State(
             {

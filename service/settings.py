@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # a token; empty means only an admin's bearer token does. Matched against the address uvicorn reports (behind a
     # proxy, the forwarded address only when the proxy is trusted through FORWARDED_ALLOW_IPS).
     metrics_allowed_ips: str = ""
+    # Host names the app answers to (comma-separated, "*.example.org" for subdomains); empty answers any. Behind a
+    # proxy that forwards the Host header this refuses requests for other names (DNS rebinding, forged links).
+    allowed_hosts: str = ""
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -141,6 +144,10 @@ class Settings(BaseSettings):
     def metrics_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         parts = (p.strip() for p in self.metrics_allowed_ips.split(","))
         return tuple(ipaddress.ip_network(p, strict=False) for p in parts if p)
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
 
     @property
     def compensation_category_list(self) -> tuple[str, ...]:

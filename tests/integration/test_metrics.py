@@ -112,3 +112,4 @@ def test_a_malformed_allowed_address_stops_the_start() -> None:
     expected = "KRINGLOOP_METRICS_ALLOWED_IPS: 'ten.0.0.1' does not appear to be an IPv4"
     with pytest.raises(ValueError, match=re.escape(expected)):
         make_settings("sqlite+aiosqlite:///:memory:", metrics_allowed_ips="10.0.0.1, ten.0.0.1")
+
