@@ -95,7 +95,8 @@ async def run_manually(
         if not held:
             async with session_scope(sessionmaker) as session:
                 running = await _running(session, job.name)
-            since = f" (started {running.started_at:%Y-%m-%d %H:%M} UTC by {running.triggered_by})" if running else ""
+            started = running.started_at.astimezone(settings.tz) if running else None
+            since = f" (started {started:%d %b %Y %H:%M} by {running.triggered_by})" if running else ""
             raise JobBusy(
                 f"The {job.name} job is busy: another run is working{since}. Wait for it to finish; "
                 "its outcome appears in the job's recent runs.",
