@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.bootstrap import Ports
 from service.context import Actor
+from service.db import make_engine
+from service.jobs.locks import job_lock
 from service.jobs.registry import Job
 from service.settings import Settings
+from tests.conftest import TEST_SECRET
 from tests.integration.conftest import Api, count, ui_login
+from tests.integration.test_cli import ROOT
 
 
 class Gate:
@@ -82,3 +90,28 @@ async def test_only_admins_get_the_run_button(api: Api) -> None:
     await ui_login(api, "auditor")
     page = await api.client.get("/admin/jobs")
     assert page.status_code == 200 and "/admin/jobs/slow/run" not in page.text
+
+
+async def test_the_cli_is_told_the_job_is_busy_while_another_process_holds_it(settings: Settings) -> None:
+    """The lock spans processes: held here, `kringloop jobs run` in another process is refused and runs nothing."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KRINGLOOP_")}
+    env.update(KRINGLOOP_DATABASE_URL=settings.database_url, KRINGLOOP_SECRET_KEY=TEST_SECRET,
+               KRINGLOOP_LOG_LEVEL="WARNING")  # fmt: skip
+    command = [sys.executable, "-m", "service.cli", "jobs", "run", "import-files"]
+    engine = make_engine(settings)
+    try:
+        async with job_lock(engine, settings, "import-files") as held:
+            assert held
+            busy = await asyncio.to_thread(
+                subprocess.run, command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+            )
+        assert busy.returncode == 1
+        assert "The import-files job is busy: another run is working." in busy.stderr
+        async with engine.connect() as conn:
+            assert (await conn.execute(sa.text("SELECT count(*) FROM job_runs"))).scalar_one() == 0
+        free = await asyncio.to_thread(
+            subprocess.run, command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert free.returncode == 0 and "\nimport-files: succeeded" in free.stdout, free.stderr
+    finally:
+        await engine.dispose()
