@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
+from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -48,6 +49,8 @@ from service.jobs.views import JOB_VIEW_HANDLERS
 from service.labels.api import LABEL_API_HANDLERS
 from service.labels.views import LABEL_VIEW_HANDLERS
 from service.logging import configure_logging
+from service.metrics.api import metrics
+from service.metrics.middleware import MetricsMiddleware
 from service.money import format_cents
 from service.pool.api import PoolController, fleet_value
 from service.pool.views import POOL_VIEW_HANDLERS
@@ -119,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         health.live,
         health.ready,
+        metrics,
         AuthController,
         UserController,
         EmployeeController,
@@ -176,7 +180,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         middleware=[
             CorrelationIdMiddleware,
-            DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS),
+            MetricsMiddleware,
+            # /metrics decides itself: an allowed scraper address needs no token (service/metrics/api.py).
+            DefineMiddleware(AuthMiddleware, exclude=[*PUBLIC_PATHS, "^/metrics$"]),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -198,6 +204,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             security=[{"bearer": []}],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        # Health probes come from the container or the load balancer under whatever Host they use.
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.allowed_host_list, exclude=["^/health/"])
+        if settings.allowed_host_list
+        else None,
         request_max_body_size=settings.max_body_bytes,
         state=State(
             {

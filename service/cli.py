@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from service.backups.cli import backup, restore
 from service.commands import command_settings
 from service.impact.cli import report_group
 from service.imports.cli import import_group
@@ -29,6 +30,8 @@ def main() -> None:
 main.add_command(export_group)
 main.add_command(import_group)
 main.add_command(report_group)
+main.add_command(backup)
+main.add_command(restore)
 
 
 @main.command()
@@ -45,10 +48,13 @@ def migrate() -> None:
 @click.option("--host", default=None, help="Interface to listen on (default KRINGLOOP_HOST).")
 @click.option("--port", default=None, type=int, help="Port (default KRINGLOOP_PORT).")
 @click.option("--no-migrate", is_flag=True, help="Do not run migrations first.")
-@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), envvar="KRINGLOOP_WORKERS",
+              help="Worker processes (KRINGLOOP_WORKERS); with more than one, one scheduler process runs beside them.")
 def serve(host: str | None, port: int | None, no_migrate: bool, workers: int) -> None:
     """Run the web app (migrates first, and loads the demo organisation on a new demo database)."""
     import uvicorn
+
+    from service.workers import several_workers
 
     settings = command_settings()
     if not no_migrate:
@@ -60,17 +66,18 @@ def serve(host: str | None, port: int | None, no_migrate: bool, workers: int) ->
 
         created = asyncio.run(ensure_demo(settings))
         _print_demo_logins(settings, created)
-    uvicorn.run(
-        "service.asgi:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        proxy_headers=True,
-        log_level=settings.log_level.lower(),
-        # Requests are logged by the app with their correlation id; uvicorn's own records go through service.logging.
-        log_config=None,
-        access_log=False,
-    )
+    with several_workers(settings, workers):
+        uvicorn.run(
+            "service.asgi:app",
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            proxy_headers=True,
+            log_level=settings.log_level.lower(),
+            # Requests are logged by the app with their correlation id; uvicorn's records go through service.logging.
+            log_config=None,
+            access_log=False,
+        )
 
 
 def _print_demo_logins(settings: Settings, created: bool) -> None:
@@ -190,7 +197,7 @@ def jobs_run(name: str) -> None:
     """Run one job now, recorded like a scheduled run; exit 1 if it failed."""
     from service.bootstrap import build_ports, declared_jobs
     from service.db import make_engine, make_sessionmaker
-    from service.jobs.service import manual_slot, run_job
+    from service.jobs.service import JobBusy, run_manually
 
     settings = command_settings()
     declared = declared_jobs(settings)
@@ -201,18 +208,16 @@ def jobs_run(name: str) -> None:
     async def run() -> Any:
         engine = make_engine(settings)
         try:
-            return await run_job(
-                make_sessionmaker(engine),
-                job,
-                slot=manual_slot(),
-                triggered_by="cli",
-                ports=build_ports(settings),
-                settings=settings,
+            return await run_manually(
+                make_sessionmaker(engine), job, triggered_by="cli", ports=build_ports(settings), settings=settings
             )
         finally:
             await engine.dispose()
 
-    result = asyncio.run(run())
+    try:
+        result = asyncio.run(run())
+    except JobBusy as exc:
+        raise click.ClickException(exc.detail) from None
     counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items()) if result else ""
     click.echo(f"{name}: {result.outcome if result else 'skipped'} {counts}".rstrip())
     if result is None or result.outcome != "succeeded":

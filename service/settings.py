@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
@@ -109,6 +110,13 @@ class Settings(BaseSettings):
     test_pause_at: str = ""
     test_pause_signal_file: Path | None = None
     test_pause_seconds: float = Field(default=60.0, ge=0, le=600)
+    # Addresses or networks (comma-separated, e.g. "10.0.0.5,192.168.0.0/24") whose scrapers read /metrics without
+    # a token; empty means only an admin's bearer token does. Matched against the address uvicorn reports (behind a
+    # proxy, the forwarded address only when the proxy is trusted through FORWARDED_ALLOW_IPS).
+    metrics_allowed_ips: str = ""
+    # Host names the app answers to (comma-separated, "*.example.org" for subdomains); empty answers any. Behind a
+    # proxy that forwards the Host header this refuses requests for other names (DNS rebinding, forged links).
+    allowed_hosts: str = ""
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -140,6 +148,23 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"KRINGLOOP_COMPENSATION_CRON is not a five-field crontab: {exc}") from None
         return self
+
+    @model_validator(mode="after")
+    def _check_metrics_networks(self) -> Settings:
+        try:
+            _ = self.metrics_networks
+        except ValueError as exc:
+            raise ValueError(f"KRINGLOOP_METRICS_ALLOWED_IPS: {exc}") from None
+        return self
+
+    @cached_property
+    def metrics_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = (p.strip() for p in self.metrics_allowed_ips.split(","))
+        return tuple(ipaddress.ip_network(p, strict=False) for p in parts if p)
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
 
     @property
     def compensation_category_list(self) -> tuple[str, ...]:

@@ -118,6 +118,9 @@ def make_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = dict(
         database_url=url, secret_key=TEST_SECRET, demo_mode=False, scheduler_enabled=False, auth_cache_seconds=0,
         login_max_failures=5, log_level="WARNING",
+        # Outside demo mode no donation is approved without the donor's details (statements must be complete).
+        donor_name="Testbedrijf B.V.", donor_address="Teststraat 1, 3511 AA Utrecht", donor_kvk_number="87654321",
+        donor_rsin="123456782",
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -164,15 +164,13 @@ async def start_run(state: State, actor: Actor, via: str) -> tuple[JobRun, list[
         problem = charities.readiness(await charities.active_charities(session))
     if problem:
         raise Conflict(f"The donation run did not start. {problem}")
-    run = await jobs.run_job(
+    run = await jobs.run_manually(
         state.sessionmaker,
         state.jobs["donations"],
-        slot=jobs.manual_slot(),
         triggered_by=f"{via}:{actor.name}",
         ports=state.ports,
         settings=state.settings,
     )
-    assert run is not None and run.id is not None  # a manual slot is never taken
     if run.outcome != "succeeded":
         raise Conflict(f"The donation run failed and changed nothing: {run.message}", job_run_id=run.id)
     async with session_scope(state.sessionmaker) as session:

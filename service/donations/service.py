@@ -139,6 +139,7 @@ async def approve(session: AsyncSession, actor: Actor, settings: Settings, donat
     donation = await _locked(session, actor, donation_id, Permission.handle_money)
     await pool.lock(session)
     target = _advance(donation, Step.approve)
+    statements.require_donor_details(settings)  # before any approval counts: its statement must be complete
     earlier = await approvals_of(session, donation_id)
     try:
         check_approver(actor.user_id, donation.submitted_by_id, {a.user_id for a in earlier})
@@ -301,6 +302,7 @@ async def correct_statement(
         raise Conflict(
             f"Donation {donation_id} is {donation.status}; only an approved donation's statement is corrected."
         )
+    statements.require_donor_details(settings)
     charity = await _charity(session, donation)
     trail = approval_trail(donation, await approvals_of(session, donation_id))
     rendered = await statements.render(

@@ -7,7 +7,7 @@ from litestar.datastructures import State
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
-from service.errors import Conflict, NotFound
+from service.errors import NotFound
 from service.jobs import service
 from service.jobs.registry import Job
 from service.jobs.schemas import JobList, JobOut, JobRunOut
@@ -50,14 +50,7 @@ class JobController(Controller):
         if job is None:
             raise NotFound(f"No job is named {name!r}; known jobs: {', '.join(state.jobs) or 'none'}.")
         # The job commits its own work in its own transaction, like a scheduled run.
-        run = await service.run_job(
-            state.sessionmaker,
-            job,
-            slot=service.manual_slot(),
-            triggered_by="api",
-            ports=state.ports,
-            settings=state.settings,
+        run = await service.run_manually(
+            state.sessionmaker, job, triggered_by="api", ports=state.ports, settings=state.settings
         )
-        if run is None:
-            raise Conflict(f"Job {name} is already running for this slot.")
         return JobRunOut.model_validate(run, from_attributes=True)

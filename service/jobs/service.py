@@ -17,6 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.context import Actor
 from service.db import is_postgres, session_scope, utcnow
+from service.errors import Conflict
+from service.jobs.locks import job_lock
 from service.jobs.models import JobRun
 from service.jobs.registry import Job
 from service.ports import Ports
@@ -164,6 +166,45 @@ async def run_job(
             run = await session.get(JobRun, run_id)
     log.info("job_finished", job=job.name, slot=slot, outcome=outcome, counts=counts)
     return run
+
+
+class JobBusy(Conflict):
+    type_slug = "job-busy"
+
+
+async def run_manually(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    job: Job,
+    *,
+    triggered_by: str,
+    ports: Ports,
+    settings: Settings,
+) -> JobRun:
+    """Runs ``job`` now for a person (page, API, CLI); JobBusy (409) while another run of it is working.
+
+    The work itself is safe beside another run (jobs claim their rows); refusing is for the person, who would
+    otherwise see a second run that found nothing to do and wonder where the work went."""
+    async with job_lock(sessionmaker.kw["bind"], settings, job.name) as held:
+        if not held:
+            async with session_scope(sessionmaker) as session:
+                running = await _running(session, job.name)
+            started = running.started_at.astimezone(settings.tz) if running else None
+            since = f" (started {started:%d %b %Y %H:%M} by {running.triggered_by})" if running else ""
+            raise JobBusy(
+                f"The {job.name} job is busy: another run is working{since}. Wait for it to finish; "
+                "its outcome appears in the job's recent runs.",
+                job=job.name,
+            )
+        run = await run_job(
+            sessionmaker, job, slot=manual_slot(), triggered_by=triggered_by, ports=ports, settings=settings
+        )
+    assert run is not None  # a manual slot is never taken
+    return run
+
+
+async def _running(session: AsyncSession, name: str) -> JobRun | None:
+    stmt = select(JobRun).where(JobRun.job == name, JobRun.outcome == "running").order_by(JobRun.id.desc()).limit(1)  # type: ignore[union-attr]
+    return (await session.exec(stmt)).first()
 
 
 async def last_runs(session: AsyncSession, names: list[str], per_job: int = 5) -> dict[str, list[JobRun]]:

@@ -57,6 +57,11 @@ CSV_COLUMNS = (
     "device_value",
     "amount",
     "currency",
+    # The donor on every row, so a line read on its own still says who gave it (reference/statements.md).
+    "donor_name",
+    "donor_address",
+    "donor_kvk_number",
+    "donor_rsin",
 )
 
 
@@ -69,6 +74,8 @@ def csv_bytes(document: dict[str, Any]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     number, currency = document["identifier"], document["priceCurrency"]
+    agent = document["agent"]
+    donor = [_cell(agent.get(k)) for k in ("name", "address", "kvkNumber", "rsin")]
     for line in document["object"]:
         valuation = line.get("valuation") or {}
         certificates = line.get("wipeCertificates") or []
@@ -93,6 +100,7 @@ def csv_bytes(document: dict[str, Any]) -> bytes:
                 valuation.get("value", ""),
                 line["price"],
                 currency,
+                *donor,
             ]
         )
     return out.getvalue().encode("utf-8")

@@ -13,14 +13,31 @@ from service.audit import service as audit
 from service.charities.models import Charity
 from service.context import Actor
 from service.donations.models import Donation
-from service.errors import NotFound
+from service.errors import Conflict, NotFound
 from service.settings import Settings
 from service.statements import delivery
-from service.statements.content import Approval, Meta, build_document
+from service.statements.content import Approval, Meta, build_document, donor, donor_problems
 from service.statements.models import Statement
 from service.statements.render import canonical_json, csv_bytes, pdf_bytes, sha256
 
 DOCUMENT_COLUMNS = (Statement.json_document, Statement.csv_document, Statement.pdf_document)
+
+
+class DonorDetailsMissing(Conflict):
+    type_slug = "donor-details-missing"
+
+
+def require_donor_details(settings: Settings) -> None:
+    """Refuses (409, naming each missing field) to issue a statement without the donor's full identity: a tax
+    authority may refuse an ANBI gift whose written proof lacks it (reference/statements.md)."""
+    problems = donor_problems(donor(settings))
+    if problems:
+        raise DonorDetailsMissing(
+            "A donation statement needs the donor's details, and these are missing or wrong: "
+            + "; ".join(f"{p['message']} ({p['field']})" for p in problems)
+            + ". An administrator sets them in the installation's settings; then try again.",
+            errors=problems,
+        )
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,10 @@ async def test_statement_hashes_match_the_bytes_served(api: Api) -> None:
     assert line["faults"] == []
     csv_rows = forms["csv"].decode().splitlines()
     assert csv_rows[0].startswith("statement_number,line,asset_tag") and len(csv_rows) == 3
+    assert csv_rows[0].endswith(",donor_name,donor_address,donor_kvk_number,donor_rsin")
+    assert csv_rows[1].endswith(',Voorbeeld B.V.,"Stationsplein 1, Utrecht",12345678,123456782')
     text = pdf_text(forms["pdf"])
+    assert "Voorbeeld B.V." in text and "12345678" in text and "123456782" in text
     assert "MON-1" in text and "geen tegenprestatie" in text and "finance2" in text
 
 
