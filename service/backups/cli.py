@@ -13,10 +13,10 @@ def backup(file: Path) -> None:
     """Write a backup of the whole database to FILE (PostgreSQL: pg_dump custom format; SQLite: a copy)."""
     from service.backups.service import BackupError
     from service.backups.service import backup as run_backup
-    from service.cli import _settings
+    from service.commands import command_settings
 
     try:
-        click.echo(run_backup(_settings(), file))
+        click.echo(run_backup(command_settings(), file))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -28,10 +28,10 @@ def restore(file: Path, replace: bool) -> None:
     """Restore the database from a backup FILE; then check it with `kringloop audit verify`."""
     from service.backups.service import BackupError
     from service.backups.service import restore as run_restore
-    from service.cli import _settings
+    from service.commands import command_settings
 
     try:
-        click.echo(run_restore(_settings(), file, replace=replace))
+        click.echo(run_restore(command_settings(), file, replace=replace))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("Next: `kringloop audit verify` checks the restored audit trail; `kringloop migrate` (or serve) "

@@ -50,6 +50,8 @@ _DOCUMENTS = {
     ".json": {"application/json": OpenAPIMediaType(schema=Schema(type=OpenAPIType.OBJECT))},
 }
 _ALSO_CSV = ("/api/v1/devices", "/api/v1/wipe-certificates")
+# Routes whose answer is a PDF whatever their path says (asset labels).
+_PDF_ROUTES = ("/api/v1/devices/{device_id}/label", "/api/v1/labels")
 
 
 class FieldError(BaseModel):
@@ -104,14 +106,17 @@ def document_problems(app: Litestar) -> None:
 
 def _document_downloads(openapi: OpenAPI) -> None:
     for path, item in (openapi.paths or {}).items():
-        operation = item.get
-        if operation is None or not isinstance(ok := (operation.responses or {}).get("200"), OpenAPIResponse):
+        if not path.startswith("/api/"):
             continue
-        suffix = next((s for s in _DOCUMENTS if path.startswith("/api/") and path.endswith("statement" + s)), None)
-        if suffix is not None:
-            ok.content = dict(_DOCUMENTS[suffix])
-        elif path in _ALSO_CSV:
-            ok.content = {**(ok.content or {}), **_CSV}
+        for operation in (item.get, item.post):
+            if operation is None or not isinstance(ok := (operation.responses or {}).get("200"), OpenAPIResponse):
+                continue
+            # A file by its name (statement.pdf, report.csv ...), a label sheet, or a list that also answers CSV.
+            suffix = next((s for s in _DOCUMENTS if path.endswith(s)), ".pdf" if path in _PDF_ROUTES else None)
+            if suffix is not None:
+                ok.content = dict(_DOCUMENTS[suffix])
+            elif path in _ALSO_CSV and operation is item.get:
+                ok.content = {**(ok.content or {}), **_CSV}
 
 
 def document_downloads(app: Litestar) -> None:
