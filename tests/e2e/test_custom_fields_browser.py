@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LiveServer
-from tests.e2e.test_devices_browser import _sign_in
+from tests.e2e.conftest import LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +17,7 @@ def test_admin_adds_a_field_helpdesk_fills_it_and_the_list_filters(page: Any, li
     from playwright.sync_api import expect
 
     name = f"Lease contract {uuid.uuid4().hex[:4]}"
-    _sign_in(page, "admin")
+    sign_in(page, "admin")
     page.get_by_role("link", name="Fields").click()
     page.get_by_label("Name").fill(name)
     page.get_by_label("Type").select_option(label="Text")
@@ -28,7 +27,7 @@ def test_admin_adds_a_field_helpdesk_fills_it_and_the_list_filters(page: Any, li
     expect(page.get_by_role("table")).to_contain_text(name)
     page.get_by_role("button", name=re.compile("Sign out")).click()
 
-    _sign_in(page, "helpdesk")
+    sign_in(page, "helpdesk")
     page.goto("/devices?status=in_stock")
     page.locator("#device-results tbody tr a").first.click()
     device_url = page.url

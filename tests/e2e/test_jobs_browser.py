@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_devices_browser import _sign_in
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 def test_an_admin_runs_a_job_from_the_jobs_page(page: Any) -> None:
     from playwright.sync_api import expect
 
-    _sign_in(page, "admin")
+    sign_in(page, "admin")
     page.get_by_role("link", name="Jobs", exact=True).click()
     expect(page.get_by_role("heading", name="Scheduled jobs", level=1)).to_be_visible()
     # import-files only tidies old upload reports: safe to run beside the other browser tests' demo data.
