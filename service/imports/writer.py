@@ -179,15 +179,11 @@ async def _update_devices(session: AsyncSession, work: ChunkWork, now: datetime)
         await session.execute(statement, params)
 
 
-def _ids_in(postgres: bool) -> sa.ColumnElement[bool]:
-    """The chunk's new devices: one array parameter on PostgreSQL (an expanding list renders and sends a
-    parameter per id, a thousand per chunk), a plain list on SQLite."""
-    if postgres:
-        return _devices.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
-    return _devices.c.id.in_(sa.bindparam("ids", expanding=True))
+# The chunk's new devices, in the statements SQLite runs (PostgreSQL's rows come by COPY).
+_NEW_IDS = _devices.c.id.in_(sa.bindparam("ids", expanding=True))
 
 
-def _seed_media_statement(postgres: bool) -> sa.Insert:
+def _seed_media_statement() -> sa.Insert:
     media_type = sa.case(
         (_models.c.storage_media_type.in_(MEDIA_TYPES), _models.c.storage_media_type), else_=sa.literal("other")
     )
@@ -196,7 +192,7 @@ def _seed_media_statement(postgres: bool) -> sa.Insert:
         sa.select(_devices.c.id, media_type, sa.literal("model"), sa.literal(1), now, now, sa.literal(""))
         .select_from(_devices.join(_models, _models.c.id == _devices.c.model_id))
         .join(_MEDIUM_NUMBERS, _MEDIUM_NUMBERS.c.n <= _models.c.storage_media_count)
-        .where(_ids_in(postgres))
+        .where(_NEW_IDS)
         .order_by(_devices.c.id, _MEDIUM_NUMBERS.c.n)
     )
     columns = ["device_id", "media_type", "source", "version", "created_at", "updated_at", "description"]
@@ -205,14 +201,42 @@ def _seed_media_statement(postgres: bool) -> sa.Insert:
 
 # Built once, with parameters: each chunk then only binds its values (building and compiling the statement anew
 # for every chunk cost more Python time than the database spent running it).
-_SEED_MEDIA = {postgres: _seed_media_statement(postgres) for postgres in (False, True)}
+_SEED_MEDIA = _seed_media_statement()
 
 
-async def _seed_media(session: AsyncSession, device_ids: list[int], now: datetime) -> list[list[int]]:
-    """Each new device's model's usual media, as seed_media_from_model lists them, in one INSERT ... SELECT;
-    returns [medium id, device id] pairs for the audit (the type is the model's)."""
-    rows = (await session.execute(_SEED_MEDIA[is_postgres(session)], {"ids": device_ids, "now": now})).all()
-    return sorted([r.id, r.device_id] for r in rows)
+async def _seed_media(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> list[list[int]]:
+    """Each new device's model's usual media, as seed_media_from_model lists them, in one INSERT ... SELECT
+    (SQLite) or COPY (PostgreSQL); returns [medium id, device id] pairs for the audit (the type is the model's)."""
+    if is_postgres(session):
+        return await _copy_media(session, rows, now)
+    params = {"ids": [row["id"] for row in rows], "now": now}
+    return sorted([r.id, r.device_id] for r in (await session.execute(_SEED_MEDIA, params)).all())
+
+
+_MODEL_MEDIA = sa.select(_models.c.id, _models.c.storage_media_count, _models.c.storage_media_type).where(
+    _models.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
+)
+_MEDIA_COLUMNS = ("id", "device_id", "media_type", "source", "version", "created_at", "updated_at", "description")
+
+
+async def _copy_media(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> list[list[int]]:
+    """PostgreSQL: what the INSERT ... SELECT writes (one medium per unit of the model's count, of its type or
+    "other", ids in device order), from the models read in this transaction, in one COPY (the statement took
+    three times as long on the server, most of it joining and ordering the rows it made)."""
+    media = {
+        m.id: (m.storage_media_count or 0, m.storage_media_type if m.storage_media_type in MEDIA_TYPES else "other")
+        for m in await session.execute(_MODEL_MEDIA, {"ids": sorted({row["model_id"] for row in rows})})
+    }
+    ids = iter(await bulk.reserve_ids(session, _media, sum(media[row["model_id"]][0] for row in rows)))
+    records, pairs = [], []
+    for row in rows:  # in device id order
+        count, media_type = media[row["model_id"]]
+        for _ in range(count):
+            medium_id = next(ids)
+            records.append((medium_id, row["id"], media_type, "model", 1, now, now, ""))
+            pairs.append([medium_id, row["id"]])
+    await bulk.copy_rows(session, _media, _MEDIA_COLUMNS, records)
+    return pairs
 
 
 def _event_step_statement(with_holder: bool, returning: bool) -> sa.Insert:
@@ -228,7 +252,7 @@ def _event_step_statement(with_holder: bool, returning: bool) -> sa.Insert:
             sa.bindparam("details", type_=_events.c.details.type),
             sa.bindparam("at", type_=_events.c.at.type),
         )
-        .where(_ids_in(False))
+        .where(_NEW_IDS)
         .order_by(_devices.c.id)
     )
     columns = ["device_id", "move", "from_status", "to_status", "holder_id", "actor", "reason", "details", "at"]
@@ -390,7 +414,7 @@ async def write_chunk(
         if sent:
             after["repairs_created"] = await _repairs_for_new(session, actor, sent, now)
         after["created"] = _created_table(rows, work.creations)
-        after["storage_media_seeded"] = await _seed_media(session, created_ids, now)
+        after["storage_media_seeded"] = await _seed_media(session, rows, now)
         moves = [{"id": c.device_id, "moves": [m.move.value for m in c.moves]} for c in work.creations if c.moves]
         if moves:
             after["moves_of_created"] = moves
