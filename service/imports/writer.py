@@ -1,8 +1,10 @@
 """Writing one chunk of an import: set-based statements, then one audit record that lists what they changed.
 
-New devices go in as one multi-row INSERT ... RETURNING (SQLAlchemy Core, ``insertmanyvalues``), because an ORM
-object per row costs about ten times as much (STACK-NOTES.md, "Bulk insert"); their events, storage media and
-obligations are written by the database from those rows (INSERT ... SELECT), so they never travel from here.
+On PostgreSQL new devices, their lifecycle events and their storage media go in by COPY with ids reserved from
+their sequences (bulk.py): the rows and ids one INSERT ... SELECT per step would give, at a third of the server's
+time. On SQLite new devices are one multi-row INSERT ... RETURNING (SQLAlchemy Core, ``insertmanyvalues``: an ORM
+object per row costs about ten times as much, STACK-NOTES.md "Bulk insert"), and their events and media are
+written by the database from those rows (INSERT ... SELECT). Obligations are INSERT ... SELECT on both.
 Changed devices are one executemany UPDATE per set of changed columns. Moves of devices that already existed take
 the ordinary path after their event (``follow_device_move``), so their repairs and faults stay in step exactly as
 a move from a page would; they are few (a re-import leaves nearly every device as it is).
@@ -17,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
@@ -208,35 +209,9 @@ async def _seed_media(session: AsyncSession, rows: list[dict[str, Any]], now: da
     """Each new device's model's usual media, as seed_media_from_model lists them, in one INSERT ... SELECT
     (SQLite) or COPY (PostgreSQL); returns [medium id, device id] pairs for the audit (the type is the model's)."""
     if is_postgres(session):
-        return await _copy_media(session, rows, now)
+        return await bulk.copy_media(session, rows, now)
     params = {"ids": [row["id"] for row in rows], "now": now}
     return sorted([r.id, r.device_id] for r in (await session.execute(_SEED_MEDIA, params)).all())
-
-
-_MODEL_MEDIA = sa.select(_models.c.id, _models.c.storage_media_count, _models.c.storage_media_type).where(
-    _models.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
-)
-_MEDIA_COLUMNS = ("id", "device_id", "media_type", "source", "version", "created_at", "updated_at", "description")
-
-
-async def _copy_media(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> list[list[int]]:
-    """PostgreSQL: what the INSERT ... SELECT writes (one medium per unit of the model's count, of its type or
-    "other", ids in device order), from the models read in this transaction, in one COPY (the statement took
-    three times as long on the server, most of it joining and ordering the rows it made)."""
-    media = {
-        m.id: (m.storage_media_count or 0, m.storage_media_type if m.storage_media_type in MEDIA_TYPES else "other")
-        for m in await session.execute(_MODEL_MEDIA, {"ids": sorted({row["model_id"] for row in rows})})
-    }
-    ids = iter(await bulk.reserve_ids(session, _media, sum(media[row["model_id"]][0] for row in rows)))
-    records, pairs = [], []
-    for row in rows:  # in device id order
-        count, media_type = media[row["model_id"]]
-        for _ in range(count):
-            medium_id = next(ids)
-            records.append((medium_id, row["id"], media_type, "model", 1, now, now, ""))
-            pairs.append([medium_id, row["id"]])
-    await bulk.copy_rows(session, _media, _MEDIA_COLUMNS, records)
-    return pairs
 
 
 def _event_step_statement(with_holder: bool, returning: bool) -> sa.Insert:
@@ -274,7 +249,7 @@ async def _events_of_created(
     """The registration and the planned moves of every new device, step by step: the n-th moves of every device
     that makes one, device by device (the order one device at a time would give their ids, step after step). On
     SQLite one INSERT ... SELECT per step that devices share (its kind and its statuses) writes them from the rows
-    just inserted; on PostgreSQL one COPY (_copy_events). A new device's only holder is its final one
+    just inserted; on PostgreSQL one COPY (bulk.copy_events). A new device's only holder is its final one
     (``holders``, by device id), so the event's holder is the row's. Returns (device id, event id) of the moves
     into repair, which get their repair records."""
     steps: dict[tuple[int, Move, str | None, str, bool], list[int]] = {}
@@ -286,7 +261,7 @@ async def _events_of_created(
             steps.setdefault(key, []).append(creation.device_id)
     details = {"import": work.import_key, "format": work.format}
     if is_postgres(session):
-        return await _copy_events(session, actor, steps, holders, json.dumps(details), now)
+        return await bulk.copy_events(session, actor, steps, holders, json.dumps(details), now)
     sent: list[tuple[int, int]] = []
     for (_, move, from_status, to_status, with_holder), device_ids in sorted(steps.items(), key=lambda s: s[0][0]):
         params = {"ids": device_ids, "move": move.value, "from_status": from_status, "to_status": to_status,
@@ -296,36 +271,6 @@ async def _events_of_created(
             sent.extend((r.device_id, r.id) for r in rows)
         else:
             await session.execute(_EVENT_STEP[with_holder, False], params)
-    return sent
-
-
-_EVENT_COLUMNS = ("id", "device_id", "move", "from_status", "to_status", "holder_id", "actor", "reason", "details",
-                  "at")  # fmt: skip
-
-
-async def _copy_events(
-    session: AsyncSession,
-    actor: Actor,
-    steps: dict[tuple[int, Move, str | None, str, bool], list[int]],
-    holders: dict[int, int | None],
-    details: str,
-    now: datetime,
-) -> list[tuple[int, int]]:
-    """PostgreSQL: the steps' events in one COPY, in the order and with the ids the INSERT ... SELECTs give them
-    (five statements a chunk, each reading the chunk's devices again, took three times as long on the server).
-    ``details`` is the JSON text the column would store for the statement's parameter."""
-    ordered = sorted(steps.items(), key=lambda s: s[0][0])
-    ids = iter(await bulk.reserve_ids(session, _events, sum(len(devices) for _, devices in ordered)))
-    records, sent, name = [], [], actor.name
-    for (_, move, from_status, to_status, with_holder), device_ids in ordered:
-        kind = move.value
-        for device_id in device_ids:
-            event_id = next(ids)
-            holder = holders[device_id] if with_holder else None
-            records.append((event_id, device_id, kind, from_status, to_status, holder, name, "", details, now))
-            if move is Move.repair:
-                sent.append((device_id, event_id))
-    await bulk.copy_rows(session, _events, _EVENT_COLUMNS, records)
     return sent
 
 
