@@ -109,7 +109,8 @@ async def insert_obligations(
             select = select.where(_dev.c.id.in_(chunk))
         statement = (
             insert(_ob)
-            .from_select(columns, select)
+            # In device order, the ids one device at a time would give them, whatever plan the server picks.
+            .from_select(columns, select.order_by(_dev.c.id))
             .on_conflict_do_nothing(index_elements=["device_id"])
             .returning(_ob.c.id, _ob.c.device_id)
         )

@@ -7,6 +7,7 @@ holder until it returns. A holder is anything comparable: an employee id, or one
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable
 from dataclasses import dataclass
 
@@ -69,18 +70,26 @@ def desired_state(
     return DeviceState(status, target_holder)
 
 
-def _step(moves: list[PlannedMove], state: DeviceState, move: Move, new_holder: Holder = None) -> DeviceState:
+@functools.cache
+def _target(status: str, move: Move, has_holder: bool) -> str | IllegalMove:
+    """The transition table's answer, looked up once per combination instead of once per row and move."""
     try:
-        target = next_status(DeviceStatus(state.status), move, has_holder=state.holder is not None)
+        return next_status(DeviceStatus(status), move, has_holder=has_holder).value
     except IllegalMove as exc:
-        raise MoveRefused("status", str(exc)) from None
+        return exc
+
+
+def _step(moves: list[PlannedMove], state: DeviceState, move: Move, new_holder: Holder = None) -> DeviceState:
+    target = _target(state.status, move, state.holder is not None)
+    if isinstance(target, IllegalMove):
+        raise MoveRefused("status", str(target)) from None
     if move is Move.assign:
         holder = new_holder
-        moves.append(PlannedMove(move, state.status, target.value, new_holder))
+        moves.append(PlannedMove(move, state.status, target, new_holder))
     else:
         holder = None if move in RELEASES_HOLDER else state.holder
-        moves.append(PlannedMove(move, state.status, target.value, state.holder))
-    return DeviceState(target.value, holder)
+        moves.append(PlannedMove(move, state.status, target, state.holder))
+    return DeviceState(target, holder)
 
 
 def plan_moves(current: DeviceState, desired: DeviceState) -> list[PlannedMove]:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.db import utcnow
+from service.db import is_postgres, utcnow
 from service.device_models.models import DeviceModel
 from service.employees.models import Employee
+from service.imports import bulk
 from service.imports.reader import RowError
 from service.imports.rows import HolderRef
 
@@ -96,6 +98,7 @@ class References:
         # Usernames of the employees this import creates, for rows naming them by username before the database
         # can show them (their chunk may still be writing): load_employees adds them to what it finds.
         self._new_usernames: dict[str, Any] = {}  # a NewEmployee, or _AMBIGUOUS when two share a username
+        self._emails_lower: bool | None = None  # whether every stored email is in lower case (_email_match)
 
     # Manufacturers: "DELL" in a file is the "Dell" the catalogue already has.
     async def load_manufacturers(self, session: AsyncSession, names: Iterable[str]) -> None:
@@ -169,9 +172,7 @@ class References:
         usernames -= self._by_username.keys()
         columns = (_employees.c.id, _employees.c.name, _employees.c.email, _employees.c.active)
         if emails:
-            for row in await session.execute(
-                sa.select(*columns).where(sa.func.lower(_employees.c.email).in_(sorted(emails)))
-            ):
+            for row in await session.execute(sa.select(*columns).where(await self._email_match(session, emails))):
                 self._by_email[row.email.lower()] = KnownEmployee(row.id, row.name, row.active)
             for email in emails:
                 self._by_email.setdefault(email, None)
@@ -193,6 +194,21 @@ class References:
                 self._by_username.setdefault(username, None)
                 if username in self._new_usernames:
                     self._add_username(username, self._new_usernames[username])
+
+    async def _email_match(self, session: AsyncSession, emails: set[str]) -> sa.ColumnElement[bool]:
+        """Employees whose email, lower-cased, is one of ``emails``. The employees service and the import store
+        emails lower-cased, and where every stored one is, the unique index on the column answers; ``lower(email)``
+        would read every employee for every chunk (a quarter of a million in a file of a million rows). Checked
+        once per import: a single scan, and only a database someone wrote to by hand takes the slow way."""
+        if self._emails_lower is None:
+            mixed = await session.execute(
+                sa.select(_employees.c.id).where(_employees.c.email != sa.func.lower(_employees.c.email)).limit(1)
+            )
+            self._emails_lower = mixed.first() is None
+        column = _employees.c.email if self._emails_lower else sa.func.lower(_employees.c.email)
+        if is_postgres(session):  # one array parameter, not one per email to send and plan
+            return column == sa.any_(sa.literal(sorted(emails), ARRAY(sa.String)))
+        return column.in_(sorted(emails))
 
     def _add_username(self, username: str, new: Any) -> None:
         """A username now also names ``new`` (an employee this import creates): theirs alone, or ambiguous if it
@@ -281,5 +297,10 @@ class References:
 
 
 async def _insert_returning_ids(session: AsyncSession, table: sa.Table, values: list[dict[str, Any]]) -> list[int]:
+    if is_postgres(session):  # a chunk can bring hundreds of new employees
+        ids = await bulk.reserve_ids(session, table, len(values))
+        columns = ["id", *values[0]]
+        await bulk.copy_rows(session, table, columns, [(i, *v.values()) for i, v in zip(ids, values, strict=True)])
+        return ids
     statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return list((await session.execute(statement, values)).scalars().all())

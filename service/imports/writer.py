@@ -1,8 +1,10 @@
 """Writing one chunk of an import: set-based statements, then one audit record that lists what they changed.
 
-New devices go in as one multi-row INSERT ... RETURNING (SQLAlchemy Core, ``insertmanyvalues``), because an ORM
-object per row costs about ten times as much (STACK-NOTES.md, "Bulk insert"); their events, storage media and
-obligations are written by the database from those rows (INSERT ... SELECT), so they never travel from here.
+On PostgreSQL new devices, their lifecycle events and their storage media go in by COPY with ids reserved from
+their sequences (bulk.py): the rows and ids one INSERT ... SELECT per step would give, at a third of the server's
+time. On SQLite new devices are one multi-row INSERT ... RETURNING (SQLAlchemy Core, ``insertmanyvalues``: an ORM
+object per row costs about ten times as much, STACK-NOTES.md "Bulk insert"), and their events and media are
+written by the database from those rows (INSERT ... SELECT). Obligations are INSERT ... SELECT on both.
 Changed devices are one executemany UPDATE per set of changed columns. Moves of devices that already existed take
 the ordinary path after their event (the device hooks' ``moved``), so their repairs and faults stay in step exactly as
 a move from a page would; they are few (a re-import leaves nearly every device as it is).
@@ -10,12 +12,13 @@ a move from a page would; they are few (a re-import leaves nearly every device a
 
 from __future__ import annotations
 
+import json
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
@@ -30,6 +33,7 @@ from service.devices import hooks
 from service.devices.lifecycle import RELEASES_HOLDER, Move
 from service.devices.models import Device, DeviceEvent
 from service.faults.models import Repair
+from service.imports import bulk
 from service.imports.moves import PlannedMove
 from service.imports.references import EmployeeRef, KnownEmployee, ModelRef, NewEmployee, NewModel, References
 from service.imports.rows import DeviceRecord
@@ -140,7 +144,9 @@ async def _insert_devices(session: AsyncSession, work: ChunkWork, now: datetime)
              "updated_at": now}
         )  # fmt: skip
     if is_postgres(session):
-        await _copy_devices(session, rows)
+        for row, device_id in zip(rows, await bulk.reserve_ids(session, _devices, len(rows)), strict=True):
+            row["id"] = device_id
+        await bulk.copy_rows(session, _devices, _DEVICE_COLUMNS, map(_device_record, rows))
         for creation, row in zip(work.creations, rows, strict=True):
             creation.device_id = row["id"]
         return rows
@@ -152,21 +158,7 @@ async def _insert_devices(session: AsyncSession, work: ChunkWork, now: datetime)
 
 
 _DEVICE_COLUMNS = tuple(c.name for c in _devices.columns)
-_RESERVE_DEVICE_IDS = sa.text("SELECT nextval(pg_get_serial_sequence('devices', 'id')) FROM generate_series(1, :n)")
-
-
-async def _copy_devices(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL: the new devices in one COPY on the session's own connection, in its transaction (a multi-row
-    INSERT spent most of its time in SQLAlchemy and the driver building parameters). Their ids are taken from the
-    sequence first, as a default would, so nothing needs to come back. Row triggers, CHECKs, foreign keys and
-    unique constraints apply to COPY as to INSERT; a violation fails the chunk, which rolls back."""
-    ids = sorted((await session.execute(_RESERVE_DEVICE_IDS, {"n": len(rows)})).scalars().all())
-    for row, device_id in zip(rows, ids, strict=True):
-        row["id"] = device_id
-    raw = await (await session.connection()).get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-        "devices", records=[tuple(row[c] for c in _DEVICE_COLUMNS) for row in rows], columns=_DEVICE_COLUMNS
-    )
+_device_record = operator.itemgetter(*_DEVICE_COLUMNS)  # a row's values in column order, for COPY
 
 
 async def _update_devices(session: AsyncSession, work: ChunkWork, now: datetime) -> None:
@@ -196,15 +188,11 @@ async def _update_devices(session: AsyncSession, work: ChunkWork, now: datetime)
         await session.execute(statement, params)
 
 
-def _ids_in(postgres: bool) -> sa.ColumnElement[bool]:
-    """The chunk's new devices: one array parameter on PostgreSQL (an expanding list renders and sends a
-    parameter per id, a thousand per chunk), a plain list on SQLite."""
-    if postgres:
-        return _devices.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
-    return _devices.c.id.in_(sa.bindparam("ids", expanding=True))
+# The chunk's new devices, in the statements SQLite runs (PostgreSQL's rows come by COPY).
+_NEW_IDS = _devices.c.id.in_(sa.bindparam("ids", expanding=True))
 
 
-def _seed_media_statement(postgres: bool) -> sa.Insert:
+def _seed_media_statement() -> sa.Insert:
     media_type = sa.case(
         (_models.c.storage_media_type.in_(MEDIA_TYPES), _models.c.storage_media_type), else_=sa.literal("other")
     )
@@ -213,7 +201,7 @@ def _seed_media_statement(postgres: bool) -> sa.Insert:
         sa.select(_devices.c.id, media_type, sa.literal("model"), sa.literal(1), now, now, sa.literal(""))
         .select_from(_devices.join(_models, _models.c.id == _devices.c.model_id))
         .join(_MEDIUM_NUMBERS, _MEDIUM_NUMBERS.c.n <= _models.c.storage_media_count)
-        .where(_ids_in(postgres))
+        .where(_NEW_IDS)
         .order_by(_devices.c.id, _MEDIUM_NUMBERS.c.n)
     )
     columns = ["device_id", "media_type", "source", "version", "created_at", "updated_at", "description"]
@@ -222,17 +210,19 @@ def _seed_media_statement(postgres: bool) -> sa.Insert:
 
 # Built once, with parameters: each chunk then only binds its values (building and compiling the statement anew
 # for every chunk cost more Python time than the database spent running it).
-_SEED_MEDIA = {postgres: _seed_media_statement(postgres) for postgres in (False, True)}
+_SEED_MEDIA = _seed_media_statement()
 
 
-async def _seed_media(session: AsyncSession, device_ids: list[int], now: datetime) -> list[list[int]]:
-    """Each new device's model's usual media, as seed_media_from_model lists them, in one INSERT ... SELECT;
-    returns [medium id, device id] pairs for the audit (the type is the model's)."""
-    rows = (await session.execute(_SEED_MEDIA[is_postgres(session)], {"ids": device_ids, "now": now})).all()
-    return sorted([r.id, r.device_id] for r in rows)
+async def _seed_media(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> list[list[int]]:
+    """Each new device's model's usual media, as seed_media_from_model lists them, in one INSERT ... SELECT
+    (SQLite) or COPY (PostgreSQL); returns [medium id, device id] pairs for the audit (the type is the model's)."""
+    if is_postgres(session):
+        return await bulk.copy_media(session, rows, now)
+    params = {"ids": [row["id"] for row in rows], "now": now}
+    return sorted([r.id, r.device_id] for r in (await session.execute(_SEED_MEDIA, params)).all())
 
 
-def _event_step_statement(with_holder: bool, postgres: bool, returning: bool) -> sa.Insert:
+def _event_step_statement(with_holder: bool, returning: bool) -> sa.Insert:
     select = (
         sa.select(
             _devices.c.id,
@@ -245,7 +235,7 @@ def _event_step_statement(with_holder: bool, postgres: bool, returning: bool) ->
             sa.bindparam("details", type_=_events.c.details.type),
             sa.bindparam("at", type_=_events.c.at.type),
         )
-        .where(_ids_in(postgres))
+        .where(_NEW_IDS)
         .order_by(_devices.c.id)
     )
     columns = ["device_id", "move", "from_status", "to_status", "holder_id", "actor", "reason", "details", "at"]
@@ -253,22 +243,23 @@ def _event_step_statement(with_holder: bool, postgres: bool, returning: bool) ->
     return statement.returning(_events.c.id, _events.c.device_id) if returning else statement
 
 
-# Keyed by (with holder, PostgreSQL, returning): only the moves into repair need their events' ids back.
+# SQLite's, keyed by (with holder, returning): only the moves into repair need their events' ids back.
 _EVENT_STEP = {
-    (with_holder, postgres, returning): _event_step_statement(with_holder, postgres, returning)
+    (with_holder, returning): _event_step_statement(with_holder, returning)
     for with_holder in (False, True)
-    for postgres in (False, True)
     for returning in (False, True)
 }
 
 
 async def _events_of_created(
-    session: AsyncSession, actor: Actor, work: ChunkWork, now: datetime
+    session: AsyncSession, actor: Actor, work: ChunkWork, holders: dict[int, int | None], now: datetime
 ) -> list[tuple[int, int]]:
-    """The registration and the planned moves of every new device, written by the database from the rows just
-    inserted: one INSERT ... SELECT per step that devices share (the n-th move, its kind and its statuses), so no
-    event row travels from here. A new device's only holder is its final one, so the event's holder is the row's.
-    Returns (device id, event id) of the moves into repair, which get their repair records."""
+    """The registration and the planned moves of every new device, step by step: the n-th moves of every device
+    that makes one, device by device (the order one device at a time would give their ids, step after step). On
+    SQLite one INSERT ... SELECT per step that devices share (its kind and its statuses) writes them from the rows
+    just inserted; on PostgreSQL one COPY (bulk.copy_events). A new device's only holder is its final one
+    (``holders``, by device id), so the event's holder is the row's. Returns (device id, event id) of the moves
+    into repair, which get their repair records."""
     steps: dict[tuple[int, Move, str | None, str, bool], list[int]] = {}
     for creation in work.creations:
         assert creation.device_id is not None
@@ -277,16 +268,17 @@ async def _events_of_created(
             key = (n, move.move, move.from_status, move.to_status, move.holder is not None)
             steps.setdefault(key, []).append(creation.device_id)
     details = {"import": work.import_key, "format": work.format}
-    postgres = is_postgres(session)
+    if is_postgres(session):
+        return await bulk.copy_events(session, actor, steps, holders, json.dumps(details), now)
     sent: list[tuple[int, int]] = []
     for (_, move, from_status, to_status, with_holder), device_ids in sorted(steps.items(), key=lambda s: s[0][0]):
         params = {"ids": device_ids, "move": move.value, "from_status": from_status, "to_status": to_status,
                   "actor": actor.name, "details": details, "at": now}  # fmt: skip
         if move is Move.repair:
-            rows = (await session.execute(_EVENT_STEP[with_holder, postgres, True], params)).all()
+            rows = (await session.execute(_EVENT_STEP[with_holder, True], params)).all()
             sent.extend((r.device_id, r.id) for r in rows)
         else:
-            await session.execute(_EVENT_STEP[with_holder, postgres, False], params)
+            await session.execute(_EVENT_STEP[with_holder, False], params)
     return sent
 
 
@@ -325,12 +317,13 @@ CREATED_COLUMNS = (
 
 
 _DATE_POSITIONS = tuple(CREATED_COLUMNS.index(c) for c in ("purchase_date", "warranty_end"))
+_created_values = operator.itemgetter(*CREATED_COLUMNS[1:])
 
 
 def _created_table(rows: list[dict[str, Any]], creations: list[Creation]) -> dict[str, Any]:
     values = []
     for row, creation in zip(rows, creations, strict=True):
-        line = [creation.record.row, *(row[c] for c in CREATED_COLUMNS[1:])]
+        line = [creation.record.row, *_created_values(row)]
         for i in _DATE_POSITIONS:
             if line[i] is not None:
                 line[i] = line[i].isoformat()
@@ -396,11 +389,11 @@ async def write_chunk(
     if work.creations:
         rows = await _insert_devices(session, work, now)
         created_ids = [c.device_id for c in work.creations if c.device_id is not None]
-        sent = await _events_of_created(session, actor, work, now)
+        sent = await _events_of_created(session, actor, work, {row["id"]: row["holder_id"] for row in rows}, now)
         if sent:
             after["repairs_created"] = await _repairs_for_new(session, actor, sent, now)
         after["created"] = _created_table(rows, work.creations)
-        after["storage_media_seeded"] = await _seed_media(session, created_ids, now)
+        after["storage_media_seeded"] = await _seed_media(session, rows, now)
         moves = [{"id": c.device_id, "moves": [m.move.value for m in c.moves]} for c in work.creations if c.moves]
         if moves:
             after["moves_of_created"] = moves
