@@ -268,13 +268,20 @@ def read_rows(
     log = reading if reading is not None else FileReading()
     log.encoding = encoding
     header_key = [_normalise_header(cell) for cell in header]
+    first_header = header[0].strip().lower() if header else ""
 
     def rows() -> Iterator[RawRow]:
         for number, record in _records(reader, encoding):
             if not any(cell.strip() for cell in record):
                 log.note("blank", number)
                 continue
-            if len(record) == len(header_key) and [_normalise_header(c) for c in record] == header_key:
+            # The first cell alone rules out nearly every row (a plain comparison, no regex): only a row that starts
+            # like the header is compared cell by cell.
+            if (
+                len(record) == len(header_key)
+                and record[0].strip().lower() == first_header
+                and [_normalise_header(c) for c in record] == header_key
+            ):
                 log.note("repeated_header", number)
                 continue
             values = {col: cell.strip() for col, cell in zip(columns, record, strict=False) if col}
