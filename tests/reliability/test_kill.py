@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from service.imports.service import ImportOptions
 from service.pausepoints import DONATION_DRAFTED, IMPORT_CHUNK_WRITTEN
 from tests.conftest import Database
 from tests.integration.conftest import Api
@@ -22,7 +23,7 @@ from tests.reliability.conftest import ROOT, app_env, cli, wait_for_file
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 CREDITS = ("120.00", "80.00", "33.33")  # 233.33 in all
-ROWS, CHUNK = 2500, 1000  # the importer's chunk size: three chunks, the last one short
+ROWS, CHUNK = 6000, ImportOptions().chunk_size  # three chunks of the importer's size, the last one short
 PRICE_CENTS = 1249_00
 
 
