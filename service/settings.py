@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     timezone: str = "Europe/Amsterdam"
     currency: str = "EUR"
+    # The organisation's language (nl or en): for jobs, the CLI, new charities' statements, and a person whose
+    # profile and browser name no language Kringloop speaks.
+    lang: str = "nl"
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -105,6 +108,8 @@ class Settings(BaseSettings):
         if len(self.secret_key) < 16:
             raise InsecureSettingsError("KRINGLOOP_SECRET_KEY must be at least 16 characters long.")
         ZoneInfo(self.timezone)  # fail at start, not at the first rendered page
+        if self.lang not in ("nl", "en"):
+            raise ValueError(f"KRINGLOOP_LANG must be nl or en, not {self.lang!r}")
         try:
             _check_crontab(self.donations_cron)
         except ValueError as exc:

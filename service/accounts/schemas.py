@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from service.accounts.permissions import Role
+from service.i18n import LOCALES
 from service.schemas import Strict
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
+# A language Kringloop speaks; None (null) follows the browser, then the organisation default.
+Language = Literal[LOCALES]  # type: ignore[valid-type]
 
 
 class TokenRequest(Strict):
@@ -36,6 +40,11 @@ class UserUpdate(Strict):
     charity_id: int | None = Field(default=None, ge=1)
     active: bool | None = None
     password: str | None = Field(default=None, max_length=1024)
+    locale: Language | None = None
+
+
+class ProfileUpdate(Strict):
+    locale: Language | None = Field(description="nl or en; null follows the browser, then the organisation")
 
 
 class UserOut(BaseModel):
@@ -45,6 +54,7 @@ class UserOut(BaseModel):
     role: Role
     charity_id: int | None
     active: bool
+    locale: str | None = None
     version: int
     created_at: datetime
     last_login_at: datetime | None
