@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from service.i18n import N_, gettext
+
 
 class DeviceStatus(StrEnum):
     in_stock = "in_stock"
@@ -21,7 +23,7 @@ class DeviceStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self][0]
+        return gettext(_LABELS[self][0])
 
     @property
     def colour(self) -> str:
@@ -29,14 +31,14 @@ class DeviceStatus(StrEnum):
 
 
 _LABELS = {
-    DeviceStatus.in_stock: ("In stock", "blue"),
-    DeviceStatus.in_use: ("In use", "green"),
-    DeviceStatus.in_repair: ("In repair", "amber"),
-    DeviceStatus.retired: ("Retired", "grey"),
-    DeviceStatus.wiped: ("Wiped", "purple"),
-    DeviceStatus.valued: ("Valued", "teal"),
-    DeviceStatus.disposed: ("Disposed", "grey"),
-    DeviceStatus.lost: ("Lost", "red"),
+    DeviceStatus.in_stock: (N_("In stock"), "blue"),
+    DeviceStatus.in_use: (N_("In use"), "green"),
+    DeviceStatus.in_repair: (N_("In repair"), "amber"),
+    DeviceStatus.retired: (N_("Retired"), "grey"),
+    DeviceStatus.wiped: (N_("Wiped"), "purple"),
+    DeviceStatus.valued: (N_("Valued"), "teal"),
+    DeviceStatus.disposed: (N_("Disposed"), "grey"),
+    DeviceStatus.lost: (N_("Lost"), "red"),
 }
 
 
@@ -92,8 +94,10 @@ class IllegalMove(Exception):
     allowed: tuple[Move, ...]
 
     def __str__(self) -> str:
-        allowed = ", ".join(m.value for m in self.allowed) or "none"
-        return f"A device that is {self.current.value} cannot {self.move.value}; allowed now: {allowed}."
+        allowed = ", ".join(m.value for m in self.allowed) or gettext("none")
+        return gettext("A device that is {status} cannot {move}; allowed now: {allowed}.").format(
+            status=self.current.value, move=self.move.value, allowed=allowed
+        )
 
 
 def allowed_moves(current: DeviceStatus) -> tuple[Move, ...]:
