@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.errors import DomainError, InvalidInput
+from service.i18n import _
 from service.web.deps import AppSettings, CurrentActor, DbSession
 from service.wipes import certificates, imports, repository
 from service.wipes.downloads import document_response, register_csv_response
@@ -69,9 +70,11 @@ async def _review(
         return await _certificate_page(request, session, certificate_id, form=form, error=exc.detail,
                                        error_for=action, status_code=exc.status)  # fmt: skip
     if action == "verify":
-        done = "Certificate verified" + (": the device passed the wipe gate and is now wiped" if result[2] else "")
+        done = _("Certificate verified: the device passed the wipe gate and is now wiped") if result[2] else _(
+            "Certificate verified"
+        )
     else:
-        done = "Certificate rejected"
+        done = _("Certificate rejected")
     target = _next(form, f"/wipe-certificates/{certificate_id}").split("#")[0].split("?")[0]
     anchor = "#wipes" if target.startswith("/devices/") else ""
     return Redirect(f"{target}?{urlencode({'wipes': done})}{anchor}", status_code=303)
@@ -178,10 +181,10 @@ async def import_from_page(
         fields, uploads = await read_form(request, "files", settings)
         form.update(fields)
         if not uploads:
-            raise InvalidInput.field("files", "Choose one or more report files.")
+            raise InvalidInput.field("files", _("Choose one or more report files."))
         destination = fields.get("destination") or "external_reuse"
         if destination not in DESTINATION_LABELS:
-            raise InvalidInput.field("destination", "Choose a destination from the list.")
+            raise InvalidInput.field("destination", _("Choose a destination from the list."))
         outcomes = await imports.import_reports(
             session, actor, uploads, destination=destination, max_bytes=settings.wipe_report_max_bytes, tz=settings.tz
         )
