@@ -18,6 +18,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from babel import Locale, negotiate_locale
 from babel.dates import format_date as _babel_date
@@ -28,6 +29,8 @@ from babel.support import LazyProxy, NullTranslations, Translations
 log = logging.getLogger("kringloop.i18n")
 
 LOCALES = ("nl", "en")
+# A language Kringloop speaks, as an API field takes it (a user's locale, a charity's statement language).
+Language = Literal["nl", "en"]
 LOCALE_NAMES = {"nl": "Nederlands", "en": "English"}
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"

@@ -1,17 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from service.accounts.permissions import Role
-from service.i18n import LOCALES
+from service.i18n import Language
 from service.schemas import Strict
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
-# A language Kringloop speaks; None (null) follows the browser, then the organisation default.
-Language = Literal[LOCALES]  # type: ignore[valid-type]
 
 
 class TokenRequest(Strict):

@@ -10,7 +10,7 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.charities import service
 from service.charities.models import Charity
-from service.charities.rules import format_percent
+from service.charities.rules import format_percent, statement_language
 from service.charities.schemas import (
     CharityCreate,
     CharityOut,
@@ -46,6 +46,7 @@ def charity_out(c: Charity, new_secret: str | None = None) -> CharityOut:
         webhook_secret_set=bool(c.webhook_secret),
         webhook_secret=new_secret,
         active=c.active,
+        language=statement_language(c),
         version=c.version,
         created_at=c.created_at,
         updated_at=c.updated_at,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from service.i18n import default_locale, supported
 
 FULL_SHARE_BP = 10_000  # basis points: 100.00 %
 _PERCENT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
@@ -68,3 +71,8 @@ def people_reached(amount_cents: int, cost_per_device_cents: int) -> int | None:
     if cost_per_device_cents <= 0:
         return None
     return amount_cents // cost_per_device_cents
+
+
+def statement_language(charity: Any) -> str:
+    """The language a charity's statements are written in: its own choice, else the organisation's."""
+    return supported(getattr(charity, "language", None)) or default_locale()

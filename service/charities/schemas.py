@@ -8,6 +8,7 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from integrations.charity.signing import BadSecret, secret_key
 from service.charities.rules import ShareFormatError, kvk_problem, parse_percent, rsin_problem
+from service.i18n import Language
 from service.schemas import Amount, Strict
 
 AnbiStatus = Literal["unchecked", "anbi", "not_anbi", "revoked"]
@@ -90,6 +91,8 @@ class CharityCreate(_CharityFields):
     # Left out with a webhook URL: one is generated and returned once.
     webhook_secret: str | None = Field(default=None, max_length=200)
     active: bool = True
+    # The language of its statements (PDF and CSV headers); left out, the organisation's (KRINGLOOP_LANG).
+    language: Language | None = None
 
 
 class CharityUpdate(_CharityFields):
@@ -108,6 +111,7 @@ class CharityUpdate(_CharityFields):
     webhook_secret: str | None = Field(default=None, max_length=200)
     rotate_webhook_secret: bool = False
     active: bool | None = None
+    language: Language | None = None
 
 
 class CharityOut(BaseModel):
@@ -128,6 +132,7 @@ class CharityOut(BaseModel):
     # Present only in the response that generated or rotated it: store it now, it is not shown again.
     webhook_secret: str | None = None
     active: bool
+    language: str
     version: int
     created_at: datetime
     updated_at: datetime

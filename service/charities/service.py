@@ -17,6 +17,7 @@ from service.charities.schemas import CharityCreate, CharityUpdate, ShareItem
 from service.context import Actor
 from service.editing import apply_changes, expect_version
 from service.errors import Conflict, InvalidInput, NotFound
+from service.i18n import default_locale
 from service.money import parse_amount
 from service.pagination import Page, keyset, page_of
 
@@ -84,6 +85,7 @@ async def create_charity(session: AsyncSession, actor: Actor, data: CharityCreat
         webhook_url=data.webhook_url,
         webhook_secret=data.webhook_secret or generated or "",
         active=data.active,
+        language=data.language or default_locale(),
     )
     session.add(charity)
     try:
@@ -106,7 +108,9 @@ async def update_charity(
             value = changes.pop(money)
             if value is not None:
                 changes[f"{money}_cents"] = parse_amount(value)
-    for field in ("name", "kvk_number", "rsin", "anbi_status", "contact_name", "address", "webhook_url", "active"):
+    for field in (
+        "name", "kvk_number", "rsin", "anbi_status", "contact_name", "address", "webhook_url", "active", "language"
+    ):
         if field in changes and changes[field] is None:
             del changes[field]
     if "contact_email" in changes:

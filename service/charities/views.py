@@ -16,6 +16,7 @@ from service.charities.api import all_charities, charity_out, shares_out
 from service.charities.rules import format_percent
 from service.charities.schemas import ANBI_LABELS, CharityCreate, CharityUpdate, ShareItem
 from service.errors import DomainError
+from service.i18n import default_locale
 from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession
 from service.web.forms import domain_errors, field_errors
@@ -32,6 +33,7 @@ FIELDS = (
     "minimum_donation",
     "cost_per_device",
     "webhook_url",
+    "language",
 )
 
 
@@ -40,7 +42,7 @@ def _form_values(data: dict[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {k: data.get(k, "").strip() for k in FIELDS}
     for amount in ("minimum_donation", "cost_per_device"):
         values[amount] = decimal_point(values[amount])
-    for optional in ("anbi_checked_on", "contact_email"):
+    for optional in ("anbi_checked_on", "contact_email", "language"):
         if not values[optional]:
             values[optional] = None
     values["active"] = data.get("active") == "on"
@@ -69,7 +71,12 @@ async def charities_page(request: Request[Any, Any, Any], session: DbSession, ac
 
 @get("/charities/new", guards=[requires(Permission.administer)], include_in_schema=False)
 async def new_charity_page() -> Template:
-    return _page("charities/form.html", charity=None, form={"active": True, "anbi_status": "unchecked"}, errors={})
+    return _page(
+        "charities/form.html",
+        charity=None,
+        form={"active": True, "anbi_status": "unchecked", "language": default_locale()},
+        errors={},
+    )
 
 
 @post("/charities/new", guards=[requires(Permission.administer)], include_in_schema=False)
