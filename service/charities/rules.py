@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from service.i18n import default_locale, supported
+from service.i18n import _, default_locale, supported
 
 FULL_SHARE_BP = 10_000  # basis points: 100.00 %
 _PERCENT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
@@ -21,13 +21,15 @@ def parse_percent(text: str) -> int:
     """``"33.33"`` (per cent, up to two decimals) -> 3333 basis points. Exact: no float on the way."""
     candidate = text.strip() if isinstance(text, str) else ""
     if not _PERCENT.match(candidate):
-        raise ShareFormatError(f'"{text}" is not a share; use a percentage with up to two decimals, e.g. "33.33"')
+        raise ShareFormatError(
+            _('"{text}" is not a share; use a percentage with up to two decimals, e.g. "33.33"').format(text=text)
+        )
     try:
         bp = int(Decimal(candidate) * 100)
     except InvalidOperation:  # pragma: no cover - the pattern already refused it
-        raise ShareFormatError(f'"{text}" is not a share') from None
+        raise ShareFormatError(_('"{text}" is not a share').format(text=text)) from None
     if bp > FULL_SHARE_BP:
-        raise ShareFormatError("a share cannot be more than 100 %")
+        raise ShareFormatError(_("a share cannot be more than 100 %"))
     return bp
 
 
@@ -39,13 +41,15 @@ def format_percent(bp: int) -> str:
 def shares_problem(shares: Mapping[str, int]) -> str | None:
     """Why these shares (active charity name -> basis points) cannot be used for a run, or None when they can."""
     if not shares:
-        return "There is no active charity to donate to; add one (or reactivate one) and set its share first."
+        return _("There is no active charity to donate to; add one (or reactivate one) and set its share first.")
     total = sum(shares.values())
     if total != FULL_SHARE_BP:
         listed = ", ".join(f"{name} {format_percent(bp)} %" for name, bp in shares.items())
         return (
-            f"The allocation shares of the active charities add up to {format_percent(total)} %, not 100 % "
-            f"({listed}). An admin sets them together on the shares page (PUT /api/v1/charities/shares)."
+            _(
+                "The allocation shares of the active charities add up to {total} %, not 100 % "
+                "({listed}). An admin sets them together on the shares page (PUT /api/v1/charities/shares)."
+            ).format(total=format_percent(total), listed=listed)
         )
     return None
 
@@ -53,16 +57,16 @@ def shares_problem(shares: Mapping[str, int]) -> str | None:
 def rsin_problem(rsin: str) -> str | None:
     """An RSIN has nine digits and passes the eleven-test (as the BSN does)."""
     if not re.fullmatch(r"\d{9}", rsin):
-        return "an RSIN has exactly 9 digits"
+        return _("an RSIN has exactly 9 digits")
     weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
     if sum(int(d) * w for d, w in zip(rsin, weights, strict=True)) % 11 != 0:
-        return "this is not a valid RSIN (it fails the eleven-test); check for a typo"
+        return _("this is not a valid RSIN (it fails the eleven-test); check for a typo")
     return None
 
 
 def kvk_problem(kvk: str) -> str | None:
     if not re.fullmatch(r"\d{8}", kvk):
-        return "a chamber of commerce (KvK) number has exactly 8 digits"
+        return _("a chamber of commerce (KvK) number has exactly 8 digits")
     return None
 
 

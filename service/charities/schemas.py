@@ -8,15 +8,15 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from integrations.charity.signing import BadSecret, secret_key
 from service.charities.rules import ShareFormatError, kvk_problem, parse_percent, rsin_problem
-from service.i18n import Language
+from service.i18n import Language, _, lazy_gettext
 from service.schemas import Amount, Strict
 
 AnbiStatus = Literal["unchecked", "anbi", "not_anbi", "revoked"]
 ANBI_LABELS = {
-    "unchecked": "Not checked yet",
-    "anbi": "ANBI (public benefit organisation)",
-    "not_anbi": "Not an ANBI",
-    "revoked": "ANBI status withdrawn",
+    "unchecked": lazy_gettext("Not checked yet"),
+    "anbi": lazy_gettext("ANBI (public benefit organisation)"),
+    "not_anbi": lazy_gettext("Not an ANBI"),
+    "revoked": lazy_gettext("ANBI status withdrawn"),
 }
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -38,10 +38,10 @@ def _webhook_url(value: str | None) -> str | None:
         return value
     parsed = urlparse(value)
     if parsed.scheme not in ("https", "http") or not parsed.hostname:
-        raise ValueError("use a full https:// URL")
+        raise ValueError(_("use a full https:// URL"))
     # Statements carry donor and device details: only a loopback address (tests, a local relay) may go unencrypted.
     if parsed.scheme == "http" and parsed.hostname not in _LOOPBACK:
-        raise ValueError("use https:// (plain http is allowed only to 127.0.0.1)")
+        raise ValueError(_("use https:// (plain http is allowed only to 127.0.0.1)"))
     return value
 
 
