@@ -18,8 +18,10 @@ from service.i18n import LOCALE_DIR, set_default_locale
 from service.migrate import upgrade
 from service.settings import Settings
 
-# The suite was written against English texts: the organisation default in tests is English (a Dutch test says so).
+# The suite was written against English texts: the organisation default in tests is English (a Dutch test says so),
+# also for what reads KRINGLOOP_LANG itself (the CLI, Settings() without arguments).
 set_default_locale("en")
+os.environ.setdefault("KRINGLOOP_LANG", "en")
 
 POSTGRES_URL = os.environ.get("KRINGLOOP_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
