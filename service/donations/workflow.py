@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from service.i18n import _, lazy_gettext
 
 
 class DonationStatus(StrEnum):
@@ -23,6 +26,11 @@ class DonationStatus(StrEnum):
 
     @property
     def label(self) -> str:
+        return str(_LABELS[self][0])
+
+    @property
+    def lazy_label(self) -> Any:
+        """The label translated when it is shown, for lists built once at import time."""
         return _LABELS[self][0]
 
     @property
@@ -31,13 +39,13 @@ class DonationStatus(StrEnum):
 
 
 _LABELS = {
-    DonationStatus.draft: ("Draft", "grey"),
-    DonationStatus.submitted: ("Waiting for approval", "amber"),
-    DonationStatus.approved: ("Approved, to be paid", "blue"),
-    DonationStatus.paid: ("Paid", "teal"),
-    DonationStatus.acknowledged: ("Acknowledged", "green"),
-    DonationStatus.rejected: ("Rejected", "red"),
-    DonationStatus.cancelled: ("Cancelled", "red"),
+    DonationStatus.draft: (lazy_gettext("Draft"), "grey"),
+    DonationStatus.submitted: (lazy_gettext("Waiting for approval"), "amber"),
+    DonationStatus.approved: (lazy_gettext("Approved, to be paid"), "blue"),
+    DonationStatus.paid: (lazy_gettext("Paid"), "teal"),
+    DonationStatus.acknowledged: (lazy_gettext("Acknowledged"), "green"),
+    DonationStatus.rejected: (lazy_gettext("Rejected"), "red"),
+    DonationStatus.cancelled: (lazy_gettext("Cancelled"), "red"),
 }
 
 
@@ -65,12 +73,12 @@ VISIBLE_TO_CHARITY = frozenset({S.approved, S.paid, S.acknowledged, S.cancelled}
 RESERVING = frozenset({S.draft, S.submitted})
 
 _STEP_WORDS = {
-    Step.submit: "submitted",
-    Step.approve: "approved",
-    Step.reject: "rejected",
-    Step.mark_paid: "marked paid",
-    Step.acknowledge: "acknowledged",
-    Step.cancel: "cancelled",
+    Step.submit: lazy_gettext("submitted"),
+    Step.approve: lazy_gettext("approved"),
+    Step.reject: lazy_gettext("rejected"),
+    Step.mark_paid: lazy_gettext("marked paid"),
+    Step.acknowledge: lazy_gettext("acknowledged"),
+    Step.cancel: lazy_gettext("cancelled"),
 }
 
 
@@ -88,7 +96,11 @@ def next_status(current: str, step: Step) -> DonationStatus:
     status = DonationStatus(current)
     if status not in allowed:
         need = " or ".join(s.value for s in sorted(allowed))
-        raise StepRefused(f"This donation is {status.value}; it can be {_STEP_WORDS[step]} only when it is {need}.")
+        raise StepRefused(
+            _("This donation is {status}; it can be {step} only when it is {need}.").format(
+                status=status.value, step=_STEP_WORDS[step], need=need
+            )
+        )
     return target
 
 
@@ -100,14 +112,14 @@ def approvals_needed(amount_cents: int, two_approvers_above_cents: int) -> int:
 def check_approver(approver_id: int | None, submitter_id: int | None, earlier_approver_ids: Collection[int]) -> None:
     """Four eyes: the approver is a person, never the submitter, and never approves the same donation twice."""
     if approver_id is None:
-        raise StepRefused("Only a signed-in finance user can approve a donation.", four_eyes=True)
+        raise StepRefused(_("Only a signed-in finance user can approve a donation."), four_eyes=True)
     if approver_id == submitter_id:
         raise StepRefused(
-            "You submitted this donation, so you cannot approve it: another finance user must (four eyes).",
+            _("You submitted this donation, so you cannot approve it: another finance user must (four eyes)."),
             four_eyes=True,
         )
     if approver_id in earlier_approver_ids:
         raise StepRefused(
-            "You have already approved this donation; its amount needs a second, different finance user.",
+            _("You have already approved this donation; its amount needs a second, different finance user."),
             four_eyes=True,
         )

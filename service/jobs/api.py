@@ -8,6 +8,7 @@ from litestar.datastructures import State
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.errors import Conflict, NotFound
+from service.i18n import _
 from service.jobs import service
 from service.jobs.registry import Job
 from service.jobs.schemas import JobList, JobOut, JobRunOut
@@ -48,7 +49,11 @@ class JobController(Controller):
     async def run_now(self, state: State, name: str) -> JobRunOut:
         job = state.jobs.get(name)
         if job is None:
-            raise NotFound(f"No job is named {name!r}; known jobs: {', '.join(state.jobs) or 'none'}.")
+            raise NotFound(
+                _("No job is named {name}; known jobs: {known}.").format(
+                    name=repr(name), known=", ".join(state.jobs) or _("none")
+                )
+            )
         # The job commits its own work in its own transaction, like a scheduled run.
         run = await service.run_job(
             state.sessionmaker,
@@ -59,5 +64,5 @@ class JobController(Controller):
             settings=state.settings,
         )
         if run is None:
-            raise Conflict(f"Job {name} is already running for this slot.")
+            raise Conflict(_("Job {name} is already running for this slot.").format(name=name))
         return JobRunOut.model_validate(run, from_attributes=True)

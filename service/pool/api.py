@@ -10,6 +10,7 @@ from litestar.params import JSONBody, QueryParameter
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.errors import InvalidInput
+from service.i18n import _
 from service.money import format_cents, parse_amount
 from service.pool import service
 from service.pool.models import ENTRY_KINDS, PoolEntry
@@ -37,7 +38,7 @@ def entry_out(e: PoolEntry) -> EntryOut:
 def period(state: State, start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
     """Dates are the installation's calendar days; the end date is included."""
     if start and end and end < start:
-        raise InvalidInput.field("to", "is before from")
+        raise InvalidInput.field("to", _("is before from"))
     tz = state.settings.tz
     return (
         datetime.combine(start, time.min, tz) if start else None,
@@ -56,7 +57,7 @@ async def pool_view(
     limit: int,
 ) -> PoolOut:
     if kind is not None and kind not in ENTRY_KINDS:
-        raise InvalidInput.field("kind", f"use one of {', '.join(ENTRY_KINDS)}")
+        raise InvalidInput.field("kind", _("use one of {ENTRY_KINDS}").format(ENTRY_KINDS=', '.join(ENTRY_KINDS)))
     lo, hi = period(state, start, end)
     page = await service.list_entries(
         session, start=lo, end=hi, kind=kind, device_id=device_id, cursor=cursor, limit=limit
