@@ -49,8 +49,7 @@ def _ensure_media_editable(device: Device) -> None:
     if device.status in GATED_STATUSES:
         raise Conflict(
             gettext(
-                "Device {id} is {status}: its storage media are part of its wipe record and no longer "
-                "change."
+                "Device {id} is {status}: its storage media are part of its wipe record and no longer change."
             ).format(id=device.id, status=device.status),
             current_status=device.status,
         )
