@@ -33,7 +33,7 @@ def test_a_dutch_user_sees_the_device_list_in_dutch(page: Any) -> None:
         page.locator("table.device-table tbody a").first.click()
         # Money in Dutch: "€ 1.249,00" (a no-break space after the sign, a comma before the cents).
         expect(page.locator("#device-price")).to_have_text(re.compile(r"^€\u00a0\d{1,3}(\.\d{3})*,\d{2}$"))
-        expect(page.get_by_role("heading", name="Geschiedenis")).to_be_visible()
+        expect(page.get_by_role("heading", name="Geschiedenis", exact=True)).to_be_visible()
     finally:
         page.get_by_role("button", name="English").click()  # leave the shared demo user as the other tests expect
     expect(page.locator("html")).to_have_attribute("lang", "en")
