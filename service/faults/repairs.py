@@ -39,7 +39,7 @@ async def start_repair(session: AsyncSession, actor: Actor, device_id: int, even
         fault_ids = open_ids
     else:
         if not isinstance(named, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in named):
-            raise InvalidInput.field("fault_ids", "must be a list of fault ids")
+            raise InvalidInput.field("fault_ids", _("must be a list of fault ids"))
         stray = [i for i in named if i not in open_ids]
         if stray:
             raise InvalidInput.field(

@@ -123,7 +123,9 @@ async def diagnose(
     _expect_open(fault, data.version)
     cost = None if data.repair_cost is None else parse_amount(data.repair_cost)
     if data.repairable and cost is None:
-        raise InvalidInput.field("repair_cost", "give the repairer's estimate (0.00 when it is under warranty)")
+        raise InvalidInput.field(
+            "repair_cost", gettext("give the repairer's estimate (0.00 when it is under warranty)")
+        )
     if cost is not None and cost > max_cost_cents:
         raise InvalidInput.field(
             "repair_cost", f"{data.repair_cost} is above the plausible maximum of {format_cents(max_cost_cents)}"

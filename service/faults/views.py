@@ -219,7 +219,7 @@ async def diagnose_from_page(
         if "repair_cost" in fields:
             fields["repair_cost"] = decimal_point(fields["repair_cost"])
         if data.get("repairable") not in ("yes", "no"):
-            raise InvalidInput.field("repairable", "say whether it can be repaired")
+            raise InvalidInput.field("repairable", _("say whether it can be repaired"))
         fields["repairable"] = data["repairable"] == "yes"
         body = DiagnosisBody.model_validate(fields)
         return await service.diagnose(
