@@ -13,7 +13,14 @@ RUN /venv/bin/pip install --no-cache-dir "Babel>=2.14" \
     && /venv/bin/pip install --no-cache-dir .
 
 FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin kringloop
+# pg_dump and pg_restore for `kringloop backup` / `restore` (they refuse a server of a newer major version than
+# theirs: `docker compose exec app pg_dump --version` shows which server images fit). Unpinned: the slim base
+# image's Debian release decides the version, and security updates should land on rebuild.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 --shell /usr/sbin/nologin kringloop
 COPY --from=build /venv /venv
 ENV PATH=/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
@@ -21,9 +28,11 @@ ENV PATH=/venv/bin:$PATH \
     KRINGLOOP_PORT=8000 \
     KRINGLOOP_LOG_JSON=true
 WORKDIR /home/kringloop
-USER kringloop
+# Numeric, so the runtime knows without reading /etc/passwd that the process is not root.
+USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/ready' % os.environ.get('KRINGLOOP_PORT', '8000'), timeout=4)"]
-# `serve` migrates the database first, then serves (API.md).
+# `serve` migrates the database first, then serves (API.md); with KRINGLOOP_WORKERS > 1 it also runs the one
+# scheduler process beside the workers (service/workers.py).
 CMD ["kringloop", "serve"]

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint migrate check i18n-extract i18n-update i18n-compile bench bench-device-read bench-revalue bench-donations bench-import clean
+.PHONY: run test test-fast lint migrate check i18n-extract i18n-update i18n-compile bench bench-device-read bench-revalue bench-donations bench-import bench-custom-fields bench-impact clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ run: $(STAMP) i18n-compile
 
 test: $(STAMP) i18n-compile
 	$(BIN)/python -m pytest -q
+
+# Everything but the slow tests and the reliability suite (races, kills, schemathesis); the 1M-row figures are
+# benchmarks (make bench), never tests.
+test-fast: $(STAMP) i18n-compile
+	$(BIN)/python -m pytest -q -m "not slow and not reliability"
 
 lint: $(STAMP)
 	$(BIN)/ruff check service integrations tests bench migrations
@@ -46,7 +51,7 @@ i18n-compile: $(STAMP)
 	$(BIN)/pybabel -q compile -d $(LOCALE_DIR) -D messages
 
 # Every benchmark, one after the other (PostgreSQL: KRINGLOOP_BENCH_POSTGRES_URL, else the tests' server).
-bench: bench-device-read bench-revalue bench-donations bench-import
+bench: bench-device-read bench-revalue bench-donations bench-import bench-custom-fields bench-impact
 
 bench-device-read: $(STAMP)
 	$(BIN)/python bench/device_read.py
@@ -59,6 +64,12 @@ bench-donations: $(STAMP)
 
 bench-import: $(STAMP)
 	$(BIN)/python bench/import.py --sizes 100000 1000000
+
+bench-custom-fields: $(STAMP)
+	$(BIN)/python bench/custom_fields.py --devices 1000000
+
+bench-impact: $(STAMP)
+	$(BIN)/python bench/impact.py --devices 1000000
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -49,7 +49,8 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+from bench.scratch import create_scratch, drop_scratch, dsn, server_url  # noqa: E402
+
 TARGET = 0.5
 USERNAME, PASSWORD = "helpdesk", "demo"
 
@@ -62,57 +63,23 @@ class Measurement:
     db_connects: int | None = None
 
 
-def admin_url() -> str:
-    return (
-        os.environ.get("KRINGLOOP_BENCH_POSTGRES_URL")
-        or os.environ.get("KRINGLOOP_TEST_POSTGRES_URL")
-        or DEFAULT_ADMIN_URL
-    )
-
-
-def asyncpg_dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
 def app_url(url: str, database: str) -> str:
     return make_url(url).set(drivername="postgresql+asyncpg", database=database).render_as_string(hide_password=False)
 
 
-async def pg_exec(dsn: str, *statements: str) -> None:
-    conn = await asyncpg.connect(dsn, timeout=15)
-    try:
-        for sql in statements:
-            await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-async def pg_fetchval(dsn: str, sql: str, *args: Any) -> Any:
-    conn = await asyncpg.connect(dsn, timeout=15)
+async def pg_fetchval(server: str, sql: str, *args: Any) -> Any:
+    conn = await asyncpg.connect(server, timeout=15)
     try:
         return await conn.fetchval(sql, *args)
     finally:
         await conn.close()
 
 
-def create_database(admin: str, name: str) -> None:
-    asyncio.run(
-        pg_exec(asyncpg_dsn(admin), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-    )
-
-
-def drop_database(admin: str, name: str) -> None:
-    asyncio.run(pg_exec(asyncpg_dsn(admin), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 def db_sessions(admin: str, name: str) -> int | None:
     """Connections ever opened to the database (PostgreSQL 14+): shows a pool that opens and closes them."""
     try:
         value = asyncio.run(
-            pg_fetchval(asyncpg_dsn(admin), "SELECT sessions FROM pg_stat_database WHERE datname = $1", name)
+            pg_fetchval(dsn(admin), "SELECT sessions FROM pg_stat_database WHERE datname = $1", name)
         )
     except asyncpg.PostgresError:
         return None
@@ -121,15 +88,17 @@ def db_sessions(admin: str, name: str) -> int | None:
 
 def prepare_data(db_url: str) -> int:
     """Migrates and loads the demo organisation; returns the id of a device that has a holder."""
+    from service.bootstrap import wire_features
     from service.demo import load_demo
     from service.migrate import upgrade
     from service.settings import Settings
 
     upgrade(db_url)
+    wire_features()
     asyncio.run(load_demo(Settings(database_url=db_url, demo_mode=True, log_level="WARNING")))
     device_id = asyncio.run(
         pg_fetchval(
-            asyncpg_dsn(db_url),
+            dsn(db_url),
             "SELECT coalesce((SELECT min(id) FROM devices WHERE holder_id IS NOT NULL), (SELECT min(id) FROM devices))",
         )
     )
@@ -321,7 +290,7 @@ def machine(admin: str, loader: str) -> list[str]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    pg = asyncio.run(pg_fetchval(asyncpg_dsn(admin), "SHOW server_version"))
+    pg = asyncio.run(pg_fetchval(dsn(admin), "SHOW server_version"))
     extras = [m for m in ("uvloop", "httptools") if _importable(m)]
     loader_text = "built-in asyncio HTTP/1.1 loader (wrk not used)"
     if loader == "wrk":
@@ -415,7 +384,7 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
 
-    admin = admin_url()
+    admin = server_url()
     db_url = app_url(admin, args.database)
     server: subprocess.Popen[bytes] | None = None
     created = False
@@ -423,7 +392,7 @@ def main() -> int:
     log_path = Path(log_dir.name) / "server.log"
     try:
         print(f"scratch database {args.database} on {make_url(admin).render_as_string(hide_password=True)}")
-        create_database(admin, args.database)
+        asyncio.run(create_scratch(admin, args.database))
         created = True
         device_id = prepare_data(db_url)
         port = free_port()
@@ -471,7 +440,7 @@ def main() -> int:
             stop_server(server)
         if created:
             try:
-                drop_database(admin, args.database)
+                asyncio.run(drop_scratch(admin, args.database))
             except Exception as exc:  # report, do not mask the original error
                 print(f"could not drop database {args.database}: {exc}", file=sys.stderr)
         log_dir.cleanup()

@@ -29,9 +29,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.scratch import admin, dsn, server_url  # noqa: E402
+from bench.scratch import create_scratch, drop_scratch, dsn, scratch_url, server_url  # noqa: E402
 from service.context import Actor  # noqa: E402
 from service.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
 from service.donations import service as donations  # noqa: E402
@@ -323,12 +322,11 @@ def render_only(lines: int) -> tuple[float, int]:
 
 async def main(credits: int, lines: int) -> None:
     url = server_url()
-    bench_url = make_url(url).set(database=DB_NAME).render_as_string(hide_password=False)
+    bench_url = scratch_url(url, DB_NAME)
     settings = Settings(
         database_url=bench_url, demo_mode=True, scheduler_enabled=False, donation_two_approvers_above_cents=10**15
     )
-    await admin(url, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    await admin(url, f'CREATE DATABASE "{DB_NAME}"')
+    await create_scratch(url, DB_NAME)
     try:
         await asyncio.to_thread(upgrade, bench_url)
         conn = await asyncpg.connect(dsn(url, DB_NAME))
@@ -365,7 +363,7 @@ async def main(credits: int, lines: int) -> None:
             f"approval of a {lines:,}-credit donation (debit, statement gathered, rendered, stored): {approval_s:.2f} s"
         )
     finally:
-        await admin(url, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        await drop_scratch(url, DB_NAME)
 
 
 if __name__ == "__main__":

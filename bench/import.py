@@ -46,9 +46,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.scratch import admin, dsn, server_url  # noqa: E402
+from bench.scratch import create_scratch, drop_scratch, dsn, server_url  # noqa: E402
 from service.imports.export import EXPORT_COLUMNS  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
 
@@ -163,11 +162,13 @@ def run_import_process(bench_url: str, csv_path: Path, via: str, workdir: Path) 
 
 async def child_import(stream: BinaryIO) -> None:
     """``--child FILE``: the import through its Python interface, in a process of its own (for the peak RSS)."""
+    from service.bootstrap import wire_features
     from service.context import Actor
     from service.db import make_engine, make_sessionmaker
     from service.imports.service import ImportOptions, run_import
     from service.settings import Settings
 
+    wire_features()
     settings = Settings()
     engine = make_engine(settings)
     try:
@@ -255,9 +256,7 @@ async def time_copy_into_originals(conn: asyncpg.Connection, tables: list[str], 
 
 
 async def bench_size(url: str, rows: int, via: str, workdir: Path) -> None:
-    bench_url = make_url(url).set(database=DB_NAME).render_as_string(hide_password=False)
-    await admin(url, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    await admin(url, f'CREATE DATABASE "{DB_NAME}"')
+    bench_url = await create_scratch(url, DB_NAME)
     await asyncio.to_thread(upgrade, bench_url)
     csv_path = workdir / f"devices-{rows}.csv"
     t0 = time.perf_counter()
@@ -317,7 +316,7 @@ async def main(sizes: list[int], via: str) -> None:
             await bench_size(url, rows, via, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-        await admin(url, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        await drop_scratch(url, DB_NAME)
 
 
 def sizes_arg(text: str) -> list[int]:

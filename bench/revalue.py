@@ -26,9 +26,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.scratch import dsn, server_url  # noqa: E402
+from bench.scratch import create_scratch, drop_scratch, dsn, server_url  # noqa: E402
 from service.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
 from service.settings import Settings  # noqa: E402
@@ -40,23 +39,6 @@ CATEGORIES = ("laptop", "phone", "tablet", "desktop", "monitor", "other")
 STATUSES = ("in_use", "in_use", "in_use", "in_stock", "in_repair", "retired")
 
 
-
-
-async def recreate_database(url: str) -> None:
-    conn = await asyncpg.connect(dsn(url))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    finally:
-        await conn.close()
-
-
-async def drop_database(url: str) -> None:
-    conn = await asyncpg.connect(dsn(url))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 async def load_devices(url: str, n: int) -> None:
@@ -160,8 +142,7 @@ async def check_sample(url: str) -> int:
 
 async def main(sizes: list[int]) -> None:
     url = server_url()
-    bench_url = make_url(url).set(database=DB_NAME).render_as_string(hide_password=False)
-    await recreate_database(url)
+    bench_url = await create_scratch(url, DB_NAME)
     try:
         await asyncio.to_thread(upgrade, bench_url)
         conn = await asyncpg.connect(dsn(url, DB_NAME))
@@ -178,7 +159,7 @@ async def main(sizes: list[int]) -> None:
             print(f"{n:>10,} {counts['devices']:>11,} {load_s:>11.1f}s {seconds:>8.2f}s {mismatches:>18}")
         print("target: 1,000,000 devices revalued in <= 10 s")
     finally:
-        await drop_database(url)
+        await drop_scratch(url, DB_NAME)
 
 
 if __name__ == "__main__":

@@ -31,3 +31,19 @@ async def admin(url: str, statement: str) -> None:
         await conn.execute(statement)
     finally:
         await conn.close()
+
+
+def scratch_url(url: str, name: str) -> str:
+    """``url`` pointed at the scratch database ``name`` (same server, same driver)."""
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def create_scratch(url: str, name: str) -> str:
+    """Creates the scratch database ``name`` afresh (a leftover of an interrupted run is dropped); returns its URL."""
+    await drop_scratch(url, name)
+    await admin(url, f'CREATE DATABASE "{name}"')
+    return scratch_url(url, name)
+
+
+async def drop_scratch(url: str, name: str) -> None:
+    await admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
+from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -23,11 +24,13 @@ from service.accounts.api import AuthController, ProfileController, UserControll
 from service.accounts.auth import PUBLIC_PATHS, AuthMiddleware, PrincipalCache, make_signers
 from service.accounts.views import PROFILE_VIEW_HANDLERS
 from service.audit.api import AuditController
-from service.bootstrap import build_ports
+from service.bootstrap import build_ports, declared_jobs, wire_features
 from service.charities.api import CharityController
 from service.charities.views import CHARITY_VIEW_HANDLERS
 from service.compensation.api import CompensationController
 from service.compensation.views import COMPENSATION_VIEW_HANDLERS
+from service.custom_fields.api import CustomFieldController
+from service.custom_fields.views import CUSTOM_FIELD_VIEW_HANDLERS
 from service.db import make_engine, make_sessionmaker
 from service.device_models.api import DeviceModelController
 from service.devices.api import DeviceController
@@ -36,7 +39,7 @@ from service.donations.views import DONATION_VIEW_HANDLERS
 from service.employees.api import EmployeeController
 from service.errors import EXCEPTION_HANDLERS
 from service.faults.api import FAULT_API_HANDLERS
-from service.faults.views import FAULT_VIEW_HANDLERS
+from service.faults.views import FAULT_VIEW_HANDLERS, FAULTS_SECTION
 from service.i18n import (
     LOCALE_NAMES,
     current_locale,
@@ -48,26 +51,34 @@ from service.i18n import (
     ngettext,
     set_default_locale,
 )
+from service.impact.api import ImpactController
+from service.impact.views import IMPACT_VIEW_HANDLERS
 from service.imports.api import import_routes
 from service.imports.views import IMPORT_VIEW_HANDLERS, UPLOAD_VIEW_HANDLERS
 from service.jobs.api import JobController
-from service.jobs.registry import declared_jobs
 from service.jobs.scheduler import build_scheduler
 from service.jobs.views import JOB_VIEW_HANDLERS
+from service.labels.api import LABEL_API_HANDLERS
+from service.labels.views import LABEL_VIEW_HANDLERS
 from service.logging import configure_logging
+from service.metrics.api import metrics
+from service.metrics.middleware import MetricsMiddleware
 from service.money import format_cents
 from service.pool.api import PoolController, fleet_value
 from service.pool.views import POOL_VIEW_HANDLERS
 from service.settings import Settings
+from service.stocktaking.api import StockAuditController
+from service.stocktaking.views import STOCKTAKING_VIEW_HANDLERS
 from service.valuation.api import DeviceValuationController, ValuationController, ValuationPolicyController
 from service.valuation.views import VALUATION_VIEW_HANDLERS
 from service.web import health
 from service.web.deps import provide_actor, provide_rules, provide_session, provide_settings
 from service.web.locale import LocaleMiddleware
 from service.web.middleware import CorrelationIdMiddleware
+from service.web.openapi import document_downloads, document_problems
 from service.web.views import VIEW_HANDLERS
 from service.wipes.api import wipe_routes
-from service.wipes.views import WIPE_UPLOAD_VIEW_HANDLERS, WIPE_VIEW_HANDLERS
+from service.wipes.views import WIPE_UPLOAD_VIEW_HANDLERS, WIPE_VIEW_HANDLERS, WIPES_SECTION
 
 PACKAGE_DIR = Path(__file__).parent
 VERSION = "0.1.0"
@@ -77,7 +88,6 @@ def _template_engine_callback(settings: Settings) -> Any:
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
         tz = settings.tz
-
         # Every date, number and amount a page shows is formatted here, in the request's language (service/i18n.py).
         def local_time(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
             if value is None:
@@ -118,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
     set_default_locale(settings.lang)
+    wire_features()
     engine = make_engine(settings)
     api_tokens, session_tokens = make_signers(
         settings.secret_key, settings.token_ttl_seconds, settings.session_ttl_seconds
@@ -143,11 +154,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         health.live,
         health.ready,
+        metrics,
         AuthController,
         UserController,
         ProfileController,
         EmployeeController,
         DeviceModelController,
+        CustomFieldController,
         DeviceController,
         AuditController,
         JobController,
@@ -160,6 +173,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         DonationController,
         *VIEW_HANDLERS,
         *PROFILE_VIEW_HANDLERS,
+        *CUSTOM_FIELD_VIEW_HANDLERS,
         *JOB_VIEW_HANDLERS,
         *POOL_VIEW_HANDLERS,
         *VALUATION_VIEW_HANDLERS,
@@ -173,6 +187,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *WIPE_VIEW_HANDLERS,
         *import_routes(settings, UPLOAD_VIEW_HANDLERS),
         *IMPORT_VIEW_HANDLERS,
+        ImpactController,
+        *IMPACT_VIEW_HANDLERS,
+        *LABEL_API_HANDLERS,
+        *LABEL_VIEW_HANDLERS,
+        StockAuditController,
+        *STOCKTAKING_VIEW_HANDLERS,
         create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
     ]
     if settings.bench_routes:
@@ -180,11 +200,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
         route_handlers.append(bench_device_raw)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers,
         # Logging is configured once by service.logging (structlog for ours and the libraries' records alike).
         logging_config=None,
         lifespan=[lifespan],
+        on_startup=[document_downloads],
         dependencies={
             "session": Provide(provide_session),
             "actor": Provide(provide_actor, sync_to_thread=False),
@@ -194,7 +215,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             CorrelationIdMiddleware,
             LocaleMiddleware,  # the browser's language, for what comes before sign-in
-            DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS),
+            MetricsMiddleware,
+            # /metrics decides itself: an allowed scraper address needs no token (service/metrics/api.py).
+            DefineMiddleware(AuthMiddleware, exclude=[*PUBLIC_PATHS, "^/metrics$"]),
             LocaleMiddleware,  # the signed-in person's own choice
         ],
         csrf_config=CSRFConfig(
@@ -217,6 +240,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             security=[{"bearer": []}],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        # Health probes come from the container or the load balancer under whatever Host they use.
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.allowed_host_list, exclude=["^/health/"])
+        if settings.allowed_host_list
+        else None,
         request_max_body_size=settings.max_body_bytes,
         state=State(
             {
@@ -225,6 +252,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "sessionmaker": sessionmaker,
                 "ports": ports,
                 "jobs": jobs,
+                # The features' sections of the device page, in the order it draws them (devices/sections.py).
+                "device_sections": (FAULTS_SECTION, WIPES_SECTION),
                 "api_tokens": api_tokens,
                 "session_tokens": session_tokens,
                 "principal_cache": PrincipalCache(settings.auth_cache_seconds),
@@ -232,3 +261,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    document_problems(app)
+    return app

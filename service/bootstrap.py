@@ -1,29 +1,22 @@
-"""Wires the partner ports: real httpx clients from settings, or the built-in fakes (demo, tests).
+"""Wires the installation together: the partner ports (real httpx clients or the built-in fakes), the scheduled
+jobs of every feature, and the features' subscriptions to device registrations and moves.
 
-Services and jobs receive a ``Ports`` value; nothing reaches for a partner client on its own.
+This module stands above the features it wires; the features themselves import only the lower ``service.ports``
+and ``service.jobs.registry``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from integrations.charity.fake import InProcessCharity
 from integrations.compensation.fake import FakeCompensationPartner
 from integrations.ports import CharityGateway, CompensationPartner
+from service.ports import Ports
 
 if TYPE_CHECKING:
+    from service.jobs.registry import Job
     from service.settings import Settings
-
-
-@dataclass
-class Ports:
-    """The partners a job or service may talk to. Features add their port here as they arrive."""
-
-    # Charity webhooks for donation statements; the in-process fake unless build_ports wires the real client.
-    charity: CharityGateway = field(default_factory=InProcessCharity)
-    # The e-waste compensation partner (one for one); the built-in fake unless a partner URL is configured.
-    compensation: CompensationPartner = field(default_factory=FakeCompensationPartner)
 
 
 def build_ports(settings: Settings) -> Ports:
@@ -43,3 +36,32 @@ def build_ports(settings: Settings) -> Ports:
             settings.compensation_partner_timeout_seconds,
         )
     return Ports(charity=charity, compensation=compensation)
+
+
+def declared_jobs(settings: Settings) -> dict[str, Job]:
+    """Every job of the installation, by name (API.md: compensation, overdue-wipes, revalue, donations,
+    statement-delivery; import-files), so the whole schedule can be read in one place."""
+    from service.compensation.jobs import compensation_job
+    from service.donations.jobs import donation_jobs
+    from service.imports.jobs import IMPORT_FILES
+    from service.valuation.jobs import REVALUE
+    from service.wipes.jobs import OVERDUE_WIPES
+
+    jobs: list[Job] = [REVALUE, *donation_jobs(settings), compensation_job(settings), OVERDUE_WIPES, IMPORT_FILES]
+    return {job.name: job for job in jobs}
+
+
+def wire_features() -> None:
+    """Subscribes the features built on devices to its registrations and moves (service/devices/hooks.py).
+
+    Every entry point runs this before a device can change: create_app, the kringloop command, the tests'
+    conftest and the benchmarks that register devices. Running it again changes nothing.
+    """
+    from service.devices import hooks
+    from service.faults.service import follow_device_move
+    from service.wipes.gate import gate_move
+    from service.wipes.service import seed_media_from_model
+
+    hooks.install(
+        hooks.DeviceHooks(before_move=(gate_move,), registered=(seed_media_from_model,), moved=(follow_device_move,))
+    )

@@ -9,19 +9,13 @@ from typing import Any
 
 import click
 
+from service.backups.cli import backup, restore
+from service.commands import command_settings
 from service.i18n import LOCALES, _, set_default_locale
+from service.impact.cli import report_group
 from service.imports.cli import import_group
 from service.imports.cli_export import export as export_group
-from service.settings import InsecureSettingsError, Settings
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except InsecureSettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    except Exception as exc:  # pydantic's ValidationError: name the bad variable, no traceback
-        raise click.ClickException(_("Invalid configuration: {exc}").format(exc=exc)) from None
+from service.settings import Settings
 
 
 @click.group()
@@ -36,10 +30,18 @@ def _settings() -> Settings:
 def main(lang: str) -> None:
     """Kringloop: device lifecycle and residual-value donation manager."""
     set_default_locale(lang)
+    # Before any subcommand: a command that registers or moves devices needs the features' hooks (the import, the
+    # demo, the scheduler and its jobs alike).
+    from service.bootstrap import wire_features
+
+    wire_features()
 
 
 main.add_command(export_group)
 main.add_command(import_group)
+main.add_command(report_group)
+main.add_command(backup)
+main.add_command(restore)
 
 
 @main.command()
@@ -47,7 +49,7 @@ def migrate() -> None:
     """Upgrade the database to the newest schema (alembic upgrade head)."""
     from service.migrate import upgrade
 
-    settings = _settings()
+    settings = command_settings()
     upgrade(settings.database_url)
     click.echo(_("Database is at the newest schema."))
 
@@ -56,12 +58,15 @@ def migrate() -> None:
 @click.option("--host", default=None, help="Interface to listen on (default KRINGLOOP_HOST).")
 @click.option("--port", default=None, type=int, help="Port (default KRINGLOOP_PORT).")
 @click.option("--no-migrate", is_flag=True, help="Do not run migrations first.")
-@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), envvar="KRINGLOOP_WORKERS",
+              help="Worker processes (KRINGLOOP_WORKERS); with more than one, one scheduler process runs beside them.")
 def serve(host: str | None, port: int | None, no_migrate: bool, workers: int) -> None:
     """Run the web app (migrates first, and loads the demo organisation on a new demo database)."""
     import uvicorn
 
-    settings = _settings()
+    from service.workers import several_workers
+
+    settings = command_settings()
     if not no_migrate:
         from service.migrate import upgrade
 
@@ -71,17 +76,18 @@ def serve(host: str | None, port: int | None, no_migrate: bool, workers: int) ->
 
         created = asyncio.run(ensure_demo(settings))
         _print_demo_logins(settings, created)
-    uvicorn.run(
-        "service.asgi:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        proxy_headers=True,
-        log_level=settings.log_level.lower(),
-        # Requests are logged by the app with their correlation id; uvicorn's own records go through service.logging.
-        log_config=None,
-        access_log=False,
-    )
+    with several_workers(settings, workers):
+        uvicorn.run(
+            "service.asgi:app",
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            proxy_headers=True,
+            log_level=settings.log_level.lower(),
+            # Requests are logged by the app with their correlation id; uvicorn's records go through service.logging.
+            log_config=None,
+            access_log=False,
+        )
 
 
 def _print_demo_logins(settings: Settings, created: bool) -> None:
@@ -98,7 +104,7 @@ def demo() -> None:
     """Load the demo organisation into an empty database (demo mode only)."""
     from service.demo import DemoRefused, load_demo
 
-    settings = _settings()
+    settings = command_settings()
     if not settings.demo_mode:
         raise click.ClickException(_("The demo organisation is only loaded in demo mode (KRINGLOOP_DEMO_MODE=true)."))
     try:
@@ -129,7 +135,7 @@ def users_create(name: str, role: str, charity_id: int | None, full_name: str, p
     from service.context import Actor
     from service.errors import DomainError
 
-    settings = _settings()
+    settings = command_settings()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -155,13 +161,12 @@ def users_create(name: str, role: str, charity_id: int | None, full_name: str, p
 @main.command()
 def scheduler() -> None:
     """Run the scheduled jobs in their own process (beside app instances started with the scheduler off)."""
-    from service.bootstrap import build_ports
+    from service.bootstrap import build_ports, declared_jobs
     from service.db import make_engine, make_sessionmaker
-    from service.jobs.registry import declared_jobs
     from service.jobs.scheduler import build_scheduler
     from service.logging import configure_logging
 
-    settings = _settings()
+    settings = command_settings()
     configure_logging(settings.log_level, settings.log_json)
     jobs = declared_jobs(settings)
 
@@ -192,10 +197,10 @@ def jobs() -> None:
 @jobs.command("list")
 def jobs_list() -> None:
     """List the declared jobs and their schedules."""
+    from service.bootstrap import declared_jobs
     from service.jobs.api import describe_trigger
-    from service.jobs.registry import declared_jobs
 
-    declared = declared_jobs(_settings())
+    declared = declared_jobs(command_settings())
     if not declared:
         click.echo(_("No jobs are declared."))
     for job in declared.values():
@@ -206,12 +211,11 @@ def jobs_list() -> None:
 @click.argument("name")
 def jobs_run(name: str) -> None:
     """Run one job now, recorded like a scheduled run; exit 1 if it failed."""
-    from service.bootstrap import build_ports
+    from service.bootstrap import build_ports, declared_jobs
     from service.db import make_engine, make_sessionmaker
-    from service.jobs.registry import declared_jobs
-    from service.jobs.service import manual_slot, run_job
+    from service.jobs.service import JobBusy, run_manually
 
-    settings = _settings()
+    settings = command_settings()
     declared = declared_jobs(settings)
     job = declared.get(name)
     if job is None:
@@ -224,18 +228,16 @@ def jobs_run(name: str) -> None:
     async def run() -> Any:
         engine = make_engine(settings)
         try:
-            return await run_job(
-                make_sessionmaker(engine),
-                job,
-                slot=manual_slot(),
-                triggered_by="cli",
-                ports=build_ports(settings),
-                settings=settings,
+            return await run_manually(
+                make_sessionmaker(engine), job, triggered_by="cli", ports=build_ports(settings), settings=settings
             )
         finally:
             await engine.dispose()
 
-    result = asyncio.run(run())
+    try:
+        result = asyncio.run(run())
+    except JobBusy as exc:
+        raise click.ClickException(exc.detail) from None
     counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items()) if result else ""
     click.echo(f"{name}: {result.outcome if result else 'skipped'} {counts}".rstrip())
     if result is None or result.outcome != "succeeded":
@@ -254,7 +256,7 @@ def audit_verify() -> None:
     """Check the hash chain; exit 1 and name the first broken record if it was tampered with."""
     from service.audit.service import verify_chain
 
-    settings = _settings()
+    settings = command_settings()
     result = asyncio.run(_with_session(settings, verify_chain))
     if result.ok:
         click.echo(

@@ -277,7 +277,10 @@ async def _load(session: AsyncSession, settings: Settings) -> str:
     # After the donations took the devices they value: the wipes demo works on the retired devices left over.
     from service.wipes.demo import seed_wipes
 
-    return f"{summary}; {await seed_wipes(session, settings)}"
+    summary += f"; {await seed_wipes(session, settings)}"
+    from service.impact.demo import seed_history
+
+    return f"{summary}; {await seed_history(session, settings, today)}"
 
 
 def _fate(rng: random.Random, age_days: int) -> str:

@@ -113,9 +113,13 @@ def _html_error(request: Request[Any, Any, Any], status: int, title: str, detail
     from litestar.response import Template
 
     if status == 401:
+        from urllib.parse import quote
+
         from litestar.response import Redirect
 
-        return Redirect(f"/login?next={request.url.path}")
+        # The whole target, query included (a QR label's URL, a filtered list), so sign-in returns to it.
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(f"/login?next={quote(target, safe='/')}")
     return Template(
         "error.html",
         context={"status": status, "title": title, "detail": detail, "request": request},

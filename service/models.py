@@ -4,16 +4,19 @@ from service.accounts.models import LoginAttempt, User
 from service.audit.models import AuditChainHead, AuditRecord
 from service.charities.models import Charity
 from service.compensation.models import CompensationBatch, CompensationObligation
+from service.custom_fields.models import CustomField, DeviceFieldValue
 from service.device_models.models import DeviceModel
 from service.devices.models import Device, DeviceEvent
 from service.donations.models import Donation, DonationAllocation, DonationApproval
 from service.employees.models import Employee
 from service.faults.models import Fault, Repair
 from service.idempotency.models import IdempotencyRecord
+from service.impact.models import ImpactFactorVersion
 from service.imports.models import ImportRun
 from service.jobs.models import JobRun
 from service.pool.models import PoolEntry, PoolLock
 from service.statements.models import Delivery, DeliveryAttempt, Statement
+from service.stocktaking.models import StockAudit, StockAuditMissing, StockAuditScan
 from service.valuation.models import Disposition, FleetValue, Valuation, ValuationPolicyVersion
 from service.wipes.models import NoMediaAttestation, OverdueWipe, StorageMedium, WipeCertificate, WipeDocument
 
@@ -23,10 +26,12 @@ __all__ = [
     "Charity",
     "CompensationBatch",
     "CompensationObligation",
+    "CustomField",
     "Delivery",
     "DeliveryAttempt",
     "Device",
     "DeviceEvent",
+    "DeviceFieldValue",
     "DeviceModel",
     "Disposition",
     "Donation",
@@ -36,6 +41,7 @@ __all__ = [
     "Fault",
     "FleetValue",
     "IdempotencyRecord",
+    "ImpactFactorVersion",
     "ImportRun",
     "JobRun",
     "LoginAttempt",
@@ -45,6 +51,9 @@ __all__ = [
     "PoolLock",
     "Repair",
     "Statement",
+    "StockAudit",
+    "StockAuditMissing",
+    "StockAuditScan",
     "StorageMedium",
     "User",
     "Valuation",

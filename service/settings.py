@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
@@ -17,6 +18,10 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/kringloop.db"
 
 class InsecureSettingsError(RuntimeError):
     """Raised when production settings would be unsafe to run with."""
+
+
+# Where the reliability tests may pause a process to kill it (service/pausepoints.py uses them by name).
+PAUSE_POINTS = ("donation-run.drafted", "import.chunk-written")
 
 
 class Settings(BaseSettings):
@@ -97,6 +102,24 @@ class Settings(BaseSettings):
     import_dir: Path | None = None
     # The daily import-files job removes upload-page reports older than this (the runs and their counts stay).
     import_report_days: int = Field(default=30, ge=1, le=3650)
+    # Where people reach this installation: a label's QR code encodes {base_url}/devices/{id}.
+    base_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^/\s]+(/\S*)?$")
+    # One label PDF holds at most this many labels (10 A4 sheets of 24), so a filter left empty cannot ask for
+    # the whole fleet at once.
+    label_max_per_request: int = Field(default=240, ge=1, le=1000)
+    # A stock-taking list upload takes at most this many lines.
+    stock_audit_upload_max_lines: int = Field(default=5000, ge=1, le=100_000)
+    # Tests only (service/pausepoints.py): pause at this named point so a test can kill the process there.
+    test_pause_at: str = ""
+    test_pause_signal_file: Path | None = None
+    test_pause_seconds: float = Field(default=60.0, ge=0, le=600)
+    # Addresses or networks (comma-separated, e.g. "10.0.0.5,192.168.0.0/24") whose scrapers read /metrics without
+    # a token; empty means only an admin's bearer token does. Matched against the address uvicorn reports (behind a
+    # proxy, the forwarded address only when the proxy is trusted through FORWARDED_ALLOW_IPS).
+    metrics_allowed_ips: str = ""
+    # Host names the app answers to (comma-separated, "*.example.org" for subdomains); empty answers any. Behind a
+    # proxy that forwards the Host header this refuses requests for other names (DNS rebinding, forged links).
+    allowed_hosts: str = ""
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -107,6 +130,8 @@ class Settings(BaseSettings):
             )
         if len(self.secret_key) < 16:
             raise InsecureSettingsError("KRINGLOOP_SECRET_KEY must be at least 16 characters long.")
+        if self.test_pause_at and self.test_pause_at.partition(":")[0] not in PAUSE_POINTS:
+            raise ValueError(f"KRINGLOOP_TEST_PAUSE_AT names no pause point; known: {', '.join(PAUSE_POINTS)}")
         ZoneInfo(self.timezone)  # fail at start, not at the first rendered page
         if self.lang not in ("nl", "en"):
             raise ValueError(f"KRINGLOOP_LANG must be nl or en, not {self.lang!r}")
@@ -128,6 +153,23 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"KRINGLOOP_COMPENSATION_CRON is not a five-field crontab: {exc}") from None
         return self
+
+    @model_validator(mode="after")
+    def _check_metrics_networks(self) -> Settings:
+        try:
+            _ = self.metrics_networks
+        except ValueError as exc:
+            raise ValueError(f"KRINGLOOP_METRICS_ALLOWED_IPS: {exc}") from None
+        return self
+
+    @cached_property
+    def metrics_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = (p.strip() for p in self.metrics_allowed_ips.split(","))
+        return tuple(ipaddress.ip_network(p, strict=False) for p in parts if p)
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
 
     @property
     def compensation_category_list(self) -> tuple[str, ...]:

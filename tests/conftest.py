@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from service.bootstrap import wire_features
 from service.i18n import LOCALE_DIR, set_default_locale
 from service.migrate import upgrade
 from service.settings import Settings
@@ -29,6 +30,9 @@ TEST_SECRET = "test-secret-key-0123456789abcdef"
 # Tables that keep their rows between tests (the chain head is reset instead). pool_lock's one row is put there
 # by its migration and never changes; without it every pool writer's row lock would lock nothing.
 _KEEP = {"alembic_version", "pool_lock"}
+
+# As every entry point does: tests that call the device services directly get the features' hooks too.
+wire_features()
 
 
 def postgres_required_or_skip() -> None:
@@ -120,6 +124,9 @@ def make_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = dict(
         database_url=url, secret_key=TEST_SECRET, demo_mode=False, scheduler_enabled=False, auth_cache_seconds=0,
         login_max_failures=5, log_level="WARNING", lang="en",
+        # Outside demo mode no donation is approved without the donor's details (statements must be complete).
+        donor_name="Testbedrijf B.V.", donor_address="Teststraat 1, 3511 AA Utrecht", donor_kvk_number="87654321",
+        donor_rsin="123456782",
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ Both are nullable: an existing user follows the browser's Accept-Language, an ex
 language (KRINGLOOP_LANG), until someone picks one.
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0014
 Create Date: 2026-12-02 15:45:00
 
 """
@@ -17,7 +17,7 @@ import sqlmodel.sql.sqltypes
 
 
 revision: str = "0013"
-down_revision: Union[str, None] = "0007"
+down_revision: Union[str, None] = "0014"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -108,3 +108,19 @@ def make_signers(secret: str, token_ttl: int, session_ttl: int) -> tuple[TokenSi
         TokenSigner(secret, purpose="api-token", max_age_seconds=token_ttl),
         TokenSigner(secret, purpose="ui-session", max_age_seconds=session_ttl),
     )
+
+
+async def bearer_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """The user of a valid bearer token, or None: for routes outside the middleware that also let other
+    callers in (``/metrics`` from an allowed address) and so decide for themselves what a bad token means."""
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    state = connection.app.state
+    claims = state.api_tokens.read(token.strip())
+    if claims is None:
+        return None
+    principal = await _principal(state.principal_cache, state.sessionmaker, claims.user_id)
+    if principal is None or principal.session_epoch != claims.session_epoch:
+        return None
+    return principal

@@ -23,6 +23,8 @@ class Permission(StrEnum):
     # The pool, fleet value, valuations and the valuation policy: money that is not yet any charity's.
     read_ledger = "read_ledger"
     acknowledge_donation = "acknowledge_donation"
+    # The impact report (CO2e, coverage, money per charity): finance and the sustainability reading of it.
+    read_impact = "read_impact"
     administer = "administer"
     read_audit = "read_audit"
 
@@ -37,17 +39,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.estimate_valuation,
             P.read_money,
             P.read_ledger,
+            P.read_impact,
             P.administer,
             P.read_audit,
         }
     ),
     Role.helpdesk: frozenset({P.read_registry, P.change_registry, P.verify_wipes, P.estimate_valuation}),
     # Admin is not a superuser for money: approving and crediting are finance's alone.
-    Role.finance: frozenset({P.read_registry, P.estimate_valuation, P.handle_money, P.read_money, P.read_ledger}),
+    Role.finance: frozenset(
+        {P.read_registry, P.estimate_valuation, P.handle_money, P.read_money, P.read_ledger, P.read_impact}
+    ),
     # A charity user reads money only for its own charity's donations and statements (the services scope
     # that); the ledger behind them is not theirs to read.
     Role.charity: frozenset({P.read_money, P.acknowledge_donation}),
-    Role.auditor: frozenset({P.read_registry, P.read_money, P.read_ledger, P.read_audit}),
+    Role.auditor: frozenset({P.read_registry, P.read_money, P.read_ledger, P.read_impact, P.read_audit}),
 }
 
 

@@ -5,9 +5,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from service.charities.rules import AnbiStatus
 from service.db import UTCDateTime, sql_in, utcnow
-
-ANBI_STATUSES = ("unchecked", "anbi", "not_anbi", "revoked")
 
 
 class Charity(SQLModel, table=True):
@@ -15,7 +14,7 @@ class Charity(SQLModel, table=True):
 
     __tablename__ = "charities"
     __table_args__ = (
-        sa.CheckConstraint(sql_in("anbi_status", ANBI_STATUSES), name="anbi_status"),
+        sa.CheckConstraint(sql_in("anbi_status", AnbiStatus.values()), name="anbi_status"),
         # Basis points: 10000 is 100 %. Shares across active charities add up to 10000 (checked when set, and
         # again before a donation run, since deactivating a charity changes the sum).
         sa.CheckConstraint("share_bp >= 0 AND share_bp <= 10000", name="share_range"),

@@ -7,10 +7,33 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from service.i18n import _, default_locale, supported
+from service.choices import Choice
+from service.i18n import N_, _, default_locale, gettext, supported
 
 FULL_SHARE_BP = 10_000  # basis points: 100.00 %
 _PERCENT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
+
+
+class AnbiStatus(Choice):
+    """Whether the Belastingdienst lists the charity as an ANBI (a gift to one is deductible)."""
+
+    unchecked = "unchecked", N_("Not checked yet"), "grey"
+    anbi = "anbi", N_("ANBI (public benefit organisation)"), "green"
+    not_anbi = "not_anbi", N_("Not an ANBI"), "amber"
+    revoked = "revoked", N_("ANBI status withdrawn"), "red"
+
+    @property
+    def on_statement(self) -> str:
+        """The words a statement prints, inside its "ANBI status" line."""
+        return gettext(_ON_STATEMENT[self])
+
+
+_ON_STATEMENT = {
+    AnbiStatus.unchecked: N_("not checked"),
+    AnbiStatus.anbi: N_("ANBI"),
+    AnbiStatus.not_anbi: N_("not an ANBI"),
+    AnbiStatus.revoked: N_("ANBI status withdrawn"),
+}
 
 
 class ShareFormatError(ValueError):

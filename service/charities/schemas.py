@@ -1,23 +1,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from integrations.charity.signing import BadSecret, secret_key
-from service.charities.rules import ShareFormatError, kvk_problem, parse_percent, rsin_problem
-from service.i18n import Language, _, lazy_gettext
+from service.charities.rules import AnbiStatus, ShareFormatError, kvk_problem, parse_percent, rsin_problem
+from service.i18n import Language, _
 from service.schemas import Amount, Strict
 
-AnbiStatus = Literal["unchecked", "anbi", "not_anbi", "revoked"]
-ANBI_LABELS = {
-    "unchecked": lazy_gettext("Not checked yet"),
-    "anbi": lazy_gettext("ANBI (public benefit organisation)"),
-    "not_anbi": lazy_gettext("Not an ANBI"),
-    "revoked": lazy_gettext("ANBI status withdrawn"),
-}
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -80,7 +72,7 @@ class CharityCreate(_CharityFields):
     name: str = Field(min_length=2, max_length=200)
     kvk_number: str = Field(default="", max_length=8)
     rsin: str = Field(default="", max_length=9)
-    anbi_status: AnbiStatus = "unchecked"
+    anbi_status: AnbiStatus = AnbiStatus.unchecked
     anbi_checked_on: date | None = None
     contact_name: str = Field(default="", max_length=200)
     contact_email: EmailStr | None = None

@@ -6,20 +6,19 @@ from typing import Any
 
 from litestar import MediaType, Request, get, post
 from litestar.params import URLEncodedBody
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from pydantic import ValidationError
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.charities import service
 from service.charities.api import all_charities, charity_out, shares_out
-from service.charities.rules import format_percent
-from service.charities.schemas import ANBI_LABELS, CharityCreate, CharityUpdate, ShareItem
-from service.errors import DomainError
+from service.charities.rules import AnbiStatus, format_percent
+from service.charities.schemas import CharityCreate, CharityUpdate, ShareItem
 from service.i18n import default_locale
 from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession
-from service.web.forms import domain_errors, field_errors
+from service.web.forms import Refused, field_errors, submit_form
 
 FIELDS = (
     "name",
@@ -53,7 +52,7 @@ def _form_values(data: dict[str, str]) -> dict[str, Any]:
 
 def _page(template: str, status_code: int = 200, **context: Any) -> Template:
     return Template(
-        template, status_code=status_code, context={"anbi_labels": ANBI_LABELS, **context}, media_type=MediaType.HTML
+        template, status_code=status_code, context={"anbi_statuses": AnbiStatus, **context}, media_type=MediaType.HTML
     )
 
 
@@ -82,15 +81,18 @@ async def new_charity_page() -> Template:
 @post("/charities/new", guards=[requires(Permission.administer)], include_in_schema=False)
 async def create_from_page(session: DbSession, actor: CurrentActor, data: URLEncodedBody[dict[str, str]]) -> Any:
     values = _form_values(data)
-    try:
+
+    async def create() -> Any:
         body = CharityCreate.model_validate({k: v for k, v in values.items() if v is not None})
-        charity, secret = await service.create_charity(session, actor, body)
-    except ValidationError as exc:
-        return _page("charities/form.html", 422, charity=None, form=values, errors=field_errors(exc))
-    except DomainError as exc:
-        await session.rollback()
-        return _page("charities/form.html", exc.status, charity=None, form=values, errors=domain_errors(exc, "name"))
-    return _page("charities/saved.html", charity=charity_out(charity, secret))
+        return await service.create_charity(session, actor, body)
+
+    def show(refused: Refused) -> Template:
+        return _page("charities/form.html", refused.status_code, charity=None, form=values, errors=refused.errors)
+
+    def done(created: Any) -> Template:
+        return _page("charities/saved.html", charity=charity_out(*created))
+
+    return await submit_form(session, create, form_id="charity", form={}, show=show, done=done, default_field="name")
 
 
 @get("/charities/{charity_id:int}", guards=[requires(Permission.administer)], include_in_schema=False)
@@ -105,7 +107,8 @@ async def update_from_page(
 ) -> Any:
     values = _form_values(data)
     current = charity_out(await service.get_charity(session, actor, charity_id))
-    try:
+
+    async def update() -> Any:
         body = CharityUpdate.model_validate(
             {
                 **values,
@@ -113,17 +116,17 @@ async def update_from_page(
                 "rotate_webhook_secret": data.get("rotate_webhook_secret") == "on",
             }
         )
-        charity, secret = await service.update_charity(session, actor, charity_id, body)
-    except ValidationError as exc:
-        return _page("charities/form.html", 422, charity=current, form=values, errors=field_errors(exc))
-    except DomainError as exc:
-        await session.rollback()
-        return _page(
-            "charities/form.html", exc.status, charity=current, form=values, errors=domain_errors(exc, "form")
-        )
-    if secret:
-        return _page("charities/saved.html", charity=charity_out(charity, secret))
-    return Redirect("/charities", status_code=303)
+        return await service.update_charity(session, actor, charity_id, body)
+
+    def show(refused: Refused) -> Template:
+        return _page("charities/form.html", refused.status_code, charity=current, form=values, errors=refused.errors)
+
+    def done(updated: Any) -> Any:
+        charity, secret = updated
+        # A new webhook secret is shown once, now; otherwise back to the list.
+        return _page("charities/saved.html", charity=charity_out(charity, secret)) if secret else "/charities"
+
+    return await submit_form(session, update, form_id="charity", form={}, show=show, done=done)
 
 
 @get("/charities/shares", guards=[requires(Permission.administer)], include_in_schema=False)
@@ -147,16 +150,21 @@ async def set_shares_from_page(session: DbSession, actor: CurrentActor, data: UR
             items.append(ShareItem(charity_id=charity.id, share=form.get(key, "").strip() or "0"))  # type: ignore[arg-type]
         except ValidationError as exc:
             errors[key] = field_errors(exc).get("share", "is not a share")
-    if not errors:
-        try:
-            await service.set_shares(session, actor, items)
-        except DomainError as exc:
-            await session.rollback()
-            errors["form"] = exc.detail
-    if errors:
+
+    async def show(refused: Refused) -> Template:
         found = await all_charities(session, actor)
-        return _page("charities/shares.html", 422, shares=shares_out(found), form=form, errors=errors)
-    return Redirect("/charities", status_code=303)
+        # Always 422, whichever step refused. What the service refuses is about the shares together (they do not add
+        # up): said above the list, not beside one share.
+        problems = refused.errors if refused.cause is None else {"form": refused.message}
+        return _page("charities/shares.html", 422, shares=shares_out(found), form=form, errors=problems)
+
+    if errors:
+        return await show(Refused("shares", form, errors))
+
+    async def save() -> None:
+        await service.set_shares(session, actor, items)
+
+    return await submit_form(session, save, form_id="shares", form=form, show=show, done="/charities")
 
 
 CHARITY_VIEW_HANDLERS = [

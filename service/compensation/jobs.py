@@ -15,13 +15,13 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from integrations.ports import CompensationItem, CompensationPartner, Rejected, Retryable
-from service.bootstrap import Ports
 from service.compensation import service
 from service.compensation.models import CompensationBatch
 from service.context import Actor
 from service.db import utcnow
 from service.jobs.crontab import cron_fields
 from service.jobs.registry import Job
+from service.ports import Ports
 from service.settings import Settings
 
 log = structlog.get_logger("kringloop.compensation")

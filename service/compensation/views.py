@@ -8,19 +8,19 @@ from litestar import MediaType, Request, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
-from pydantic import ValidationError
 
 from integrations.compensation.fake import FAKE_LABEL
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.compensation import service
 from service.compensation.api import compensation_view
-from service.compensation.models import OBLIGATION_STATUSES
+from service.compensation.models import OBLIGATION_STATUSES, BatchStatus, ObligationStatus
 from service.compensation.schemas import RequeueBody
 from service.errors import DomainError
 from service.jobs.models import JobRun
-from service.jobs.service import manual_slot, run_job
+from service.jobs.service import manual_slot, run_job, run_of
 from service.web.deps import CurrentActor, DbSession
+from service.web.forms import Refused, submit_form
 
 
 async def _render(
@@ -44,7 +44,8 @@ async def _render(
         context={
             "view": view,
             "status": status or "",
-            "statuses": OBLIGATION_STATUSES,
+            "statuses": ObligationStatus,
+            "batch_statuses": BatchStatus,
             "is_fake": view.partner == FAKE_LABEL,
             "schedule": state.jobs["compensation"].trigger if "compensation" in state.jobs else None,
             "can_admin": can(request.user.role, Permission.administer),
@@ -60,8 +61,7 @@ async def _run(session: Any, run_id: str | None) -> JobRun | None:
     """The run the admin just started from this page, to show what it did."""
     if not run_id or not run_id.isdigit():
         return None
-    run = await session.get(JobRun, int(run_id))
-    return run if run is not None and run.job == "compensation" else None
+    return await run_of(session, "compensation", int(run_id))
 
 
 @get("/compensation", guards=[requires(Permission.read_registry)], include_in_schema=False)
@@ -95,18 +95,19 @@ async def requeue_from_page(
     data: URLEncodedBody[dict[str, str]],
 ) -> Any:
     form = {"batch_id": str(batch_id), "reason": data.get("reason", "")}
-    try:
+
+    async def requeue() -> None:
         body = RequeueBody.model_validate({"reason": data.get("reason", "")})
         await service.requeue_rejected(session, actor, batch_id, body.reason)
-    except ValidationError as exc:
-        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
-        return await _render(request, state, session, errors={"reason": message}, form=form, status_code=422)
-    except DomainError as exc:
-        # Not about the reason typed: the batch is gone or no longer rejected (another admin requeued it), so its
-        # form may not be drawn at all; the page says it at the top.
-        await session.rollback()
-        return await _render(request, state, session, errors={"form": exc.detail}, form=form, status_code=exc.status)
-    return Redirect(f"/compensation#batch-{batch_id}", status_code=303)
+
+    async def show(refused: Refused) -> Template:
+        # A domain error is not about the reason typed: the batch is gone or no longer rejected (another admin
+        # requeued it), so its form may not be drawn at all; the page says it at the top.
+        errors = {"form": refused.message} if isinstance(refused.cause, DomainError) else refused.errors
+        return await _render(request, state, session, errors=errors, form=refused.form, status_code=refused.status_code)
+
+    return await submit_form(session, requeue, form_id=f"batch-{batch_id}", form=form, show=show,
+                             done=f"/compensation#batch-{batch_id}", whole_form="reason")  # fmt: skip
 
 
 COMPENSATION_VIEW_HANDLERS = [compensation_page, run_from_page, requeue_from_page]

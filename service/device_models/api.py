@@ -15,13 +15,16 @@ from service.device_models.schemas import (
     DeviceModelOut,
     DeviceModelPage,
     DeviceModelUpdate,
+    score_text,
 )
 from service.pagination import DEFAULT_LIMIT
 from service.web.deps import CurrentActor, DbSession, PageLimit, Rules, created
 
 
 def model_out(model: DeviceModel) -> DeviceModelOut:
-    return DeviceModelOut.model_validate(model, from_attributes=True)
+    return DeviceModelOut.model_validate(
+        {**model.model_dump(), "repairability_score": score_text(model.repairability_tenths)}
+    )
 
 
 class DeviceModelController(Controller):

@@ -11,7 +11,7 @@ from service.compensation.rules import CompensationRules
 from service.compensation.service import settle_obligations
 from service.context import Actor
 from service.device_models.models import DeviceModel
-from service.device_models.schemas import DeviceModelCreate, DeviceModelUpdate
+from service.device_models.schemas import DeviceModelCreate, DeviceModelUpdate, score_tenths
 from service.devices.models import Device
 from service.editing import apply_changes, expect_version, patch_changes
 from service.errors import Conflict, InvalidInput, NotFound
@@ -37,7 +37,10 @@ async def create_model(session: AsyncSession, actor: Actor, data: DeviceModelCre
     await _ensure_unique(session, data.manufacturer, data.name)
     if data.storage_media_count > 0 and data.storage_media_type is None:
         raise InvalidInput.field("storage_media_type", _("is required when the model carries storage media"))
-    model = DeviceModel(**data.model_dump())
+    model = DeviceModel(
+        **data.model_dump(mode="json", exclude={"repairability_score"}),
+        repairability_tenths=score_tenths(data.repairability_score),
+    )
     session.add(model)
     await session.flush()
     await audit.record(session, actor, "device_model.create", "device_model", model.id, after=audit.snapshot(model))
@@ -50,6 +53,10 @@ async def update_model(
     model = await get_model(session, model_id)
     expect_version(model, data.version, "device model")
     changes = patch_changes(data, DeviceModel)
+    if "repairability_score" in changes:
+        changes["repairability_tenths"] = score_tenths(changes.pop("repairability_score"))
+    if changes.get("certifications") is not None:
+        changes["certifications"] = [c.model_dump(mode="json") for c in data.certifications or []]
     if "manufacturer" in changes and changes["manufacturer"] != model.manufacturer:
         in_use = (await session.exec(select(sa.func.count()).where(Device.model_id == model_id))).one()
         if in_use:

@@ -34,20 +34,34 @@ from service.web.deps import CurrentActor, DbSession, PageLimit, ReadConnection,
 from service.web.downloads import CsvStream
 
 
-def device_out(row: sa.Row[Any], currency: str) -> DeviceOut:
+def device_out(row: sa.Row[Any], currency: str, custom: dict[str, Any]) -> DeviceOut:
     values = row._asdict()
     values["purchase_price"] = format_cents(values.pop("purchase_price_cents"))
-    return DeviceOut(**values, currency=currency)
+    return DeviceOut(**values, currency=currency, custom_fields=custom)
 
 
-def devices_csv_response(state: State, **filters: Any) -> CsvStream:
+async def one_device_out(db: Any, device_id: int, currency: str) -> DeviceOut:
+    row = await repository.device_view(db, device_id)
+    custom = await repository.custom_values(db, [device_id])
+    return device_out(row, currency, custom.get(device_id, {}))
+
+
+async def devices_csv_response(state: State, **filters: Any) -> CsvStream:
     repository.check_statuses(filters.get("status"))  # a 422 must come before the streamed 200 starts
     stamp = datetime.now(state.settings.tz).strftime("%Y%m%d")
+    fields = await repository.export_fields(state.engine)
     return CsvStream(
-        csv_chunks(repository.export_pages(state.engine, **filters)),
+        csv_chunks(repository.export_pages(state.engine, custom_fields=fields, **filters), custom_fields=fields),
         media_type="text/csv",  # Litestar appends "; charset=utf-8" to text types itself
         headers={"Content-Disposition": f'attachment; filename="devices-{stamp}.csv"'},
     )
+
+
+LIST_HELP = (
+    "Custom fields filter too: `cf.<key>=value` for equality (any type), `cf.<key>.gte=` and `cf.<key>.lte=` for "
+    "a range of a number or date field (GET /api/v1/custom-fields lists the keys). An unknown key or a value that "
+    "does not fit the field is a 422 naming the parameter."
+)
 
 
 def _cents(text: str | None) -> int | None:
@@ -59,9 +73,10 @@ class DeviceController(Controller):
     tags = ["devices"]
     guards = [requires(Permission.read_registry)]
 
-    @get("/")
+    @get("/", description=LIST_HELP)
     async def list_devices(
         self,
+        request: Request[Any, Any, Any],
         state: State,
         session: DbSession,
         status: list[str] | None = Parameter(default=None, description="one or more statuses"),
@@ -77,11 +92,17 @@ class DeviceController(Controller):
             description="csv: every matching device, streamed, in the import format (cursor and limit ignored)",
         ),
     ) -> DevicePage:
+        params = dict(request.query_params)
         if format == "csv":
+            # The download reads through the engine, page by page; the request's session stays unused (on SQLite
+            # its write transaction would lock the download's reads out).
+            async with state.engine.connect() as conn:
+                custom = await repository.custom_filters(conn, params)
             # Litestar sends a returned Response as it is; the annotation keeps the JSON page in the OpenAPI schema.
-            return devices_csv_response(  # type: ignore[return-value]
-                state, status=status, holder_id=holder_id, model_id=model_id, category=category, q=q
+            return await devices_csv_response(  # type: ignore[return-value]
+                state, status=status, holder_id=holder_id, model_id=model_id, category=category, q=q, custom=custom
             )
+        custom = await repository.custom_filters(session, params)
         page = await repository.list_device_views(
             session,
             status=status,
@@ -89,11 +110,14 @@ class DeviceController(Controller):
             model_id=model_id,
             category=category,
             q=q,
+            custom=custom,
             cursor=cursor,
             limit=limit,
         )
         currency = state.settings.currency
-        return DevicePage(items=[device_out(r, currency) for r in page.items], next_cursor=page.next_cursor)
+        values = await repository.custom_values(session, [r.id for r in page.items])
+        items = [device_out(r, currency, values.get(r.id, {})) for r in page.items]
+        return DevicePage(items=items, next_cursor=page.next_cursor)
 
     @post("/", guards=[requires(Permission.change_registry)])
     async def register(
@@ -108,14 +132,13 @@ class DeviceController(Controller):
         async def create() -> tuple[int, Any]:
             device = await service.register_device(session, actor, data, rules)
             assert device.id is not None
-            row = await repository.device_view(session, device.id)
-            return 201, device_out(row, state.settings.currency).model_dump(mode="json")
+            return 201, (await one_device_out(session, device.id, state.settings.currency)).model_dump(mode="json")
 
         return await created(request, session, data, create)
 
     @get("/{device_id:int}", dependencies={"conn": Provide(provide_read_connection)})
     async def get_device(self, state: State, conn: ReadConnection, device_id: int) -> DeviceOut:
-        return device_out(await repository.device_view(conn, device_id), state.settings.currency)
+        return await one_device_out(conn, device_id, state.settings.currency)
 
     @patch("/{device_id:int}", guards=[requires(Permission.change_registry)])
     async def update(
@@ -128,7 +151,7 @@ class DeviceController(Controller):
         data: JSONBody[DeviceUpdate],
     ) -> DeviceOut:
         await service.update_device(session, actor, device_id, data, rules)
-        return device_out(await repository.device_view(session, device_id), state.settings.currency)
+        return await one_device_out(session, device_id, state.settings.currency)
 
     @get("/{device_id:int}/events")
     async def events(
@@ -146,7 +169,7 @@ class DeviceController(Controller):
         self, state: State, session: DbSession, actor: CurrentActor, device_id: int, move: Move, **kwargs: Any
     ) -> DeviceOut:
         await service.move_device(session, actor, device_id, move, **kwargs)
-        return device_out(await repository.device_view(session, device_id), state.settings.currency)
+        return await one_device_out(session, device_id, state.settings.currency)
 
     @post("/{device_id:int}/assign", guards=[requires(Permission.change_registry)], status_code=200)
     async def assign(

@@ -8,38 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from service.choices import Choice
 from service.i18n import N_, gettext
 
 
-class DeviceStatus(StrEnum):
-    in_stock = "in_stock"
-    in_use = "in_use"
-    in_repair = "in_repair"
-    retired = "retired"
-    wiped = "wiped"
-    valued = "valued"
-    disposed = "disposed"
-    lost = "lost"
-
-    @property
-    def label(self) -> str:
-        return gettext(_LABELS[self][0])
-
-    @property
-    def colour(self) -> str:
-        return _LABELS[self][1]
-
-
-_LABELS = {
-    DeviceStatus.in_stock: (N_("In stock"), "blue"),
-    DeviceStatus.in_use: (N_("In use"), "green"),
-    DeviceStatus.in_repair: (N_("In repair"), "amber"),
-    DeviceStatus.retired: (N_("Retired"), "grey"),
-    DeviceStatus.wiped: (N_("Wiped"), "purple"),
-    DeviceStatus.valued: (N_("Valued"), "teal"),
-    DeviceStatus.disposed: (N_("Disposed"), "grey"),
-    DeviceStatus.lost: (N_("Lost"), "red"),
-}
+class DeviceStatus(Choice):
+    in_stock = "in_stock", N_("In stock"), "blue"
+    in_use = "in_use", N_("In use"), "green"
+    in_repair = "in_repair", N_("In repair"), "amber"
+    retired = "retired", N_("Retired"), "grey"
+    wiped = "wiped", N_("Wiped"), "purple"
+    valued = "valued", N_("Valued"), "teal"
+    disposed = "disposed", N_("Disposed"), "grey"
+    lost = "lost", N_("Lost"), "red"
 
 
 class Move(StrEnum):

@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime, sql_in, utcnow
+from service.devices.lifecycle import DeviceStatus
 
 GRADES = ("A", "B", "C", "D")
-STATUSES = ("in_stock", "in_use", "in_repair", "retired", "wiped", "valued", "disposed", "lost")
+STATUSES = DeviceStatus.values()
 
 
 class Device(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.custom_fields import repository as custom_fields_repo
+from service.custom_fields.rules import BadValue, FieldDef, FieldFilter, parse_filters, values_json
 from service.device_models.models import DeviceModel
 from service.devices.models import STATUSES, Device, DeviceEvent
 from service.employees.models import Employee
 from service.errors import InvalidInput, NotFound
-from service.pagination import Page, keyset, page_of
+from service.pagination import Page, decode_cursor, keyset, page_of
 
 _devices: sa.Table = Device.__table__  # type: ignore[attr-defined]
 _models: sa.Table = DeviceModel.__table__  # type: ignore[attr-defined]
@@ -66,8 +68,12 @@ def _filtered(
     model_id: int | None = None,
     category: str | None = None,
     q: str | None = None,
+    custom: list[FieldFilter] | None = None,
+    after: int | None = None,
 ) -> sa.Select[Any]:
     """The list filters, shared by the JSON pages and the CSV export so both select the same devices."""
+    for wanted in custom or ():
+        stmt = stmt.where(custom_fields_repo.filter_clause(_devices.c.id, wanted, after))
     if status:
         check_statuses(status)
         stmt = stmt.where(Device.status.in_(status))  # type: ignore[attr-defined]
@@ -99,10 +105,15 @@ async def list_device_views(
     model_id: int | None = None,
     category: str | None = None,
     q: str | None = None,
+    custom: list[FieldFilter] | None = None,
     cursor: str | None,
     limit: int,
 ) -> Page[sa.Row[Any]]:
-    stmt = _filtered(_view(), status=status, holder_id=holder_id, model_id=model_id, category=category, q=q)
+    after = decode_cursor(cursor) if custom else None
+    stmt = _filtered(
+        _view(), status=status, holder_id=holder_id, model_id=model_id, category=category, q=q, custom=custom,
+        after=after,
+    )  # fmt: skip
     rows = (await session.execute(keyset(stmt, Device.id, cursor, limit))).all()
     return page_of(list(rows), limit)
 
@@ -118,9 +129,12 @@ async def export_pages(
     model_id: int | None = None,
     category: str | None = None,
     q: str | None = None,
+    custom: list[FieldFilter] | None = None,
+    custom_fields: Sequence[FieldDef] = (),
     page_size: int = EXPORT_PAGE_SIZE,
-) -> AsyncIterator[list[sa.Row[Any]]]:
-    """Every matching device with its model, category and holder, in id order, one keyset page at a time.
+) -> AsyncIterator[list[Any]]:
+    """Every matching device with its model, category and holder, in id order, one keyset page at a time; with
+    ``custom_fields``, each as a (device, {field id: value}) pair (one more query per page).
 
     Each page borrows a pooled connection only for its own query: a slow download then never pins a connection
     (the PostgreSQL pool has no overflow) nor, on SQLite, holds a transaction open across the whole file.
@@ -133,6 +147,7 @@ async def export_pages(
         model_id=model_id,
         category=category,
         q=q,
+        custom=custom,
     )
     after = 0
     while True:
@@ -140,12 +155,19 @@ async def export_pages(
             page = (
                 await conn.execute(stmt.where(_devices.c.id > after).order_by(_devices.c.id).limit(page_size))
             ).all()
+            extra = await custom_fields_repo.values_of(conn, [r.id for r in page]) if custom_fields and page else {}
         if not page:
             return
-        yield list(page)
+        yield [(r, extra.get(r.id, {})) for r in page] if custom_fields else list(page)
         if len(page) < page_size:
             return
         after = page[-1].id
+
+
+async def export_fields(engine: AsyncEngine) -> list[FieldDef]:
+    """The custom fields an export writes a column for, in name order."""
+    async with engine.connect() as conn:
+        return list((await custom_fields_repo.definitions(conn)).values())
 
 
 async def count_devices(engine: AsyncEngine, **filters: Any) -> int:
@@ -155,12 +177,38 @@ async def count_devices(engine: AsyncEngine, **filters: Any) -> int:
         return int((await conn.execute(stmt)).scalar_one())
 
 
+async def custom_filters(db: AsyncSession | AsyncConnection, params: dict[str, str]) -> list[FieldFilter]:
+    """The ``cf.`` parameters of a list request, checked against the fields defined (a 422 naming the parameter)."""
+    if not any(name.startswith("cf.") for name in params):
+        return []
+    try:
+        return parse_filters(params, await custom_fields_repo.definitions(db))
+    except BadValue as exc:
+        name, _, message = str(exc).partition(": ")
+        raise InvalidInput.field(name, message) from None
+
+
+async def custom_values(db: AsyncSession | AsyncConnection, device_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Each device's custom field values by key, for a page of devices: two small queries, whatever the page."""
+    stored = await custom_fields_repo.values_of(db, device_ids)
+    if not stored:
+        return {}
+    fields = await custom_fields_repo.definitions(db)
+    return {device_id: values_json(fields, values) for device_id, values in stored.items()}
+
+
 async def list_events(session: AsyncSession, device_id: int, *, cursor: str | None, limit: int) -> Page[DeviceEvent]:
     if await session.get(Device, device_id) is None:
         raise NotFound(f"No device has id {device_id}.")
     stmt = select(DeviceEvent).where(DeviceEvent.device_id == device_id)
     rows = (await session.exec(keyset(stmt, DeviceEvent.id, cursor, limit))).all()
     return page_of(list(rows), limit)
+
+
+async def events_of(session: AsyncSession, device_id: int) -> list[DeviceEvent]:
+    """A device's whole history, oldest first (the device page shows it whole)."""
+    stmt = select(DeviceEvent).where(DeviceEvent.device_id == device_id).order_by(DeviceEvent.id)  # type: ignore[arg-type]
+    return list((await session.exec(stmt)).all())
 
 
 async def count_by_status(session: AsyncSession) -> dict[str, int]:

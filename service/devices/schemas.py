@@ -5,10 +5,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from service.custom_fields.schemas import CustomValues
 from service.device_models.schemas import Category
 from service.schemas import Amount, Strict
 
 Grade = Literal["A", "B", "C", "D"]
+CUSTOM_FIELDS_HELP = (
+    "Custom field values by key (GET /api/v1/custom-fields lists the keys, types and choices): text and choices "
+    "as strings, numbers as decimal strings, dates as YYYY-MM-DD, yes/no as booleans; null or \"\" clears one."
+)
 
 
 class DeviceCreate(Strict):
@@ -25,6 +30,7 @@ class DeviceCreate(Strict):
     condition_grade: Grade = "A"
     notes: str = Field(default="", max_length=10_000)
     replaces_id: int | None = Field(default=None, ge=1, description="the retired device this one replaces")
+    custom_fields: CustomValues = Field(default_factory=dict, description=CUSTOM_FIELDS_HELP)
 
 
 class DeviceUpdate(Strict):
@@ -40,6 +46,7 @@ class DeviceUpdate(Strict):
     location: str | None = Field(default=None, max_length=200)
     condition_grade: Grade | None = None
     notes: str | None = Field(default=None, max_length=10_000)
+    custom_fields: CustomValues | None = Field(default=None, description=CUSTOM_FIELDS_HELP + " Keys left out stay.")
 
 
 class DeviceOut(BaseModel):
@@ -67,6 +74,7 @@ class DeviceOut(BaseModel):
     status_changed_at: datetime
     created_at: datetime
     updated_at: datetime
+    custom_fields: dict[str, str | bool | None] = Field(default_factory=dict, description="values by key")
 
 
 class DevicePage(BaseModel):

@@ -15,8 +15,10 @@ from service.audit import service as audit
 from service.compensation.rules import CompensationRules
 from service.compensation.service import create_obligations, settle_obligations
 from service.context import Actor
+from service.custom_fields import service as custom_fields
 from service.db import utcnow
 from service.device_models.models import DeviceModel
+from service.devices import hooks
 from service.devices.lifecycle import RELEASES_HOLDER, DeviceStatus, IllegalMove, Move, allowed_moves, next_status
 from service.devices.models import Device, DeviceEvent
 from service.devices.schemas import DeviceCreate, DeviceUpdate
@@ -132,11 +134,14 @@ async def register_device(session: AsyncSession, actor: Actor, data: DeviceCreat
             holder_id = await last_active_holder(session, data.replaces_id)
     await _ensure_identity_free(session, data.asset_tag, model.manufacturer, data.serial_number)
 
-    fields = data.model_dump(exclude={"purchase_price", "holder_id"})
+    fields = data.model_dump(exclude={"purchase_price", "holder_id", "custom_fields"})
     device = Device(**fields, manufacturer=model.manufacturer, purchase_price_cents=price, status=DeviceStatus.in_stock)
     session.add(device)
     await session.flush()
     assert device.id is not None
+    _stored, custom = await custom_fields.set_values(
+        session, device.id, model.category, data.custom_fields, creating=True
+    )
     session.add(
         DeviceEvent(
             device_id=device.id,
@@ -146,13 +151,11 @@ async def register_device(session: AsyncSession, actor: Actor, data: DeviceCreat
             details={"replaces_id": data.replaces_id} if data.replaces_id else {},
         )
     )
-    await audit.record(session, actor, "device.create", "device", device.id, after=audit.snapshot(device))
+    created = {**audit.snapshot(device), **({"custom_fields": custom} if custom else {})}
+    await audit.record(session, actor, "device.create", "device", device.id, after=created)
     await create_obligations(session, actor, rules.compensation, [device.id])
-    # A new device starts with its model's usual storage media (service/wipes); imported here, as that feature
-    # builds on this module.
-    from service.wipes.service import seed_media_from_model
-
-    await seed_media_from_model(session, actor, device, model)
+    # A new device starts with its model's usual storage media (service/wipes subscribes, see hooks.py).
+    await hooks.registered(session, actor, device, model)
     if holder_id is not None:
         device = await move_device(session, actor, device.id, Move.assign, holder_id=holder_id)
     return device
@@ -200,6 +203,7 @@ async def update_device(
     device = await get_device(session, device_id, lock=True)
     expect_version(device, data.version, "device")
     changes = patch_changes(data, Device, derived=frozenset({"purchase_price"}))
+    custom_given = changes.pop("custom_fields", None)
     errors = FieldErrors()
     if data.purchase_price is not None:
         changes["purchase_price_cents"] = _check_price(errors, "purchase_price", data.purchase_price, rules)
@@ -224,6 +228,18 @@ async def update_device(
     await _ensure_identity_free(session, asset_tag, manufacturer, serial, except_id=device_id)
     before, after = apply_changes(device, changes)
     await session.flush()
+    if custom_given:
+        category = (await session.get(DeviceModel, device.model_id)).category  # type: ignore[union-attr]
+        custom_before, custom_after = await custom_fields.set_values(
+            session, device.id, category, custom_given, creating=False
+        )
+        if custom_after:
+            before["custom_fields"], after["custom_fields"] = custom_before, custom_after
+            if "version" not in after:
+                before["version"], after["version"] = device.version, device.version + 1
+                device.version += 1
+                device.updated_at = utcnow()
+                await session.flush()
     settled = {}
     if "purchase_date" in after or "model_id" in after:
         # Before any audit record: settling locks obligations first, as the compensation job does.
@@ -265,11 +281,8 @@ async def move_device(
         target = next_status(current, move, has_holder=device.holder_id is not None)
     except IllegalMove as exc:
         raise Conflict(str(exc), current_status=current.value, allowed=[m.value for m in exc.allowed]) from None
-    if target.value in ("wiped", "valued", "disposed"):
-        # The wipe gate (service/wipes/gate.py): every listed medium certified, or no media attested.
-        from service.wipes.gate import ensure_wipe_gate
-
-        await ensure_wipe_gate(session, device_id)
+    # The wipe gate (service/wipes/gate.py subscribes): no move past retired until every listed medium is certified.
+    await hooks.before_move(session, device_id, target)
     if move is Move.assign:
         if holder_id is None:
             raise InvalidInput.field("employee_id", _("is required"))
@@ -303,10 +316,8 @@ async def move_device(
     await session.flush()
     await audit.record(session, actor, f"device.{move.value}", "device", device_id, before=before, after=after)
     # Repairs and faults follow the device's moves (a return closes repaired faults, a retirement the rest),
-    # whichever route moved it; imported here because the faults feature builds on this module.
-    from service.faults.service import follow_device_move
-
-    await follow_device_move(session, actor, device, event)
+    # whichever route moved it (service/faults subscribes, see hooks.py).
+    await hooks.moved(session, actor, device, event)
     return device
 
 

@@ -6,21 +6,21 @@ beside the form, and leaves nothing changed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from litestar import MediaType, Request, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
-from litestar.response import Redirect, Template
-from pydantic import BaseModel, ValidationError
+from litestar.response import Template
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
+from service.custom_fields import repository as custom_fields
 from service.device_models import service as device_models
 from service.devices import repository, service
 from service.devices.lifecycle import DeviceStatus, Move
@@ -28,23 +28,20 @@ from service.devices.models import GRADES, DeviceEvent
 from service.devices.schemas import (
     AssignBody,
     DeviceCreate,
+    DeviceUpdate,
     ReasonBody,
     RepairBody,
     ReturnBody,
     UnassignBody,
 )
-from service.employees import service as employees
-from service.employees.models import Employee
+from service.employees import repository as employee_repository
 from service.errors import DomainError, InvalidInput
 from service.i18n import format_money, gettext, lazy_gettext
 from service.money import decimal_point, parse_amount
 from service.web.deps import CurrentActor, DbSession, Rules
-from service.web.forms import field_errors
+from service.web.forms import Refused, submit_form
 
 PAGE_SIZE = 50
-# The lists behind the model and employee selects are read in pages of the largest size the services allow.
-_SELECT_PAGE = 1000
-_SELECT_MAX_PAGES = 20
 
 STATUSES = {s.value: s for s in DeviceStatus}
 MOVE_LABELS = {
@@ -97,41 +94,6 @@ def _filled(form: dict[str, str], fields: tuple[str, ...]) -> dict[str, str]:
     return {f: form[f] for f in fields if form.get(f)}
 
 
-def _domain_errors(exc: DomainError, known: tuple[str, ...]) -> tuple[dict[str, str], str | None]:
-    """Splits a domain error into messages per form field and one message for the form as a whole."""
-    fields = {e["field"]: e["message"] for e in exc.errors if e.get("field") in known}
-    general = None if fields and len(fields) == len(exc.errors) else exc.detail
-    return fields, general
-
-
-async def _active_employees(session: AsyncSession) -> list[Employee]:
-    people: list[Employee] = []
-    cursor = None
-    for _ in range(_SELECT_MAX_PAGES):
-        page = await employees.list_employees(session, active=True, cursor=cursor, limit=_SELECT_PAGE)
-        people.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    return sorted(people, key=lambda e: (e.name.lower(), e.id or 0))
-
-
-async def _all_events(session: AsyncSession, device_id: int) -> list[DeviceEvent]:
-    events: list[DeviceEvent] = []
-    cursor = None
-    while True:
-        page = await repository.list_events(session, device_id, cursor=cursor, limit=_SELECT_PAGE)
-        events.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            return events
-
-
-async def _names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(sa.select(Employee.id, Employee.name).where(Employee.id.in_(ids)))  # type: ignore[union-attr]
-    return {i: name for i, name in rows.all()}
 
 
 def _event_details(event: DeviceEvent, currency: str) -> list[str]:
@@ -162,10 +124,16 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
     cursor = params.get("cursor") or None
     if status and status not in STATUSES:
         raise InvalidInput.field("status", f"unknown status {status!r}")
+    # The page's field-and-value pair is the API's cf.<key>=value; links carry the cf. form.
+    chosen = {k: v for k, v in params.items() if k.startswith("cf.") and v}
+    cf_field, cf_value = (params.get("cf_field") or "").strip(), (params.get("cf_value") or "").strip()
+    if cf_field and cf_value:
+        chosen[f"cf.{cf_field}"] = cf_value
+    custom = await repository.custom_filters(session, chosen)
     page = await repository.list_device_views(
-        session, status=[status] if status else None, q=q or None, cursor=cursor, limit=PAGE_SIZE
+        session, status=[status] if status else None, q=q or None, custom=custom, cursor=cursor, limit=PAGE_SIZE
     )
-    filters = {k: v for k, v in (("q", q), ("status", status)) if v}
+    filters = {k: v for k, v in (("q", q), ("status", status), *chosen.items()) if v}
     next_url = f"/devices?{urlencode({**filters, 'cursor': page.next_cursor})}" if page.next_cursor else None
     first_url = f"/devices?{urlencode(filters)}" if filters else "/devices"
     context = {
@@ -174,6 +142,9 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
         "status": status,
         "statuses": list(DeviceStatus),
         "status_of": STATUSES,
+        "custom_fields": await custom_fields.field_rows(session),
+        "cf_field": cf_field or next((k[3:] for k in chosen), ""),
+        "cf_value": cf_value or next(iter(chosen.values()), ""),
         "next_url": next_url,
         "first_url": first_url if cursor else None,
         "can_change": can(request.user.role, Permission.change_registry),
@@ -185,22 +156,22 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
 # ---------------------------------------------------------------------------------------------------- one device
 
 
-async def _device_page(
+async def render_device_page(
     request: Request[Any, Any, Any],
     state: State,
     session: AsyncSession,
     device_id: int,
     *,
-    form: dict[str, str] | None = None,
-    error_for: str = "",
-    error: str | None = None,
-    field_errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    refused: Refused | None = None,
+    section: str = "",
 ) -> Template:
+    """The device page; ``refused`` draws a refused form again: one of the page's own (its form_id is the move), or
+    with ``section`` one of that section's."""
+    own = refused if refused is not None and not section else None
     device = await repository.device_view(session, device_id)
     currency = state.settings.currency
-    events = await _all_events(session, device_id)
-    names = await _names(session, {e.holder_id for e in events if e.holder_id is not None})
+    events = await repository.events_of(session, device_id)
+    names = await employee_repository.names_by_id(session, {e.holder_id for e in events if e.holder_id is not None})
     history = [
         {
             "at": e.at,
@@ -220,18 +191,21 @@ async def _device_page(
     predecessor = await repository.device_view(session, device.replaces_id) if device.replaces_id else None
     successor_id = await service.successor_of(session, device_id)
     successor = await repository.device_view(session, successor_id) if successor_id else None
-    done = request.query_params.get("done") if not error_for else None
-    # The faults section (service/faults): imported here, the faults feature builds on this module.
-    from service.faults.views import device_section_context
-
-    faults_section = await device_section_context(request, state, session, device)
-    # The wipes section (service/wipes): storage media, certificates and the wipe gate.
-    from service.wipes.views import device_section_context as wipes_section_context
-
-    wipes_section = await wipes_section_context(request, state, session, device)
+    done = request.query_params.get("done") if refused is None else None
+    # The other features' sections (faults, wipes ...), as create_app registered them (devices/sections.py).
+    sections = [
+        {
+            "name": s.name,
+            "template": s.template,
+            "context": await s.context(request, state, session, device, refused if s.name == section else None),
+        }
+        for s in state.device_sections
+    ]
+    fields = [f for f in await custom_fields.field_rows(session) if f.category in (None, device.category)]
+    custom_values = (await repository.custom_values(session, [device_id])).get(device_id, {})
     return Template(
         "devices/detail.html",
-        status_code=status_code,
+        status_code=refused.status_code if refused is not None else 200,
         # Explicit: a handler annotated ``Any`` would otherwise send the page as JSON.
         media_type=MediaType.HTML,
         context={
@@ -239,7 +213,7 @@ async def _device_page(
             "status": STATUSES[device.status],
             "history": history,
             "allowed": allowed,
-            "employees": await _active_employees(session) if "assign" in allowed else [],
+            "employees": await employee_repository.active_for_select(session) if "assign" in allowed else [],
             "outcomes": OUTCOMES,
             "predecessor": predecessor,
             "successor": successor,
@@ -248,64 +222,20 @@ async def _device_page(
             "can_replace": can_change and device.status in {"retired", "wiped", "valued", "disposed", "lost"},
             "today": datetime.now(state.settings.tz).date(),
             "done": MOVE_LABELS.get(done or "") if done in PAGE_MOVES else None,
-            "form": form or {},
-            "error_for": error_for,
-            "error": error,
-            "field_errors": field_errors or {},
-            "faults_section": faults_section,
-            "wipes_section": wipes_section,
+            "form": own.form if own else {},
+            "error_for": own.form_id if own else "",
+            "error": own.message if own else None,
+            "field_errors": own.errors if own else {},
+            "sections": sections,
+            "custom_fields": fields,
+            "custom_values": custom_values,
         },
     )
 
 
 @get("/devices/{device_id:int}", guards=[requires(Permission.read_registry)], include_in_schema=False)
 async def device_page(request: Request[Any, Any, Any], state: State, session: DbSession, device_id: int) -> Template:
-    return await _device_page(request, state, session, device_id)
-
-
-async def _move(
-    request: Request[Any, Any, Any],
-    state: State,
-    session: AsyncSession,
-    device_id: int,
-    move: str,
-    data: dict[str, str],
-    act: Callable[[dict[str, str]], Awaitable[Any]],
-) -> Any:
-    form = _clean(data)
-    try:
-        await act(form)
-    except ValidationError as exc:
-        await session.rollback()
-        errors = field_errors(exc, "_form")
-        message = "; ".join(errors.values())
-        return await _device_page(
-            request,
-            state,
-            session,
-            device_id,
-            form=form,
-            error_for=move,
-            error=message,
-            field_errors=errors,
-            status_code=422,
-        )
-    except DomainError as exc:
-        # A normal return commits: undo whatever the refused move had flushed before rendering.
-        await session.rollback()
-        fields = {e["field"]: e["message"] for e in exc.errors if e.get("field")}
-        return await _device_page(
-            request,
-            state,
-            session,
-            device_id,
-            form=form,
-            error_for=move,
-            error=exc.detail,
-            field_errors=fields,
-            status_code=exc.status,
-        )
-    return Redirect(f"/devices/{device_id}?done={move}", status_code=303)
+    return await render_device_page(request, state, session, device_id)
 
 
 def _validate(schema: type[BaseModel], form: dict[str, str], fields: tuple[str, ...]) -> Any:
@@ -362,10 +292,19 @@ def _move_route(move: Move, read_form: Callable[[dict[str, str]], dict[str, Any]
         device_id: int,
         data: URLEncodedBody[dict[str, str]],
     ) -> Any:
-        async def act(form: dict[str, str]) -> None:
+        form = _clean(data)
+
+        async def act() -> None:
             await service.move_device(session, actor, device_id, move, **read_form(form))
 
-        return await _move(request, state, session, device_id, move.value, data, act)
+        async def show(refused: Refused) -> Template:
+            return await render_device_page(request, state, session, device_id, refused=refused)
+
+        # The page's alert says what the move's form needs; "_form" matches none of its fields.
+        return await submit_form(
+            session, act, form_id=move.value, form=form, show=show, done=f"/devices/{device_id}?done={move.value}",
+            default_field="_form", whole_form="_form",
+        )  # fmt: skip
 
     return handler
 
@@ -378,6 +317,35 @@ MOVE_HANDLERS = [
     _move_route(Move.retire, _reason_args),
     _move_route(Move.report_lost, _reason_args),
 ]
+
+
+@post("/devices/{device_id:int}/custom-fields", guards=_CHANGE, include_in_schema=False)
+async def save_custom_fields(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: DbSession,
+    actor: CurrentActor,
+    rules: Rules,
+    device_id: int,
+    data: URLEncodedBody[dict[str, str]],
+) -> Any:
+    """Every field the page showed: a blank one is cleared."""
+    form = _clean(data)
+    device = await repository.device_view(session, device_id)
+    given = {f.key: form.get(f"cf.{f.key}") or None
+             for f in await custom_fields.field_rows(session) if f.category in (None, device.category)}  # fmt: skip
+
+    async def save() -> None:
+        body = DeviceUpdate(version=int(form.get("version") or 0) or device.version, custom_fields=given)
+        await service.update_device(session, actor, device_id, body, rules)
+
+    async def show(refused: Refused) -> Template:
+        return await render_device_page(request, state, session, device_id, refused=refused)
+
+    return await submit_form(
+        session, save, form_id="custom-fields", form=form, show=show,
+        done=f"/devices/{device_id}?saved=custom-fields#custom-fields", default_field="_form", whole_form="_form",
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------- register
@@ -401,7 +369,8 @@ async def _register_page(
             "errors": errors or {},
             "general": general,
             "models": await device_models.models_for_choice(session),
-            "employees": await _active_employees(session),
+            "employees": await employee_repository.active_for_select(session),
+            "custom_fields": await custom_fields.field_rows(session),
             "grades": GRADES,
             "today": rules.today.isoformat(),
         },
@@ -425,25 +394,33 @@ async def register_from_page(
     data: URLEncodedBody[dict[str, str]],
 ) -> Any:
     form = _clean(data)
-    body = _filled(form, REGISTER_FIELDS)
+    body: dict[str, Any] = _filled(form, REGISTER_FIELDS)
+    body["custom_fields"] = {k[3:]: v for k, v in form.items() if k.startswith("cf.") and v}
     if "purchase_price" in body:
         body["purchase_price"] = decimal_point(body["purchase_price"])
-    try:
-        device = await service.register_device(session, actor, DeviceCreate.model_validate(body), rules)
-    except ValidationError as exc:
-        errors = field_errors(exc, "_form")
-        if not body.get("asset_tag") and not body.get("serial_number"):
-            # The service checks this too, but only once the shape is right: say it now, with the rest.
-            errors.setdefault("asset_tag", gettext("Give an asset tag or a serial number (or both)."))
-        general = None
-        if any(f not in REGISTER_FIELDS for f in errors):
-            general = "; ".join(m for f, m in errors.items() if f not in REGISTER_FIELDS)
-        return await _register_page(session, rules, form=form, errors=errors, general=general, status_code=422)
-    except DomainError as exc:
-        await session.rollback()
-        errors, general = _domain_errors(exc, REGISTER_FIELDS)
-        return await _register_page(session, rules, form=form, errors=errors, general=general, status_code=exc.status)
-    return Redirect(f"/devices/{device.id}", status_code=303)
+
+    async def register() -> Any:
+        return await service.register_device(session, actor, DeviceCreate.model_validate(body), rules)
+
+    async def show(refused: Refused) -> Template:
+        errors = dict(refused.errors)
+        if isinstance(refused.cause, DomainError):
+            errors = {f: m for f, m in errors.items() if f in REGISTER_FIELDS or f.startswith("custom_fields.")}
+            # All of it beside fields, or the whole message above the form.
+            general = None if errors and len(errors) == len(refused.cause.errors) else refused.message
+        else:
+            if not body.get("asset_tag") and not body.get("serial_number"):
+                # The service checks this too, but only once the shape is right: say it now, with the rest.
+                errors.setdefault("asset_tag", gettext("Give an asset tag or a serial number (or both)."))
+            general = "; ".join(m for f, m in errors.items() if f not in REGISTER_FIELDS) or None
+        return await _register_page(
+            session, rules, form=form, errors=errors, general=general, status_code=refused.status_code
+        )
+
+    return await submit_form(
+        session, register, form_id="register", form=form, show=show, done=lambda device: f"/devices/{device.id}",
+        default_field="_form", whole_form="_form",
+    )  # fmt: skip
 
 
 DEVICE_VIEW_HANDLERS: list[Any] = [
@@ -451,5 +428,6 @@ DEVICE_VIEW_HANDLERS: list[Any] = [
     new_device_page,
     register_from_page,
     device_page,
+    save_custom_fields,
     *MOVE_HANDLERS,
 ]

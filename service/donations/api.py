@@ -47,13 +47,9 @@ from service.pool import service as pool
 from service.settings import Settings
 from service.statements import delivery
 from service.statements import service as statements
+from service.statements.formats import BY_NAME, route_paths, statement_links
 from service.statements.models import Statement
 from service.web.deps import AppSettings, CurrentActor, DbSession, PageLimit, created
-
-
-def statement_links(s: Statement) -> dict[str, str]:
-    base = f"/api/v1/donations/{s.donation_id}/statements/{s.id}"
-    return {form: f"{base}/statement.{form}" for form in ("pdf", "csv", "json")}
 
 
 def statement_out(s: Statement, current_id: int | None) -> StatementOut:
@@ -72,7 +68,7 @@ def statement_out(s: Statement, current_id: int | None) -> StatementOut:
         json_sha256=s.json_sha256,
         csv_sha256=s.csv_sha256,
         pdf_sha256=s.pdf_sha256,
-        links=statement_links(s),
+        links=statement_links(s.donation_id, s.id),
     )
 
 
@@ -144,7 +140,7 @@ async def detail_out(session: AsyncSession, actor: Actor, donation: Donation, se
 
 
 def download(statement: Statement, form: str, *, current: bool) -> Response[bytes]:
-    body, media_type, digest = statements.document_of(statement, form)
+    body, media_type, digest = BY_NAME[form].document(statement)
     b64 = base64.b64encode(bytes.fromhex(digest)).decode()
     return Response(
         body,
@@ -169,22 +165,19 @@ async def start_run(state: State, actor: Actor, via: str) -> tuple[JobRun, list[
         problem = charities.readiness(await charities.active_charities(session))
     if problem:
         raise Conflict(_("The donation run did not start. {problem}").format(problem=problem))
-    run = await jobs.run_job(
+    run = await jobs.run_manually(
         state.sessionmaker,
         state.jobs["donations"],
-        slot=jobs.manual_slot(),
         triggered_by=f"{via}:{actor.name}",
         ports=state.ports,
         settings=state.settings,
     )
-    assert run is not None and run.id is not None  # a manual slot is never taken
     if run.outcome != "succeeded":
         raise Conflict(
             _("The donation run failed and changed nothing: {message}").format(message=run.message), job_run_id=run.id
         )
     async with session_scope(state.sessionmaker) as session:
-        found = [await session.get(Donation, i) for i in run.counts.get("donation_ids", [])]
-    return run, [d for d in found if d is not None]
+        return run, await repository.donations_in_order(session, run.counts.get("donation_ids", []))
 
 
 def _form_of(request: Request[Any, Any, Any]) -> str:
@@ -323,7 +316,7 @@ class DonationController(Controller):
         return await created(request, session, data, create)
 
     @get(
-        ["/{donation_id:int}/statement.pdf", "/{donation_id:int}/statement.csv", "/{donation_id:int}/statement.json"],
+        route_paths(one=False),
         summary="The current statement as PDF, CSV or JSON; X-Content-SHA256 and Repr-Digest carry its SHA-256",
     )
     async def current_statement(
@@ -333,11 +326,7 @@ class DonationController(Controller):
         return download(await statements.with_documents(session, donation_id, None), _form_of(request), current=True)
 
     @get(
-        [
-            "/{donation_id:int}/statements/{statement_id:int}/statement.pdf",
-            "/{donation_id:int}/statements/{statement_id:int}/statement.csv",
-            "/{donation_id:int}/statements/{statement_id:int}/statement.json",
-        ],
+        route_paths(one=True),
         summary="One statement of the history, as PDF, CSV or JSON",
     )
     async def one_statement(

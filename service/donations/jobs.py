@@ -8,17 +8,17 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import service.models  # noqa: F401  (every table: the CLI runs jobs without the app, and flushes need all of them)
-from service.bootstrap import Ports
 from service.context import Actor
 from service.donations.run import run_donations
 from service.jobs.crontab import cron_fields
 from service.jobs.registry import Job
+from service.ports import Ports
 from service.settings import Settings
 from service.statements import delivery
 
 
 async def donations(session: AsyncSession, actor: Actor, ports: Ports, settings: Settings) -> dict[str, Any]:
-    return (await run_donations(session, actor)).counts()
+    return (await run_donations(session, actor, settings)).counts()
 
 
 async def statement_delivery(session: AsyncSession, actor: Actor, ports: Ports, settings: Settings) -> dict[str, Any]:

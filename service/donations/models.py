@@ -6,8 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime, sql_in, utcnow
-
-DONATION_STATUSES = ("draft", "submitted", "approved", "paid", "acknowledged", "rejected", "cancelled")
+from service.donations.workflow import DonationStatus
 
 MAX_REFERENCE = 200  # a bank transfer's reference, as the API, the page and the column take it
 
@@ -17,7 +16,7 @@ class Donation(SQLModel, table=True):
 
     __tablename__ = "donations"
     __table_args__ = (
-        sa.CheckConstraint(sql_in("status", DONATION_STATUSES), name="status"),
+        sa.CheckConstraint(sql_in("status", DonationStatus.values()), name="status"),
         sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
         sa.Index("ix_donations_status_id", "status", "id"),
         sa.Index("ix_donations_charity_id_id", "charity_id", "id"),

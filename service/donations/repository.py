@@ -17,12 +17,10 @@ from service.context import Actor
 from service.device_models.models import DeviceModel
 from service.devices.models import Device
 from service.donations.models import Donation, DonationAllocation, DonationApproval
-from service.donations.workflow import VISIBLE_TO_CHARITY, DonationStatus
+from service.donations.workflow import GIVEN, VISIBLE_TO_CHARITY, DonationStatus
 from service.errors import InvalidInput
 from service.pagination import Page, check_limit, decode_cursor, keyset, page_of
 from service.pool.models import PoolEntry
-
-GIVEN = (DonationStatus.approved, DonationStatus.paid, DonationStatus.acknowledged)
 
 
 def scoped(stmt: Any, actor: Actor) -> Any:
@@ -61,6 +59,15 @@ async def list_donations(
         stmt = keyset(stmt, Donation.id, cursor, limit)
     rows = (await session.exec(stmt)).all()
     return page_of(list(rows), limit)
+
+
+async def donations_in_order(session: AsyncSession, ids: list[int]) -> list[Donation]:
+    """The donations with these ids, in the order given (one query; ids that no longer exist are left out)."""
+    if not ids:
+        return []
+    rows = (await session.exec(select(Donation).where(Donation.id.in_(ids)))).all()  # type: ignore[union-attr]
+    by_id = {d.id: d for d in rows}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 async def charities_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Charity]:
@@ -138,7 +145,7 @@ async def year_totals(session: AsyncSession, actor: Actor, year: int, tz: ZoneIn
     stmt = (
         sa.select(Donation.charity_id, sa.func.count(), sa.func.sum(Donation.amount_cents))
         .where(
-            Donation.status.in_([s.value for s in GIVEN]),  # type: ignore[attr-defined]
+            Donation.status.in_(sorted(GIVEN)),  # type: ignore[attr-defined]
             Donation.approved_at >= start,  # type: ignore[operator]
             Donation.approved_at < end,  # type: ignore[operator]
         )

@@ -24,8 +24,10 @@ from service.donations.workflow import RESERVING
 from service.errors import Conflict
 from service.i18n import _
 from service.money import format_cents
+from service.pausepoints import DONATION_DRAFTED, pause_point
 from service.pool import service as pool
 from service.pool.models import PoolEntry
+from service.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ async def _insert_allocations(session: AsyncSession, rows: list[tuple[int, int, 
         await session.execute(sa.insert(DonationAllocation), [dict(zip(keys, row, strict=True)) for row in rows])
 
 
-async def run_donations(session: AsyncSession, actor: Actor) -> RunResult:
+async def run_donations(session: AsyncSession, actor: Actor, settings: Settings | None = None) -> RunResult:
     await pool.lock(session)
     active = await charities.active_charities(session)
     problem = charities.readiness(active)
@@ -175,5 +177,7 @@ async def run_donations(session: AsyncSession, actor: Actor) -> RunResult:
             },
         )
         donations.append(donation)
+        if settings is not None:
+            await pause_point(settings, DONATION_DRAFTED)
     skipped = [names[s.charity_id] for s in plan.skipped]
     return RunResult(run_key, donations, plan, skipped)

@@ -21,6 +21,7 @@ from service.context import Actor
 from service.db import utcnow
 from service.donations.models import MAX_REFERENCE, Donation, DonationAllocation, DonationApproval
 from service.donations.workflow import (
+    GIVEN,
     VISIBLE_TO_CHARITY,
     DonationStatus,
     Step,
@@ -141,6 +142,7 @@ async def approve(session: AsyncSession, actor: Actor, settings: Settings, donat
     donation = await _locked(session, actor, donation_id, Permission.handle_money)
     await pool.lock(session)
     target = _advance(donation, Step.approve)
+    statements.require_donor_details(settings)  # before any approval counts: its statement must be complete
     earlier = await approvals_of(session, donation_id)
     try:
         check_approver(actor.user_id, donation.submitted_by_id, {a.user_id for a in earlier})
@@ -301,12 +303,13 @@ async def correct_statement(
     """A new statement from today's data that supersedes the current one (e.g. the charity's RSIN was wrong)."""
     reason = _reason(reason)
     donation = await _locked(session, actor, donation_id, Permission.handle_money)
-    if donation.status not in (DonationStatus.approved, DonationStatus.paid, DonationStatus.acknowledged):
+    if donation.status not in GIVEN:
         raise Conflict(
             _("Donation {donation_id} is {status}; only an approved donation's statement is corrected.").format(
                 donation_id=donation_id, status=donation.status
             )
         )
+    statements.require_donor_details(settings)
     charity = await _charity(session, donation)
     trail = approval_trail(donation, await approvals_of(session, donation_id))
     rendered = await statements.render(

@@ -20,18 +20,20 @@ from service.context import Actor
 from service.donations import repository, service
 from service.donations.api import detail_out, donations_out, download, start_run, statement_out
 from service.donations.run import reserved_cents
-from service.donations.workflow import DonationStatus
+from service.donations.workflow import GIVEN, DonationStatus
 from service.errors import DomainError
 from service.i18n import gettext, lazy_gettext
 from service.money import format_cents
 from service.pool import service as pool
 from service.statements import service as statements
+from service.statements.content import donor, donor_problems
+from service.statements.formats import FORMATS, route_paths, statement_path
+from service.statements.models import DeliveryStatus
 from service.web.deps import CurrentActor, DbSession
+from service.web.forms import Refused, submit_form
 
 PENDING = [DonationStatus.draft.value, DonationStatus.submitted.value]
 PENDING_SHOWN = 200  # the oldest first; the list of all donations below filters by status for the rest
-STATUS_CHOICES = [(s.value, s.lazy_label) for s in DonationStatus]
-FORMS = ("pdf", "csv", "json")
 STEP_LABELS = {
     "donation.draft": lazy_gettext("Drafted by the donation run"),
     "donation.submit": lazy_gettext("Submitted for approval"),
@@ -93,7 +95,9 @@ async def _list_page(
         "donations": await donations_out(session, page.items, settings),
         "next_cursor": page.next_cursor,
         "status": status,
-        "status_choices": STATUS_CHOICES,
+        "status_choices": DonationStatus.options(),
+        "statuses": DonationStatus,
+        "statement_path": statement_path,
         "year": year,
         "years": sorted({this_year, *await repository.years_with_donations(session, actor, settings.tz)}, reverse=True),
         "totals": await repository.year_totals(session, actor, year, settings.tz),
@@ -169,16 +173,20 @@ async def _detail_page(
         context={
             "d": detail,
             "status": DonationStatus(donation.status),
+            "given": GIVEN,
+            "delivery_statuses": DeliveryStatus,
             "lines": lines.items,
             "lines_next": lines.next_cursor,
             "statements": [statement_out(s, history[0].id) for s in history],
+            "statement_formats": FORMATS,
+            "statement_path": statement_path,
             "trail": trail,
             "is_charity": is_charity,
             "can_handle": can(role, Permission.handle_money),
             "can_acknowledge": can(role, Permission.acknowledge_donation),
             "is_submitter": donation.submitted_by_id is not None and donation.submitted_by_id == actor.user_id,
             "has_approved": any(a.by == actor.name for a in detail.approvals),
-            "donor_missing": not settings.demo_mode and not settings.donor_name,
+            "donor_problems": donor_problems(donor(settings)),
             "form": form or {},
             "error": error,
             "error_for": error_for,
@@ -204,24 +212,17 @@ async def _act(
     form: dict[str, str],
     work: Callable[[], Awaitable[Any]],
 ) -> Any:
-    try:
-        await work()
-    except DomainError as exc:
-        await session.rollback()
-        if exc.status == 404:
-            raise
+    """A step's form, through submit_form; refused, the donation's page again with the reason beside that step."""
+
+    async def show(refused: Refused) -> Template:
+        if refused.status_code == 404 and refused.cause is not None:
+            raise refused.cause  # another charity's donation, or none: not found, not a refused step
         return await _detail_page(
-            request,
-            state,
-            session,
-            actor,
-            donation_id,
-            form=form,
-            error=exc.detail,
-            error_for=step,
-            status_code=exc.status,
-        )
-    return Redirect(f"/donations/{donation_id}", status_code=303)
+            request, state, session, actor, donation_id, form=refused.form, error=refused.message, error_for=step,
+            status_code=refused.status_code,
+        )  # fmt: skip
+
+    return await submit_form(session, work, form_id=step, form=form, show=show, done=f"/donations/{donation_id}")
 
 
 def _form(data: dict[str, str]) -> dict[str, str]:
@@ -275,7 +276,7 @@ async def _download(
 
 
 @get(
-    [f"/donations/{{donation_id:int}}/statement.{form}" for form in FORMS],
+    route_paths(one=False, under="/donations"),
     guards=[requires(Permission.read_money)],
     include_in_schema=False,
 )
@@ -286,7 +287,7 @@ async def current_statement_file(
 
 
 @get(
-    [f"/donations/{{donation_id:int}}/statements/{{statement_id:int}}/statement.{form}" for form in FORMS],
+    route_paths(one=True, under="/donations"),
     guards=[requires(Permission.read_money)],
     include_in_schema=False,
 )

@@ -10,43 +10,19 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from service.i18n import _, lazy_gettext
-
-
-class DonationStatus(StrEnum):
-    draft = "draft"
-    submitted = "submitted"
-    approved = "approved"
-    paid = "paid"
-    acknowledged = "acknowledged"
-    rejected = "rejected"
-    cancelled = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return str(_LABELS[self][0])
-
-    @property
-    def lazy_label(self) -> Any:
-        """The label translated when it is shown, for lists built once at import time."""
-        return _LABELS[self][0]
-
-    @property
-    def colour(self) -> str:
-        return _LABELS[self][1]
+from service.choices import Choice
+from service.i18n import N_, _, lazy_gettext
 
 
-_LABELS = {
-    DonationStatus.draft: (lazy_gettext("Draft"), "grey"),
-    DonationStatus.submitted: (lazy_gettext("Waiting for approval"), "amber"),
-    DonationStatus.approved: (lazy_gettext("Approved, to be paid"), "blue"),
-    DonationStatus.paid: (lazy_gettext("Paid"), "teal"),
-    DonationStatus.acknowledged: (lazy_gettext("Acknowledged"), "green"),
-    DonationStatus.rejected: (lazy_gettext("Rejected"), "red"),
-    DonationStatus.cancelled: (lazy_gettext("Cancelled"), "red"),
-}
+class DonationStatus(Choice):
+    draft = "draft", N_("Draft"), "grey"
+    submitted = "submitted", N_("Waiting for approval"), "amber"
+    approved = "approved", N_("Approved, to be paid"), "blue"
+    paid = "paid", N_("Paid"), "teal"
+    acknowledged = "acknowledged", N_("Acknowledged"), "green"
+    rejected = "rejected", N_("Rejected"), "red"
+    cancelled = "cancelled", N_("Cancelled"), "red"
 
 
 class Step(StrEnum):
@@ -69,6 +45,8 @@ TRANSITIONS: dict[Step, tuple[frozenset[DonationStatus], DonationStatus]] = {
 }
 # What a charity sees: its donations once approved (a cancelled one was approved first).
 VISIBLE_TO_CHARITY = frozenset({S.approved, S.paid, S.acknowledged, S.cancelled})
+# Given to the charity: counted in the year's totals, and a statement stands for it (and may be corrected).
+GIVEN = frozenset({S.approved, S.paid, S.acknowledged})
 # Allocations of these hold their credits but have not been debited yet.
 RESERVING = frozenset({S.draft, S.submitted})
 

@@ -239,7 +239,6 @@ async def lifetime_view(state: State, session: Any, cursor: str | None, limit: i
     baseline = settings.replacement_baseline_months
     figures = lifetime.by_category(await repository.all_retirements(session, settings.tz), baseline)
     page = await repository.retired_devices(session, cursor=cursor, limit=limit)
-    totals = await repairs.repair_totals(session, [r.id for r in page.items])
     items = [
         RetiredDeviceOut(
             device_id=r.id,
@@ -251,7 +250,7 @@ async def lifetime_view(state: State, session: Any, cursor: str | None, limit: i
             age_months=lifetime.age_months(r.purchase_date, _local_date(r.retired_at, settings)),
             reason=r.reason,
             successor_id=r.successor_id,
-            repair_cost=format_cents(totals.get(r.id, 0)),
+            repair_cost=format_cents(int(r.repair_cost_cents)),
         )
         for r in page.items
     ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -99,16 +98,3 @@ async def repair_history(session: AsyncSession, device_id: int) -> list[Repair]:
     statement = select(Repair).where(Repair.device_id == device_id).order_by(Repair.id)  # type: ignore[arg-type]
     return list((await session.exec(statement)).all())
 
-
-async def repair_totals(session: AsyncSession, device_ids: list[int]) -> dict[int, int]:
-    """Total repair cost per device, in cents (devices without repairs are left out)."""
-    if not device_ids:
-        return {}
-    rows = (
-        await session.execute(
-            sa.select(Repair.device_id, sa.func.coalesce(sa.func.sum(Repair.cost_cents), 0))
-            .where(Repair.device_id.in_(device_ids))  # type: ignore[attr-defined]
-            .group_by(Repair.device_id)
-        )
-    ).all()
-    return {device_id: int(total) for device_id, total in rows}

@@ -14,7 +14,7 @@ from service.devices.lifecycle import Move
 from service.devices.models import Device, DeviceEvent
 from service.errors import InvalidInput, NotFound
 from service.faults.lifetime import Retirement
-from service.faults.models import DECISIONS, FAULT_STATUSES, Fault
+from service.faults.models import DECISIONS, FAULT_STATUSES, Fault, Repair
 from service.i18n import _
 from service.pagination import Page, keyset, page_of
 
@@ -22,6 +22,7 @@ _dev: sa.Table = Device.__table__  # type: ignore[attr-defined]
 _mod: sa.Table = DeviceModel.__table__  # type: ignore[attr-defined]
 _ev: sa.Table = DeviceEvent.__table__  # type: ignore[attr-defined]
 _faults: sa.Table = Fault.__table__  # type: ignore[attr-defined]
+_repairs: sa.Table = Repair.__table__  # type: ignore[attr-defined]
 
 
 def _check_status(status: str | None) -> None:
@@ -100,7 +101,14 @@ def _retirements() -> sa.Select[Any]:
 
 
 async def retired_devices(session: AsyncSession, *, cursor: str | None, limit: int) -> Page[sa.Row[Any]]:
-    rows = (await session.execute(keyset(_retirements(), _ev.c.id, cursor, limit))).all()
+    """A page of retirements, each with the total its device cost in repairs (cents)."""
+    repair_cost = (
+        sa.select(sa.func.coalesce(sa.func.sum(_repairs.c.cost_cents), 0))
+        .where(_repairs.c.device_id == _dev.c.id)
+        .scalar_subquery()
+    )
+    statement = _retirements().add_columns(repair_cost.label("repair_cost_cents"))
+    rows = (await session.execute(keyset(statement, _ev.c.id, cursor, limit))).all()
     return page_of(list(rows), limit, id_of=lambda row: row.event_id)
 
 

@@ -227,7 +227,7 @@ _LEFT_SERVICE = {Move.retire.value: "device_retired", Move.report_lost.value: "d
 
 
 async def follow_device_move(session: AsyncSession, actor: Actor, device: Device, event: DeviceEvent) -> None:
-    """Called by move_device after every move, in the same transaction."""
+    """Subscribed to every device move (service/bootstrap.wire_features), in the same transaction."""
     assert device.id is not None
     if event.move == Move.repair.value:
         await repairs.start_repair(session, actor, device.id, event)

@@ -1,6 +1,7 @@
 """Fault pages: the faults section of the device page, the fleet's fault queue, and lifetime figures.
 
-The section (faults/_device_section.html, context from ``device_section_context``) sits on the device page
+The section (``FAULTS_SECTION``: faults/_device_section.html, context from ``device_section_context``, registered
+with the device page by create_app) sits on the device page
 between its actions and its history; the device page's own forms send devices to repair, back and into
 retirement, and the moves close the faults they concern (service/faults/service.follow_device_move).
 """
@@ -16,7 +17,6 @@ from litestar import MediaType, Request, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
-from pydantic import ValidationError
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
@@ -25,9 +25,11 @@ from service.device_models.service import models_for_choice
 from service.devices import repository as device_repository
 from service.devices.lifecycle import DeviceStatus, is_in_service
 from service.devices.schemas import DeviceCreate
+from service.devices.sections import DeviceSection
 from service.devices.service import last_active_holder, register_device, successor_of
-from service.employees.models import Employee
-from service.errors import DomainError, InvalidInput
+from service.devices.views import render_device_page
+from service.employees.service import get_employee
+from service.errors import InvalidInput
 from service.faults import lifetime, repairs, repository, service
 from service.faults.api import lifetime_view
 from service.faults.models import FAULT_CATEGORIES, Fault
@@ -35,7 +37,7 @@ from service.faults.schemas import CloseBody, DecisionBody, DiagnosisBody, Fault
 from service.i18n import _, lazy_gettext
 from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession, Rules
-from service.web.forms import domain_errors, field_errors
+from service.web.forms import Refused, submit_form
 
 Form = dict[str, str]
 SEVERITY_LABELS = {
@@ -47,9 +49,10 @@ SUCCESSOR_FIELDS = ("asset_tag", "serial_number", "model_id", "purchase_date", "
 
 
 async def device_section_context(
-    request: Request[Any, Any, Any], state: State, session: Any, device: Any
+    request: Request[Any, Any, Any], state: State, session: Any, device: Any, refused: Refused | None
 ) -> dict[str, Any]:
-    """Everything faults/_device_section.html shows for one device (``device`` is a devices.repository view)."""
+    """Everything faults/_device_section.html shows for one device (``device`` is a devices.repository view), with
+    this section's refused form, if any, drawn again."""
     settings = state.settings
     today = datetime.now(settings.tz).date()
     faults = await repository.faults_of_device(session, device.id)
@@ -61,7 +64,7 @@ async def device_section_context(
     heir, models = None, []
     if not in_service and successor_id is None and can_change:
         heir_id = await last_active_holder(session, device.id)
-        heir = await session.get(Employee, heir_id) if heir_id else None
+        heir = await get_employee(session, heir_id) if heir_id else None
         models = await models_for_choice(session)
     open_faults = [f for f in faults if f.status == "open"]
     # Only a device in service has a working value worth weighing a repair against (the page shows no other).
@@ -71,7 +74,7 @@ async def device_section_context(
         else None
     )
     retired_on = retirement.retired_at.astimezone(settings.tz).date() if retirement else None
-    return {
+    section = {
         "device": device,
         "in_service": in_service,
         "open_faults": open_faults,
@@ -95,30 +98,15 @@ async def device_section_context(
         "errors": {},
         "unshown_errors": {},
     }
-
-
-async def _device_page(
-    request: Request[Any, Any, Any],
-    state: State,
-    session: Any,
-    device_id: int,
-    *,
-    form_id: str,
-    form: Form,
-    errors: dict[str, str],
-    status_code: int,
-) -> Template:
-    """The device page again, with this section's refused form showing the person's values and the errors."""
-    from service.devices.views import _device_page as device_page
-
-    page = await device_page(request, state, session, device_id, status_code=status_code)
-    section = page.context.get("faults_section")
-    if section is not None:
-        section.update(form_id=form_id, form=form, errors=errors)
-        if form_id not in _forms_drawn(section):
+    if refused is not None:
+        section.update(form_id=refused.form_id, form=refused.form, errors=refused.errors)
+        if refused.form_id not in _forms_drawn(section):
             # Its form is gone from the page (someone else closed the fault first): say why at the section's top.
-            section["unshown_errors"] = errors
-    return page
+            section["unshown_errors"] = refused.errors
+    return section
+
+
+FAULTS_SECTION = DeviceSection("faults", "faults/_device_section.html", device_section_context)
 
 
 def _forms_drawn(section: dict[str, Any]) -> set[str]:
@@ -141,22 +129,16 @@ async def _act(
     default_field: str = "form",
     redirect: Callable[[Any], str] | None = None,
 ) -> Any:
-    """Runs a form's use case; on bad input shows the device page again with the person's values and the errors."""
+    """A form of this section, through submit_form; refused, the device page again with it in this section."""
     form = {k: v for k, v in data.items() if k != "_csrf_token"}
-    try:
-        result = await work()
-    except (ValidationError, DomainError) as exc:
-        # A normal return commits: undo whatever the refused use case had flushed before rendering.
-        await session.rollback()
-        if isinstance(exc, ValidationError):
-            errors, status = field_errors(exc), 422
-        else:
-            errors, status = domain_errors(exc, default_field), exc.status
-        return await _device_page(
-            request, state, session, device_id, form_id=form_id, form=form, errors=errors, status_code=status
-        )
-    target = redirect(result) if redirect else f"/devices/{device_id}#{form_id}"
-    return Redirect(target, status_code=303)
+
+    async def show(refused: Refused) -> Template:
+        return await render_device_page(request, state, session, device_id, section="faults", refused=refused)
+
+    return await submit_form(
+        session, work, form_id=form_id, form=form, show=show, done=redirect or f"/devices/{device_id}#{form_id}",
+        default_field=default_field,
+    )  # fmt: skip
 
 
 def _optional(data: Form, *names: str) -> dict[str, str]:

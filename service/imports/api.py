@@ -23,6 +23,7 @@ from service.i18n import _
 from service.imports.reader import UnusableFile
 from service.imports.report import outcome_json, summary_json
 from service.imports.service import ImportOptions, RowOutcome, run_import
+from service.metrics.instruments import count_import
 from service.settings import Settings
 from service.web.deps import CurrentActor
 
@@ -100,6 +101,7 @@ async def import_devices(
         raise
     finally:
         stream.close()
+    count_import(summary)
     report.seek(0)
 
     async def body() -> AsyncIterator[str]:

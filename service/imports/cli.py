@@ -56,7 +56,7 @@ def import_devices(
     actor_name: str | None,
 ) -> None:
     """Import devices from a CSV file (FILE '-' reads standard input)."""
-    from service.cli import _settings
+    from service.commands import command_settings
     from service.context import Actor
     from service.imports.reader import UnusableFile
     from service.imports.service import ImportOptions
@@ -64,7 +64,7 @@ def import_devices(
     name = (actor_name or _login_name()).strip()
     if not name or len(name) > 90:
         raise click.BadParameter(_("give a name of 1 to 90 characters"), param_hint="--as")
-    settings = _settings()
+    settings = command_settings()
     options = ImportOptions(
         format=file_format,  # type: ignore[arg-type]
         dry_run=dry_run,
@@ -192,7 +192,9 @@ async def _run(
             )
         )
     if summary.ignored_columns:
-        click.echo(_("Columns not read: {ignored_columns}").format(ignored_columns=', '.join(summary.ignored_columns)))
+        click.echo(_("Columns not read: {ignored_columns}").format(ignored_columns=", ".join(summary.ignored_columns)))
+    for line in summary.readings:
+        click.echo(line)
     if summary.dry_run:
         click.echo(_("Dry run: nothing was written."))
     if report_path:

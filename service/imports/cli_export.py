@@ -26,7 +26,7 @@ def export() -> None:
 @click.option("--search", "q", default=None, help="Asset tag, serial, model or holder name contains this.")
 def export_devices(file: str, statuses: tuple[str, ...], holder_id: int | None, q: str | None) -> None:
     """Write every device with its current state as CSV (FILE '-' is stdout), in the columns the importer reads."""
-    from service.cli import _settings
+    from service.commands import command_settings
     from service.devices.models import STATUSES  # here, not at the top: it would slow every other command
 
     unknown = [s for s in statuses if s not in STATUSES]
@@ -35,7 +35,7 @@ def export_devices(file: str, statuses: tuple[str, ...], holder_id: int | None, 
             _("{status}; use one of {statuses}").format(status=repr(unknown[0]), statuses=", ".join(STATUSES)),
             param_hint="--status",
         )
-    settings = _settings()
+    settings = command_settings()
     filters = {"status": list(statuses) or None, "holder_id": holder_id, "q": q}
     # Atomic: the file appears complete under its name, or not at all if the export fails half way.
     with click.open_file(file, "wb", atomic=file != "-") as out:
@@ -60,6 +60,7 @@ async def _write(settings: Settings, out: IO[bytes], filters: dict[str, object])
     engine = make_engine(settings)
     try:
         total = await repository.count_devices(engine, **filters)
+        fields = await repository.export_fields(engine)
         console = Console(stderr=True)
         progress = Progress(
             TextColumn("Exporting devices"),
@@ -78,7 +79,8 @@ async def _write(settings: Settings, out: IO[bytes], filters: dict[str, object])
 
         with progress:
             task = progress.add_task("export", total=total)
-            async for chunk in csv_chunks(repository.export_pages(engine, **filters), on_rows=advance):
+            pages = repository.export_pages(engine, custom_fields=fields, **filters)
+            async for chunk in csv_chunks(pages, on_rows=advance, custom_fields=fields):
                 out.write(chunk)
         out.flush()
         return written

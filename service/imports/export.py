@@ -22,6 +22,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from datetime import date
 from typing import Any
 
+from service.custom_fields.rules import FieldDef, FieldType, as_cell
 from service.money import format_cents
 from service.spreadsheet import guard_text
 
@@ -93,22 +94,39 @@ def export_row(device: Any) -> list[str]:
     ]
 
 
+def custom_cells(fields: Sequence[FieldDef], values: dict[int, Any]) -> list[str]:
+    """A device's custom field values in the order of ``fields``, as the importer reads them back; free text is
+    guarded like the other text columns."""
+    cells = []
+    for field in fields:
+        cell = as_cell(field.type, values.get(field.id))
+        cells.append(guard_text(cell) if field.type is FieldType.text else cell)
+    return cells
+
+
 async def csv_chunks(
-    pages: AsyncIterable[Sequence[Any]], on_rows: Callable[[int], None] | None = None
+    pages: AsyncIterable[Sequence[Any]],
+    on_rows: Callable[[int], None] | None = None,
+    custom_fields: Sequence[FieldDef] = (),
 ) -> AsyncIterator[bytes]:
     """The header, then one chunk of UTF-8 CSV per page of devices: memory holds one page, never the file.
 
-    ``on_rows(n)`` is told how many rows each chunk carried (for a progress bar).
+    With ``custom_fields`` each field is a column named as the field (the importer maps a column onto the field of
+    that name), and each page holds (device, {field id: value}) pairs. ``on_rows(n)`` is told how many rows each
+    chunk carried (for a progress bar).
     """
     buffer = io.StringIO()
     # RFC 4180 line ends; embedded newlines in notes are quoted by the writer and read back by the importer.
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow([*EXPORT_COLUMNS, *(f.name for f in custom_fields)])
     yield (BOM + buffer.getvalue()).encode("utf-8")
     async for page in pages:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(export_row(device) for device in page)
+        if custom_fields:
+            writer.writerows(export_row(device) + custom_cells(custom_fields, values) for device, values in page)
+        else:
+            writer.writerows(export_row(device) for device in page)
         yield buffer.getvalue().encode("utf-8")
         if on_rows is not None:
             on_rows(len(page))

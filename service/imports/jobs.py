@@ -16,9 +16,9 @@ from typing import Any
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.bootstrap import Ports
 from service.context import Actor
 from service.jobs.registry import Job
+from service.ports import Ports
 from service.settings import Settings
 
 log = structlog.get_logger("kringloop.imports")

@@ -42,6 +42,8 @@ class ImportRun(SQLModel, table=True):
     unknown_categories: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     unknown_statuses: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     ignored_columns: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # How the file was read (encoding, rows read leniently or skipped): the summary's ``readings``.
+    readings: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     # Why the file was unusable, or what went wrong; empty while running and when it finished.
     message: str = Field(default="", sa_type=sa.Text)
     started_by: str = Field(max_length=100, index=True)

@@ -1,10 +1,15 @@
 """Reading device spreadsheets as people really write them. Pure code: bytes in, typed rows out.
 
-- UTF-8 (with or without BOM) or Windows-1252, comma or semicolon, LF / CRLF / CR line endings.
-- A header row matched case-insensitively, with aliases (Kringloop's own columns and Snipe-IT's).
-- Numbers "1234.56", "1,234.56", "1.234,56"; "1,234" reads two ways and is refused unless told which.
-- Dates: Y-m-d always; with "/" the order is m/d/Y, with "-" or "." it is d-m-Y, unless told otherwise.
-Rows stream: memory does not grow with the file.
+- UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252; comma or semicolon; LF / CRLF / CR line endings.
+- The five bytes Windows-1252 leaves undefined (0x81 0x8D 0x8F 0x90 0x9D) turn up in real exports that are
+  otherwise Windows-1252: they are read as their Latin-1 code points, as Excel and PHP do, and the row is flagged.
+- A header row matched case-insensitively, with aliases (Kringloop's own columns and Snipe-IT's); the header
+  repeated further down (files pasted together) and rows of nothing but delimiters are skipped and counted.
+- Numbers "1234.56", "1,234.56", "1.234,56", with currency signs; "1,234" reads two ways and is refused unless
+  told which.
+- Dates: Y-m-d always; with "/" the order is m/d/Y, with "-" or "." it is d-m-Y, unless told otherwise. With "/"
+  a two-digit year is accepted (Snipe-IT's "1/23/23"), pivoted as Python's %y does: 00-68 are 20xx, 69-99 19xx.
+Rows stream: memory does not grow with the file. ``FileReading`` records how the file was read, for the report.
 """
 
 from __future__ import annotations
@@ -51,6 +56,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "holder_username": ("checked out to: username", "username"),
     "name": ("name", "asset name"),
     "company": ("company",),
+    "eol_date": ("eol date", "asset eol date", "eol"),
+    "model_notes": ("model notes",),
+    "checkout_type": ("checkout type",),
+    "checked_out_location": ("checked out to: location",),
 }
 
 
@@ -85,11 +94,72 @@ class RawRow:
     number: int  # 1-based line number in the file as a person counts rows, header included
     values: dict[str, str]
     errors: list[RowError] = field(default_factory=list)
+    # How its cells were read where that was not plain (a two-digit year, an undefined byte): for the row's report.
+    notes: list[str] = field(default_factory=list)
+    # The kinds of those readings (READING_LINES' keys), counted over the file for its summary.
+    read_as: set[str] = field(default_factory=set)
+
+
+UNDEFINED_CP1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_UNDEFINED_CHARS = re.compile("[\x81\x8d\x8f\x90\x9d]")
+_LENIENT_CP1252 = "kringloop-cp1252-undefined"
+LISTED_ROWS = 20
+# What the summary says of each kind of reading, followed by the rows it concerns.
+READING_LINES = {
+    "two_digit_year": "dates with a two-digit year, read as m/d/y (00-68 as 20xx, 69-99 as 19xx; --date-order "
+    "settles the order)",
+    "undefined_bytes": "bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D), kept as their Latin-1 "
+    "characters: check those cells",
+    "repeated_header": "the header row repeated, skipped",
+    "blank": "blank or only delimiters, skipped",
+    "extra_columns": "a Company, EOL date or Model Notes cell, kept as a line in the device's notes (Kringloop has "
+    "no field for it yet)",
+}
+
+
+def _undefined_as_latin1(exc: UnicodeError) -> tuple[str, int]:
+    if isinstance(exc, UnicodeDecodeError) and exc.object[exc.start] in UNDEFINED_CP1252:
+        return chr(exc.object[exc.start]), exc.start + 1
+    raise exc
+
+
+codecs.register_error(_LENIENT_CP1252, _undefined_as_latin1)
+
+
+@dataclass
+class FileReading:
+    """How a file was read: its encoding, and which rows were read in a way the person should know about."""
+
+    encoding: str = ""
+    rows: dict[str, list[int]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def note(self, kind: str, row: int) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        listed = self.rows.setdefault(kind, [])
+        if len(listed) < LISTED_ROWS:
+            listed.append(row)
+
+    def lines(self) -> list[str]:
+        names = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (with BOM)", "utf-16": "UTF-16", "cp1252": "Windows-1252"}
+        said = [f"Read as {names.get(self.encoding, self.encoding)}."] if self.encoding else []
+        for kind, text in READING_LINES.items():
+            count = self.counts.get(kind, 0)
+            if count:
+                listed = ", ".join(str(r) for r in self.rows[kind])
+                more = f" and {count - len(self.rows[kind])} more" if count > len(self.rows[kind]) else ""
+                said.append(f"{count} row{'s' if count != 1 else ''} with {text}: row{'s' if count != 1 else ''} "
+                            f"{listed}{more}.")  # fmt: skip
+        return said
 
 
 def detect_encoding(head: bytes) -> str:
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Unicode text"
+    if b"\x00" in head:
+        raise UnusableFile("The file is not text (it holds NUL bytes): save it as CSV (UTF-8 or Windows-1252).")
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -128,6 +198,19 @@ def _records(reader: Iterator[list[str]], encoding: str) -> Iterator[tuple[int, 
         yield number, record
 
 
+CUSTOM_PREFIX = "cf:"
+
+
+def custom_columns(names: dict[str, str]) -> dict[str, str]:
+    """{header as read: canonical column} for custom fields ({field name: key}): a column named as a field is read
+    into it, unless the name is one of Kringloop's own columns."""
+    return {
+        _normalise_header(name): f"{CUSTOM_PREFIX}{key}"
+        for name, key in names.items()
+        if _normalise_header(name) not in _HEADER_LOOKUP
+    }
+
+
 def check_readable(stream: BinaryIO, encoding: str | None = None) -> str:
     """Reads the whole file as read_rows would, without building its rows (a third of the time): raises
     UnusableFile for a fault anywhere in it, so a caller can refuse the file before writing anything. Returns the
@@ -146,7 +229,8 @@ def _open(stream: BinaryIO, encoding: str | None = None) -> tuple[str, Iterator[
     if not head.strip():
         raise UnusableFile(gettext("The file is empty."))
     encoding = encoding or detect_encoding(head)
-    text = io.TextIOWrapper(buffered, encoding=encoding, newline="", errors="strict")
+    errors = _LENIENT_CP1252 if encoding == "cp1252" else "strict"
+    text = io.TextIOWrapper(buffered, encoding=encoding, newline="", errors=errors)
     first_line = head.decode(encoding if encoding != "utf-8-sig" else "utf-8", errors="replace").lstrip("\ufeff")
     first_line = re.split(r"\r\n|\r|\n", first_line, maxsplit=1)[0]
     reader = csv.reader(text, delimiter=detect_delimiter(first_line))
@@ -157,12 +241,14 @@ def _open(stream: BinaryIO, encoding: str | None = None) -> tuple[str, Iterator[
     return encoding, reader, header
 
 
-def _columns(header: list[str]) -> tuple[list[str | None], list[str]]:
-    """The canonical field of each header cell (None for a cell not read), and the cells not read."""
+def _columns(header: list[str], extra: dict[str, str] | None = None) -> tuple[list[str | None], list[str]]:
+    """The canonical field of each header cell (None for a cell not read), and the cells not read. ``extra``:
+    more headers to read (custom_columns)."""
     columns: list[str | None] = []
     ignored: list[str] = []
     for raw in header:
-        canonical = _HEADER_LOOKUP.get(_normalise_header(raw))
+        key = _normalise_header(raw)
+        canonical = _HEADER_LOOKUP.get(key) or (extra or {}).get(key)
         if canonical is None or canonical in columns:
             ignored.append(raw.strip())
             canonical = None
@@ -178,25 +264,44 @@ def _columns(header: list[str]) -> tuple[list[str | None], list[str]]:
     return columns, ignored
 
 
-def read_rows(stream: BinaryIO, encoding: str | None = None) -> tuple[list[str], list[str], Iterator[RawRow]]:
-    """(recognised columns, ignored headers, rows). Raises UnusableFile for an empty or headerless file."""
+def read_rows(
+    stream: BinaryIO,
+    encoding: str | None = None,
+    reading: FileReading | None = None,
+    extra_columns: dict[str, str] | None = None,
+) -> tuple[list[str], list[str], Iterator[RawRow]]:
+    """(recognised columns, ignored headers, rows). Raises UnusableFile for an empty or headerless file.
+    ``reading``, when given, learns the encoding and, as the rows stream, the ones skipped or read leniently;
+    ``extra_columns`` (custom_columns) reads custom field columns too."""
     encoding, reader, header = _open(stream, encoding)
-    columns, ignored = _columns(header)
+    columns, ignored = _columns(header, extra_columns)
     recognised = [c for c in columns if c]
+    log = reading if reading is not None else FileReading()
+    log.encoding = encoding
+    header_key = [_normalise_header(cell) for cell in header]
 
     def rows() -> Iterator[RawRow]:
         for number, record in _records(reader, encoding):
             if not any(cell.strip() for cell in record):
+                log.note("blank", number)
+                continue
+            if len(record) == len(header_key) and [_normalise_header(c) for c in record] == header_key:
+                log.note("repeated_header", number)
                 continue
             values = {col: cell.strip() for col, cell in zip(columns, record, strict=False) if col}
-            yield RawRow(number, values)
+            raw = RawRow(number, values)
+            if encoding == "cp1252" and _UNDEFINED_CHARS.search("".join(values.values())):
+                cells = [col for col, cell in values.items() if _UNDEFINED_CHARS.search(cell)]
+                raw.notes.append(f"bytes Windows-1252 leaves undefined in {', '.join(cells)}: read as Latin-1")
+                raw.read_as.add("undefined_bytes")
+            yield raw
 
     return recognised, ignored, rows()
 
 
 def parse_number(text: str, decimal_mark: DecimalMark = None) -> Decimal:
     """A money amount as people write it. Raises ValueError with a message naming the readings."""
-    cleaned = re.sub(r"[\s€$£]|EUR|USD", "", text.strip(), flags=re.I)
+    cleaned = re.sub(r"[\s\u00a0€$£¥]|EUR|USD|GBP|CHF", "", text.strip(), flags=re.I)
     if not cleaned:
         raise ValueError(gettext("is empty"))
     if not re.fullmatch(r"-?[\d.,]+", cleaned):
@@ -238,21 +343,38 @@ def parse_number(text: str, decimal_mark: DecimalMark = None) -> Decimal:
         raise ValueError(gettext('"{text}" is not a number').format(text=text)) from None
 
 
-def parse_date(text: str, order: DateOrder = None) -> date:
+def pivot_year(two_digits: int) -> int:
+    """The century Python's %y (and POSIX strptime) gives a two-digit year: 00-68 -> 20xx, 69-99 -> 19xx."""
+    return two_digits + (2000 if two_digits <= 68 else 1900)
+
+
+def read_date(text: str, order: DateOrder = None) -> tuple[date, bool]:
+    """(the date, whether its year had two digits). Raises ValueError naming the forms accepted."""
     value = text.strip().split(" ")[0].split("T")[0]
     match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
     try:
         if match:
-            return date(int(match[1]), int(match[2]), int(match[3]))
-        match = re.fullmatch(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})", value)
+            return date(int(match[1]), int(match[2]), int(match[3])), False
+        # Two-digit years only with "/": Snipe-IT's m/d/y. "01-02-23" could as well be a year first.
+        match = re.fullmatch(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})", value) or re.fullmatch(
+            r"(\d{1,2})(/)(\d{1,2})/(\d{2})", value
+        )
         if not match:
             raise ValueError
-        first, separator, second, year = int(match[1]), match[2], int(match[3]), int(match[4])
+        first, separator, second, year_text = int(match[1]), match[2], int(match[3]), match[4]
+        short = len(year_text) == 2
+        year = pivot_year(int(year_text)) if short else int(year_text)
         chosen = order or ("mdy" if separator == "/" else "dmy")
         month, day = (first, second) if chosen == "mdy" else (second, first)
-        return date(year, month, day)
+        return date(year, month, day), short
     except ValueError:
         hint = (
-            "use Y-m-d, m/d/Y or d-m-Y" if order is None else gettext("expected the {order} order").format(order=order)
+            gettext("use Y-m-d, m/d/Y, m/d/y or d-m-Y")
+            if order is None
+            else gettext("expected the {order} order").format(order=order)
         )
         raise ValueError(gettext('"{text}" is not a date ({hint})').format(text=text, hint=hint)) from None
+
+
+def parse_date(text: str, order: DateOrder = None) -> date:
+    return read_date(text, order)[0]

@@ -59,6 +59,7 @@ def summary_json(summary: ImportSummary) -> dict[str, Any]:
         "unknown_categories": summary.unknown_categories,
         "unknown_statuses": summary.unknown_statuses,
         "ignored_columns": summary.ignored_columns,
+        "readings": summary.readings,
         "dry_run": summary.dry_run,
         "exit_code": summary.exit_code,
     }

@@ -18,8 +18,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
+from service.custom_fields.rules import BadValue, FieldDef, Stored, parse_value
 from service.i18n import gettext
-from service.imports.reader import DateOrder, DecimalMark, RawRow, RowError, parse_date, parse_number
+from service.imports.reader import CUSTOM_PREFIX, DateOrder, DecimalMark, RawRow, RowError, parse_number, read_date
 from service.spreadsheet import TEXT_MARK, unguard_text
 
 Format = Literal["kringloop", "snipeit"]
@@ -78,6 +79,9 @@ MAX_LENGTHS = {
     "location": 200,
     "notes": 10_000,
     "holder": 200,
+    "company": 200,
+    "model_notes": 2_000,
+    "checked_out_location": 200,
 }
 _TEXT_FIELDS = ("supplier", "order_ref", "location", "notes")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -86,6 +90,10 @@ _CENT = Decimal("0.01")
 _PLAIN_AMOUNT = re.compile(r"\d{1,12}(?:\.\d{1,2})?")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _HOLDER_COLUMNS = frozenset(("holder_email", "holder_name", "holder_first_name", "holder_last_name", "holder_username"))
+CHECKOUT_TYPES = ("user", "location", "asset")
+# Columns Kringloop has no field for yet, kept as "Label: value" lines in the device's notes rather than dropped.
+# (Company moves to its own field once companies exist.)
+NOTE_LINE_LABELS = {"company": "Company", "eol_date": "EOL date", "model_notes": "Model notes"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,8 @@ class RowRules:
     max_purchase_price_cents: int
     date_order: DateOrder = None
     decimal_mark: DecimalMark = None
+    # Custom fields by key: columns named as one are read into it (reader.custom_columns).
+    custom_fields: dict[str, FieldDef] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +135,26 @@ class DeviceRecord:
     unknown_category: str | None = None
     unknown_status: str | None = None
     notes: list[str] = field(default_factory=list)
+    # (label, value) lines the device's notes must carry (NOTE_LINE_LABELS); see ``with_note_lines``.
+    note_lines: tuple[tuple[str, str], ...] = ()
+    # The custom field columns the file has: a value, or None for a blank cell (which clears it).
+    custom: dict[FieldDef, Stored | None] = field(default_factory=dict)
+
+
+def with_note_lines(notes: str, lines: tuple[tuple[str, str], ...]) -> str:
+    """``notes`` with each "Label: value" line set: a line with that label is replaced, else one is appended, so
+    importing the same file again (or its export) changes nothing."""
+    if not lines:
+        return notes
+    kept = notes.splitlines()
+    for label, value in lines:
+        line = f"{label}: {value}"
+        at = next((i for i, text in enumerate(kept) if text.startswith(f"{label}: ")), None)
+        if at is None:
+            kept.append(line)
+        else:
+            kept[at] = line
+    return "\n".join(kept)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -209,15 +239,20 @@ def _price(text: str, rules: RowRules, errors: list[RowError]) -> int | None:
     return cents
 
 
-def _date(name: str, text: str, rules: RowRules, errors: list[RowError]) -> date | None:
+def _date(name: str, text: str, rules: RowRules, errors: list[RowError], raw: RawRow) -> date | None:
     try:
         if _ISO_DATE.fullmatch(text):
-            with contextlib.suppress(ValueError):  # "2024-13-01": parse_date says what is wrong
+            with contextlib.suppress(ValueError):  # "2024-13-01": read_date says what is wrong
                 return date.fromisoformat(text)
-        return parse_date(text, rules.date_order)
+        found, two_digit_year = read_date(text, rules.date_order)
     except ValueError as exc:
         errors.append(RowError(name, str(exc)))
         return None
+    if two_digit_year:
+        order = "d/m/y" if rules.date_order == "dmy" else "m/d/y"
+        raw.notes.append(f'{name} "{text}" read as {found.isoformat()} ({order}, two-digit year)')
+        raw.read_as.add("two_digit_year")
+    return found
 
 
 def _add_months(start: date, months: int) -> date:
@@ -226,8 +261,12 @@ def _add_months(start: date, months: int) -> date:
     return date(year, month + 1, min(start.day, calendar.monthrange(year, month + 1)[1]))
 
 
-def _dates(values: dict[str, str], rules: RowRules, fields: dict[str, Any], errors: list[RowError]) -> None:
-    purchase = _date("purchase_date", values["purchase_date"], rules, errors) if values.get("purchase_date") else None
+def _dates(
+    values: dict[str, str], rules: RowRules, fields: dict[str, Any], errors: list[RowError], raw: RawRow
+) -> None:
+    purchase = (
+        _date("purchase_date", values["purchase_date"], rules, errors, raw) if values.get("purchase_date") else None
+    )
     if purchase is not None:
         if purchase > rules.today:
             errors.append(
@@ -241,7 +280,7 @@ def _dates(values: dict[str, str], rules: RowRules, fields: dict[str, Any], erro
             fields["purchase_date"] = purchase
     warranty_end: date | None = None
     if values.get("warranty_end"):
-        warranty_end = _date("warranty_end", values["warranty_end"], rules, errors)
+        warranty_end = _date("warranty_end", values["warranty_end"], rules, errors, raw)
     elif values.get("warranty_months"):
         months_text = values["warranty_months"].lower().removesuffix("months").removesuffix("month").strip()
         if not months_text.isdigit() or int(months_text) > 240:
@@ -266,11 +305,30 @@ def _dates(values: dict[str, str], rules: RowRules, fields: dict[str, Any], erro
         fields["warranty_end"] = None  # the file has the column and it is blank: no warranty end
 
 
+def _checkout(values: dict[str, str], fields: dict[str, Any], notes: list[str], errors: list[RowError]) -> bool:
+    """Snipe-IT checks an asset out to a user, a location or another asset; Kringloop lends devices to people.
+    Checked out to a location, the device is registered there without a holder. True when no person holds it."""
+    kind = values.get("checkout_type", "").strip().lower()
+    if kind and kind not in CHECKOUT_TYPES:
+        errors.append(RowError("checkout_type", f'"{values["checkout_type"]}" is not User, Location or Asset'))
+        return False
+    place = values.get("checked_out_location", "")
+    if kind == "location" or (place and not kind):
+        if place:
+            fields["location"] = place
+        notes.append(f'checked out to location "{place}": registered there, with no holder')
+        return True
+    if kind == "asset":
+        notes.append("checked out to another asset: registered with no holder")
+        return True
+    return False
+
+
 def _status_and_holder(
-    values: dict[str, str], rules: RowRules, record_notes: list[str], errors: list[RowError]
+    values: dict[str, str], rules: RowRules, record_notes: list[str], errors: list[RowError], no_person: bool
 ) -> tuple[str | None, HolderRef | None, bool, str | None]:
-    holder_given = not _HOLDER_COLUMNS.isdisjoint(values)
-    holder = _holder(values, errors)
+    holder_given = no_person or not _HOLDER_COLUMNS.isdisjoint(values)
+    holder = None if no_person else _holder(values, errors)
     text = values.get("status", "")
     unknown = None
     if rules.format == "snipeit":
@@ -320,7 +378,7 @@ def read_record(raw: RawRow, rules: RowRules) -> DeviceRecord | list[RowError]:
         cents = _price(values["purchase_price"], rules, errors)
         if cents is not None:
             fields["purchase_price_cents"] = cents
-    _dates(values, rules, fields, errors)
+    _dates(values, rules, fields, errors, raw)
     grade = values.get("condition_grade", "").upper()
     if grade:
         if grade in ("A", "B", "C", "D"):
@@ -336,7 +394,12 @@ def read_record(raw: RawRow, rules: RowRules) -> DeviceRecord | list[RowError]:
             )
     category, known = category_of(values.get("category", ""))
     notes: list[str] = []
-    status, holder, holder_given, unknown_status = _status_and_holder(values, rules, notes, errors)
+    no_person = _checkout(values, fields, notes, errors)
+    status, holder, holder_given, unknown_status = _status_and_holder(values, rules, notes, errors, no_person)
+    note_lines = _note_lines(values, rules, errors, raw)
+    custom = _custom_values(values, rules, errors) if rules.custom_fields else {}
+    if note_lines:
+        raw.read_as.add("extra_columns")
     if errors:
         return errors
     return DeviceRecord(
@@ -353,7 +416,41 @@ def read_record(raw: RawRow, rules: RowRules) -> DeviceRecord | list[RowError]:
         unknown_category=None if known else values.get("category"),
         unknown_status=unknown_status,
         notes=notes,
+        note_lines=note_lines,
+        custom=custom,
     )
+
+
+def _custom_values(values: dict[str, str], rules: RowRules, errors: list[RowError]) -> dict[FieldDef, Stored | None]:
+    found: dict[FieldDef, Stored | None] = {}
+    for column, text in values.items():
+        if not column.startswith(CUSTOM_PREFIX):
+            continue
+        field = rules.custom_fields.get(column[len(CUSTOM_PREFIX):])
+        if field is None:
+            continue
+        try:
+            found[field] = parse_value(field, text)
+        except BadValue as exc:
+            errors.append(RowError(field.name, str(exc)))
+    return found
+
+
+def _note_lines(
+    values: dict[str, str], rules: RowRules, errors: list[RowError], raw: RawRow
+) -> tuple[tuple[str, str], ...]:
+    lines = []
+    for column, label in NOTE_LINE_LABELS.items():
+        text = " ".join(values.get(column, "").split())  # one line: a newline would split the label from its value
+        if not text:
+            continue
+        if column == "eol_date":
+            found = _date("eol_date", text, rules, errors, raw)
+            if found is None:
+                continue
+            text = found.isoformat()
+        lines.append((label, text))
+    return tuple(lines)
 
 
 def missing_for_create(record: DeviceRecord) -> list[RowError]:

@@ -30,6 +30,7 @@ from service.imports.models import ImportRun
 from service.imports.reader import UnusableFile
 from service.imports.report import ReportWriter
 from service.imports.service import ImportOptions, RowOutcome, run_import
+from service.metrics.instruments import count_import
 from service.settings import Settings
 from service.spreadsheet import unguard_text
 
@@ -144,12 +145,13 @@ async def _run(
         ):
             writer = ReportWriter(out)
             summary = await run_import(sessionmaker, settings, actor, stream, options, on_row, on_progress)
+        count_import(summary)
         partial.replace(report_path(settings, run.key))
         final = dict(
             status="finished", bytes_read=run.size_bytes, rows=summary.rows, created=summary.created,
             updated=summary.updated, unchanged=summary.unchanged, errors=summary.errors,
             unknown_categories=summary.unknown_categories, unknown_statuses=summary.unknown_statuses,
-            ignored_columns=summary.ignored_columns,
+            ignored_columns=summary.ignored_columns, readings=summary.readings,
         )  # fmt: skip
     except UnusableFile as exc:
         final = dict(status="unusable", message=str(exc))

@@ -27,13 +27,27 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.compensation.service import compensation_rules
 from service.context import Actor
+from service.custom_fields import repository as custom_fields_repository
+from service.custom_fields.rules import FieldDef
 from service.db import is_postgres, utcnow
 from service.imports.plan import YIELD_EVERY, ChunkPlanner, Planned
-from service.imports.reader import DateOrder, DecimalMark, RawRow, RowError, UndecodableText, check_readable, read_rows
+from service.imports.reader import (
+    SNIFF_BYTES,
+    DateOrder,
+    DecimalMark,
+    FileReading,
+    RawRow,
+    RowError,
+    UndecodableText,
+    check_readable,
+    custom_columns,
+    read_rows,
+)
 from service.imports.references import References
 from service.imports.rows import DeviceRecord, RowRules, read_record
 from service.imports.seen import KeyIndex
 from service.imports.writer import ChunkWork, Creation, write_chunk
+from service.pausepoints import IMPORT_CHUNK_WRITTEN, pause_point
 from service.settings import Settings
 
 # The report lists at most this many distinct unknown categories and statuses (a file could have one per row).
@@ -74,6 +88,8 @@ class ImportSummary:
     dry_run: bool
     # Header cells the importer did not recognise (their columns were not read).
     ignored_columns: list[str] = field(default_factory=list)
+    # How the file was read: its encoding, and the rows read leniently or skipped (FileReading.lines).
+    readings: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -102,12 +118,14 @@ def _check_whole_file(stream: BinaryIO) -> str:
     """Reads a seekable file through once before writing anything, so an undecodable byte or a broken quote near
     the end makes the whole file unusable (exit 2, nothing written) rather than failing after chunks committed.
     Returns the encoding to read it in: a Windows-1252 file whose first accent comes after the sniffed block was
-    guessed to be UTF-8, and is read again as what it is."""
+    guessed to be UTF-8, and is read again as what it is. A file whose sniffed block already held UTF-8 accents is
+    UTF-8 with a broken byte further on, not Windows-1252: read as such, all its accents would come out garbled."""
     start = stream.tell()
     try:
         encoding = check_readable(_Source(stream))
     except UndecodableText as exc:
-        if exc.encoding != "utf-8":
+        stream.seek(start)
+        if exc.encoding != "utf-8" or not stream.read(SNIFF_BYTES).isascii():
             raise
         stream.seek(start)
         encoding = check_readable(_Source(stream), "cp1252")
@@ -169,8 +187,10 @@ class _Importer:
         settings: Settings,
         actor: Actor,
         options: ImportOptions,
+        custom_fields: dict[str, FieldDef] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.settings = settings
         self.actor = actor
         self.options = options
         self.rules = RowRules(
@@ -179,12 +199,14 @@ class _Importer:
             max_purchase_price_cents=settings.max_purchase_price_cents,
             date_order=options.date_order,
             decimal_mark=options.decimal_mark,
+            custom_fields=custom_fields or {},
         )
         self.compensation = compensation_rules(settings)
         self.references = References()
-        self.planner = ChunkPlanner(self.references, KeyIndex())
+        self.planner = ChunkPlanner(self.references, KeyIndex(), custom_fields)
         self.key = uuid.uuid4().hex[:12]
         self.tally = _Tally()
+        self.reading = FileReading()
         self.written = 0
         self.analyzed_at = 0
         self.postgres = False  # known once the first chunk's session is open
@@ -222,6 +244,9 @@ class _Importer:
                 serial_number=raw.values.get("serial_number", ""),
             )  # fmt: skip
             result = read_record(raw, self.rules)
+            outcome.notes.extend(raw.notes)
+            for kind in raw.read_as:
+                self.reading.note(kind, raw.number)
             if isinstance(result, list):
                 outcome.errors = result
             else:
@@ -254,6 +279,7 @@ class _Importer:
         try:
             if not self.options.dry_run and (work.creations or work.changes):
                 await write_chunk(session, self.actor, work, self.references, self.compensation, utcnow())
+                await pause_point(self.settings, IMPORT_CHUNK_WRITTEN)
                 await session.commit()
                 self.written += len(work.creations) + len(work.changes)
             else:
@@ -339,8 +365,11 @@ async def run_import(
             return await run_import(sessionmaker, settings, actor, spooled, options, on_row, on_progress)
     encoding = _check_whole_file(stream)
     source = _Source(stream)
-    _columns, ignored, rows = read_rows(source, encoding)
-    importer = _Importer(sessionmaker, settings, actor, options)
+    async with sessionmaker() as session:
+        fields = await custom_fields_repository.definitions(session)
+    importer = _Importer(sessionmaker, settings, actor, options, fields)
+    extra = custom_columns({f.name: f.key for f in fields.values()})
+    _columns, ignored, rows = read_rows(source, encoding, importer.reading, extra)
 
     def done(outcomes: list[RowOutcome]) -> None:
         if on_row is not None:
@@ -361,4 +390,5 @@ async def run_import(
         unknown_statuses=sorted(importer.tally.unknown_statuses),
         dry_run=options.dry_run,
         ignored_columns=ignored,
+        readings=importer.reading.lines(),
     )

@@ -4,7 +4,7 @@ New devices go in as one multi-row INSERT ... RETURNING (SQLAlchemy Core, ``inse
 object per row costs about ten times as much (STACK-NOTES.md, "Bulk insert"); their events, storage media and
 obligations are written by the database from those rows (INSERT ... SELECT), so they never travel from here.
 Changed devices are one executemany UPDATE per set of changed columns. Moves of devices that already existed take
-the ordinary path after their event (``follow_device_move``), so their repairs and faults stay in step exactly as
+the ordinary path after their event (the device hooks' ``moved``), so their repairs and faults stay in step exactly as
 a move from a page would; they are few (a re-import leaves nearly every device as it is).
 """
 
@@ -22,8 +22,11 @@ from service.audit import service as audit
 from service.compensation.rules import CompensationRules
 from service.compensation.service import insert_obligations, settle_obligations
 from service.context import Actor
+from service.custom_fields.models import DeviceFieldValue
+from service.custom_fields.rules import FieldDef, Stored, shown, unique_text
 from service.db import UTCDateTime, is_postgres
 from service.device_models.models import DeviceModel
+from service.devices import hooks
 from service.devices.lifecycle import RELEASES_HOLDER, Move
 from service.devices.models import Device, DeviceEvent
 from service.faults.models import Repair
@@ -38,6 +41,9 @@ _events: sa.Table = DeviceEvent.__table__  # type: ignore[attr-defined]
 _repairs: sa.Table = Repair.__table__  # type: ignore[attr-defined]
 _media: sa.Table = StorageMedium.__table__  # type: ignore[attr-defined]
 _models: sa.Table = DeviceModel.__table__  # type: ignore[attr-defined]
+_values: sa.Table = DeviceFieldValue.__table__  # type: ignore[attr-defined]
+# A row's custom field values that differ from its device's: the value, or None to clear it.
+CustomChanges = dict[FieldDef, Stored | None]
 
 # storage_media_count is at most 16 (a CHECK on device_models): one row per medium comes from joining these.
 _MEDIUM_NUMBERS = sa.union_all(*[sa.select(sa.literal(n).label("n")) for n in range(1, 17)]).subquery("numbers")
@@ -51,6 +57,7 @@ class Creation:
     values: dict[str, Any]  # device columns, model and holder aside
     moves: list[PlannedMove]
     device_id: int | None = None
+    custom: CustomChanges = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -62,6 +69,7 @@ class Change:
     model: ModelRef | None
     holder: EmployeeRef | None
     moves: list[PlannedMove]
+    custom: CustomChanges = field(default_factory=dict)
 
 
 @dataclass
@@ -296,8 +304,6 @@ async def _repairs_for_new(
 
 
 async def _moves_of_existing(session: AsyncSession, actor: Actor, work: ChunkWork, now: datetime) -> None:
-    from service.faults.service import follow_device_move  # faults builds on devices, as in move_device
-
     for change in work.changes:
         if not change.moves:
             continue
@@ -307,7 +313,7 @@ async def _moves_of_existing(session: AsyncSession, actor: Actor, work: ChunkWor
             event = DeviceEvent(**_event(change.device_id, move, actor, work, change.record.row, now))
             session.add(event)
             await session.flush()
-            await follow_device_move(session, actor, device, event)
+            await hooks.moved(session, actor, device, event)
 
 
 # The columns of a new device the audit record lists, once, with one list of values per device (a table: a
@@ -346,6 +352,34 @@ def _changed_entry(change: Change) -> dict[str, Any]:
             "after": audit.json_safe(after), **({"moves": moves} if moves else {})}  # fmt: skip
 
 
+_DELETE_VALUE = sa.delete(_values).where(
+    _values.c.device_id == sa.bindparam("d_id"), _values.c.field_id == sa.bindparam("f_id")
+)
+
+
+async def _write_custom(session: AsyncSession, work: ChunkWork) -> list[list[Any]]:
+    """The chunk's custom field values: the changed ones removed, then every value set inserted (executemany
+    each). Returns [device id, field key, value] triples for the chunk's audit record."""
+    removed: list[dict[str, Any]] = []
+    inserted: list[dict[str, Any]] = []
+    said: list[list[Any]] = []
+    for item in (*work.creations, *work.changes):
+        for field_def, value in item.custom.items():
+            assert item.device_id is not None
+            if isinstance(item, Change):
+                removed.append({"d_id": item.device_id, "f_id": field_def.id})
+            said.append([item.device_id, field_def.key, None if value is None else shown(field_def.type, value)])
+            if value is not None:
+                unique = unique_text(field_def.type, value) if field_def.unique else None
+                inserted.append({"device_id": item.device_id, "field_id": field_def.id, "unique_value": unique,
+                                 **value.columns()})  # fmt: skip
+    if removed:
+        await session.execute(_DELETE_VALUE, removed)
+    if inserted:
+        await session.execute(sa.insert(_values), inserted)
+    return said
+
+
 async def write_chunk(
     session: AsyncSession,
     actor: Actor,
@@ -373,6 +407,9 @@ async def write_chunk(
     if work.changes:
         await _update_devices(session, work, now)
         after["updated"] = [_changed_entry(c) for c in work.changes]
+    custom = await _write_custom(session, work)
+    if custom:
+        after["custom_fields"] = custom
     # One-for-one obligations of the new devices, and of changed ones whose date or model changed (settled: a
     # pending one may go or be updated). The chunk's record lists them, before any audit record is written (see
     # settle_obligations): created ones as [obligation id, device id] pairs.

@@ -7,7 +7,7 @@ from litestar.datastructures import State
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
-from service.errors import Conflict, NotFound
+from service.errors import NotFound
 from service.i18n import _
 from service.jobs import service
 from service.jobs.registry import Job
@@ -55,14 +55,7 @@ class JobController(Controller):
                 )
             )
         # The job commits its own work in its own transaction, like a scheduled run.
-        run = await service.run_job(
-            state.sessionmaker,
-            job,
-            slot=service.manual_slot(),
-            triggered_by="api",
-            ports=state.ports,
-            settings=state.settings,
+        run = await service.run_manually(
+            state.sessionmaker, job, triggered_by="api", ports=state.ports, settings=state.settings
         )
-        if run is None:
-            raise Conflict(_("Job {name} is already running for this slot.").format(name=name))
         return JobRunOut.model_validate(run, from_attributes=True)

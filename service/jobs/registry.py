@@ -1,8 +1,8 @@
 """Scheduled jobs are declared in code: a name, a schedule, and a coroutine doing the work.
 
 A job's work function gets a session (committed by the runner), the acting identity and the ports,
-and returns counts for the job-run record. Features declare their jobs in their own ``jobs.py`` and
-list them in ``declared_jobs`` below, so the whole schedule can be read in one place.
+and returns counts for the job-run record. Features declare their jobs in their own ``jobs.py``; the installation's
+list is assembled above them all, in ``service.bootstrap.declared_jobs``, so this module imports no feature.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.bootstrap import Ports
 from service.context import Actor
+from service.ports import Ports
 from service.settings import Settings
 
 JobWork = Callable[[AsyncSession, Actor, Ports, Settings], Awaitable[dict[str, Any]]]
@@ -30,16 +30,3 @@ class Job:
     # Runs fired within the same window share one claim slot, so two instances never both run it.
     slot_seconds: int = 60
     options: dict[str, Any] = field(default_factory=dict)
-
-
-def declared_jobs(settings: Settings) -> dict[str, Job]:
-    """Every job of the installation, by name (API.md: compensation, overdue-wipes, revalue,
-    donations, statement-delivery, as their features land; import-files)."""
-    from service.compensation.jobs import compensation_job
-    from service.donations.jobs import donation_jobs
-    from service.imports.jobs import IMPORT_FILES
-    from service.valuation.jobs import REVALUE
-    from service.wipes.jobs import OVERDUE_WIPES
-
-    jobs: list[Job] = [REVALUE, *donation_jobs(settings), compensation_job(settings), OVERDUE_WIPES, IMPORT_FILES]
-    return {job.name: job for job in jobs}

@@ -13,7 +13,8 @@ from service.errors import InvalidInput
 from service.i18n import _
 from service.money import format_cents, parse_amount
 from service.pool import service
-from service.pool.models import ENTRY_KINDS, PoolEntry
+from service.pool.ledger import EntryKind
+from service.pool.models import PoolEntry
 from service.pool.schemas import AdjustmentRequest, CategoryTotalOut, EntryOut, FleetValueOut, PoolOut
 from service.valuation.revalue import fleet_summary
 from service.web.deps import CurrentActor, DbSession, PageLimit
@@ -56,8 +57,8 @@ async def pool_view(
     cursor: str | None,
     limit: int,
 ) -> PoolOut:
-    if kind is not None and kind not in ENTRY_KINDS:
-        raise InvalidInput.field("kind", _("use one of {ENTRY_KINDS}").format(ENTRY_KINDS=', '.join(ENTRY_KINDS)))
+    if kind is not None and kind not in EntryKind.values():
+        raise InvalidInput.field("kind", _("use one of {kinds}").format(kinds=", ".join(EntryKind.values())))
     lo, hi = period(state, start, end)
     page = await service.list_entries(
         session, start=lo, end=hi, kind=kind, device_id=device_id, cursor=cursor, limit=limit

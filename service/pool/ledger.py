@@ -8,17 +8,17 @@ is the sum of the entries and can never go below zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-from service.i18n import _
+from service.choices import Choice
+from service.i18n import N_, _
 from service.money import format_cents
 
 
-class EntryKind(StrEnum):
-    credit = "credit"
-    debit = "debit"
-    adjustment = "adjustment"
-    reversal = "reversal"
+class EntryKind(Choice):
+    credit = "credit", N_("Credit"), "green"
+    debit = "debit", N_("Debit"), "blue"
+    adjustment = "adjustment", N_("Adjustment"), "amber"
+    reversal = "reversal", N_("Reversal"), "grey"
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime, sql_in, utcnow
-
-ENTRY_KINDS = ("credit", "debit", "adjustment", "reversal")
+from service.pool.ledger import EntryKind
 
 
 class PoolEntry(SQLModel, table=True):
@@ -15,7 +14,7 @@ class PoolEntry(SQLModel, table=True):
 
     __tablename__ = "pool_entries"
     __table_args__ = (
-        sa.CheckConstraint(sql_in("kind", ENTRY_KINDS), name="kind"),
+        sa.CheckConstraint(sql_in("kind", EntryKind.values()), name="kind"),
         sa.CheckConstraint("amount_cents <> 0", name="not_zero"),
         sa.CheckConstraint("balance_after_cents >= 0", name="balance_not_negative"),
         sa.CheckConstraint("(kind = 'credit') = (credit_device_id IS NOT NULL)", name="credit_names_device"),

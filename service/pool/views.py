@@ -8,8 +8,7 @@ from typing import Any
 from litestar import MediaType, Request, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
-from litestar.response import Redirect, Template
-from pydantic import ValidationError
+from litestar.response import Template
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
@@ -17,10 +16,11 @@ from service.errors import DomainError
 from service.money import decimal_point, parse_amount
 from service.pool import service
 from service.pool.api import pool_view
+from service.pool.ledger import EntryKind
 from service.pool.schemas import AdjustmentRequest
 from service.valuation.revalue import fleet_summary
 from service.web.deps import CurrentActor, DbSession
-from service.web.forms import field_errors
+from service.web.forms import Refused, submit_form
 
 
 def _date(value: str | None) -> date | None:
@@ -46,7 +46,7 @@ async def _render(
         session,
         start,
         end,
-        kind if kind in ("credit", "debit", "adjustment", "reversal") else None,
+        kind if kind in EntryKind.values() else None,
         None,
         query.get("cursor") or None,
         50,
@@ -58,6 +58,7 @@ async def _render(
             "pool": pool,
             "fleet": await fleet_summary(session),
             "query": query,
+            "kinds": EntryKind,
             "form": form or {},
             "errors": errors or {},
             "can_adjust": can(request.user.role, Permission.handle_money),
@@ -83,17 +84,20 @@ async def adjust_from_page(
     body = {"amount": decimal_point(form.get("amount", "").strip()), "reason": form.get("reason", "")}
     if form.get("device_id"):
         body["device_id"] = form["device_id"]
-    try:
+
+    async def adjust() -> None:
         parsed = AdjustmentRequest.model_validate(body)
         await service.adjust(session, actor, parse_amount(parsed.amount), parsed.reason, parsed.device_id)
-    except ValidationError as exc:
-        errors = field_errors(exc)
-        return await _render(request, state, session, {}, form, errors, 422)
-    except DomainError as exc:
-        await session.rollback()
-        field = exc.errors[0]["field"] if exc.errors else "amount"
-        return await _render(request, state, session, {}, form, {field: exc.detail}, exc.status)
-    return Redirect("/pool", status_code=303)
+
+    async def show(refused: Refused) -> Template:
+        errors = refused.errors
+        if isinstance(refused.cause, DomainError):
+            # The whole sentence (it may explain the balance), beside the field it names, else the amount.
+            errors = {next(iter(errors)): refused.message}
+        return await _render(request, state, session, {}, refused.form, errors, refused.status_code)
+
+    return await submit_form(session, adjust, form_id="adjustment", form=form, show=show, done="/pool",
+                             default_field="amount")  # fmt: skip
 
 
 POOL_VIEW_HANDLERS = [pool_page, adjust_from_page]

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.charities.models import Charity
-from service.charities.rules import people_reached
+from service.charities.rules import kvk_problem, people_reached, rsin_problem
 from service.device_models.models import DeviceModel
 from service.devices.models import Device
 from service.donations.models import Donation, DonationAllocation
@@ -64,6 +64,27 @@ def donor(settings: Settings) -> dict[str, str]:
         "kvkNumber": settings.donor_kvk_number,
         "rsin": settings.donor_rsin,
     }
+
+
+# What a donor's details must hold before a statement is issued outside demo mode, and the setting for each.
+DONOR_FIELDS = (
+    ("name", "legal name", "KRINGLOOP_DONOR_NAME"),
+    ("address", "address", "KRINGLOOP_DONOR_ADDRESS"),
+    ("kvkNumber", "chamber of commerce (KvK) number", "KRINGLOOP_DONOR_KVK_NUMBER"),
+    ("rsin", "RSIN", "KRINGLOOP_DONOR_RSIN"),
+)
+
+
+def donor_problems(details: dict[str, str]) -> list[dict[str, str]]:
+    """Per missing or malformed donor field, the setting that holds it and what is wrong; empty when complete."""
+    checks = {"kvkNumber": kvk_problem, "rsin": rsin_problem}
+    problems: list[dict[str, str]] = []
+    for key, label, variable in DONOR_FIELDS:
+        value = details.get(key, "").strip()
+        wrong = f"the donor's {label} is not set" if not value else (checks[key](value) if key in checks else None)
+        if wrong:
+            problems.append({"field": variable, "message": wrong})
+    return problems
 
 
 async def _lines(session: AsyncSession, donation_id: int, on: date) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from service.context import Actor
 from service.db import utcnow
 from service.errors import Conflict
 from service.i18n import _
+from service.statements.formats import statement_links
 from service.statements.models import Delivery, DeliveryAttempt, Statement
 from service.statements.render import canonical_json
 
@@ -36,7 +37,6 @@ def backoff(attempts: int, base_seconds: int) -> timedelta:
 
 def envelope(statement: Statement) -> bytes:
     """The Standard Webhooks payload shape: type, timestamp, data (the statement and the hashes of its forms)."""
-    base = f"/api/v1/donations/{statement.donation_id}/statements/{statement.id}"
     return canonical_json(
         {
             "type": "donation.statement.issued",
@@ -46,11 +46,7 @@ def envelope(statement: Statement) -> bytes:
                 "statementSha256": statement.json_sha256,
                 "pdfSha256": statement.pdf_sha256,
                 "csvSha256": statement.csv_sha256,
-                "links": {
-                    "pdf": f"{base}/statement.pdf",
-                    "csv": f"{base}/statement.csv",
-                    "json": f"{base}/statement.json",
-                },
+                "links": statement_links(statement.donation_id, statement.id),
             },
         }
     )

@@ -5,10 +5,21 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from service.choices import Choice
 from service.db import UTCDateTime, sql_in, utcnow
+from service.i18n import N_
 
 STATEMENT_KINDS = ("original", "correction", "cancellation")
-DELIVERY_STATUSES = ("pending", "accepted", "rejected", "failed")
+
+
+class DeliveryStatus(Choice):
+    pending = "pending", N_("pending"), "amber"
+    accepted = "accepted", N_("accepted"), "green"
+    rejected = "rejected", N_("rejected"), "red"
+    failed = "failed", N_("failed"), "red"
+
+
+DELIVERY_STATUSES = DeliveryStatus.values()
 ATTEMPT_OUTCOMES = ("accepted", "retry", "rejected")
 
 

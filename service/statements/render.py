@@ -22,6 +22,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from service.charities.rules import AnbiStatus
 from service.i18n import N_, format_day, format_money, gettext, ngettext
 from service.spreadsheet import guard_text
 
@@ -30,12 +31,9 @@ NO_COUNTER_PERFORMANCE = N_(
     "the donor received nothing for it."
 )
 
-ANBI_WORDS = {
-    "anbi": N_("ANBI"),
-    "not_anbi": N_("not an ANBI"),
-    "revoked": N_("ANBI status withdrawn"),
-    "unchecked": N_("not checked"),
-}
+
+def _anbi_words(value: str) -> str:
+    return AnbiStatus(value).on_statement if value in AnbiStatus.values() else value
 
 
 def canonical_json(document: dict[str, Any]) -> bytes:
@@ -66,6 +64,11 @@ CSV_COLUMNS = (
     N_("device_value"),
     N_("amount"),
     N_("currency"),
+    # The donor on every row, so a line read on its own still says who gave it (reference/statements.md).
+    N_("donor_name"),
+    N_("donor_address"),
+    N_("donor_kvk_number"),
+    N_("donor_rsin"),
 )
 
 
@@ -78,6 +81,8 @@ def csv_bytes(document: dict[str, Any]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([gettext(column) for column in CSV_COLUMNS])
     number, currency = document["identifier"], document["priceCurrency"]
+    agent = document["agent"]
+    donor = [_cell(agent.get(k)) for k in ("name", "address", "kvkNumber", "rsin")]
     for line in document["object"]:
         valuation = line.get("valuation") or {}
         certificates = line.get("wipeCertificates") or []
@@ -102,6 +107,7 @@ def csv_bytes(document: dict[str, Any]) -> bytes:
                 valuation.get("value", ""),
                 line["price"],
                 currency,
+                *donor,
             ]
         )
     return out.getvalue().encode("utf-8")
@@ -365,7 +371,7 @@ def pdf_bytes(document: dict[str, Any], json_hash: str) -> bytes:
             (
                 gettext("ANBI status"),
                 gettext("{status} (checked {day})").format(
-                    status=gettext(ANBI_WORDS.get(recipient["anbiStatus"], recipient["anbiStatus"])),
+                    status=_anbi_words(recipient["anbiStatus"]),
                     day=_day(recipient["anbiCheckedOn"]) or gettext("never"),
                 ),
             ),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import defer
 from sqlmodel import select
@@ -15,15 +14,32 @@ from service.charities.models import Charity
 from service.charities.rules import statement_language
 from service.context import Actor
 from service.donations.models import Donation
-from service.errors import NotFound
+from service.errors import Conflict, NotFound
 from service.i18n import _, use_locale
 from service.settings import Settings
 from service.statements import delivery
-from service.statements.content import Approval, Meta, build_document
+from service.statements.content import Approval, Meta, build_document, donor, donor_problems
 from service.statements.models import Statement
 from service.statements.render import canonical_json, csv_bytes, pdf_bytes, sha256
 
 DOCUMENT_COLUMNS = (Statement.json_document, Statement.csv_document, Statement.pdf_document)
+
+
+class DonorDetailsMissing(Conflict):
+    type_slug = "donor-details-missing"
+
+
+def require_donor_details(settings: Settings) -> None:
+    """Refuses (409, naming each missing field) to issue a statement without the donor's full identity: a tax
+    authority may refuse an ANBI gift whose written proof lacks it (reference/statements.md)."""
+    problems = donor_problems(donor(settings))
+    if problems:
+        raise DonorDetailsMissing(
+            "A donation statement needs the donor's details, and these are missing or wrong: "
+            + "; ".join(f"{p['message']} ({p['field']})" for p in problems)
+            + ". An administrator sets them in the installation's settings; then try again.",
+            errors=problems,
+        )
 
 
 @dataclass(frozen=True)
@@ -164,12 +180,3 @@ async def store(
     await delivery.queue(session, actor, statement, charity)
     return statement
 
-
-def document_of(statement: Statement, form: str) -> tuple[bytes, str, str]:
-    """(bytes, media type, sha256) of one form of a statement."""
-    forms: dict[str, Any] = {
-        "pdf": (statement.pdf_document, "application/pdf", statement.pdf_sha256),
-        "csv": (statement.csv_document, "text/csv; charset=utf-8", statement.csv_sha256),
-        "json": (statement.json_document, "application/json", statement.json_sha256),
-    }
-    return forms[form]

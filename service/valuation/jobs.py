@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.bootstrap import Ports
 from service.context import Actor
 from service.jobs.registry import Job
+from service.ports import Ports
 from service.settings import Settings
 from service.valuation.revalue import revalue_fleet
 from service.valuation.service import ensure_saved

@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from litestar import MediaType, Request, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from pydantic import ValidationError
-from sqlmodel import select
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.devices import repository as devices
-from service.errors import DomainError, InvalidInput
+from service.errors import InvalidInput
 from service.i18n import gettext
 from service.money import decimal_point, parse_amount
 from service.pool import service as pool
-from service.valuation import service
+from service.valuation import repository, service
 from service.valuation.api import valuation_out
-from service.valuation.models import Disposition
 from service.valuation.policy import policy_from_json
 from service.valuation.schemas import DisposeRequest, OverrideRequest
 from service.web.deps import CurrentActor, DbSession
-from service.web.forms import field_errors
+from service.web.forms import Refused, submit_form
 
 
 async def _page(
@@ -35,21 +34,16 @@ async def _page(
     session: Any,
     device_id: int,
     *,
-    form: dict[str, str] | None = None,
-    error: str | None = None,
-    error_for: str = "",
-    status_code: int = 200,
+    refused: Refused | None = None,
 ) -> Template:
     device = await devices.device_view(session, device_id)
     role = request.user.role
     reads_money = can(role, Permission.read_ledger)
     valuations = await service.list_valuations(session, device_id) if reads_money else []
-    disposition = None
-    if reads_money:
-        disposition = (await session.exec(select(Disposition).where(Disposition.device_id == device_id))).first()
+    disposition = await repository.disposition_of(session, device_id) if reads_money else None
     return Template(
         "valuation/device.html",
-        status_code=status_code,
+        status_code=refused.status_code if refused else 200,
         context={
             "device": device,
             "valuations": [valuation_out(v, state.settings.currency) for v in reversed(valuations)],
@@ -58,9 +52,11 @@ async def _page(
             "disposition": disposition,
             "can_estimate": can(role, Permission.estimate_valuation),
             "can_decide": can(role, Permission.handle_money),
-            "form": form or {},
-            "error": error,
-            "error_for": error_for,
+            # A refused form is drawn again beside its own form, with what the person chose and typed.
+            "form": refused.form if refused else {},
+            "errors": refused.errors if refused else {},
+            "message": refused.message if refused else "",
+            "error_for": refused.form_id if refused else "",
         },
         media_type=MediaType.HTML,
     )
@@ -76,23 +72,19 @@ async def _act(
     state: State,
     session: Any,
     device_id: int,
-    form: dict[str, str],
-    action: str,
-    work: Any,
+    data: dict[str, str],
+    form_id: str,
+    work: Callable[[], Awaitable[Any]],
 ) -> Any:
-    try:
-        await work()
-    except ValidationError as exc:
-        message = " ".join(field_errors(exc).values())
-        return await _page(
-            request, state, session, device_id, form=form, error=message, error_for=action, status_code=422
-        )
-    except DomainError as exc:
-        await session.rollback()
-        return await _page(
-            request, state, session, device_id, form=form, error=exc.detail, error_for=action, status_code=exc.status
-        )
-    return Redirect(f"/devices/{device_id}/valuation", status_code=303)
+    """One of the page's forms, through submit_form; refused, the page again with that form as the person left it."""
+
+    async def show(refused: Refused) -> Template:
+        return await _page(request, state, session, device_id, refused=refused)
+
+    form = {k: v for k, v in data.items() if k != "_csrf_token"}
+    return await submit_form(
+        session, work, form_id=form_id, form=form, show=show, done=f"/devices/{device_id}/valuation"
+    )
 
 
 @post("/devices/{device_id:int}/valuation", guards=[requires(Permission.estimate_valuation)], include_in_schema=False)
@@ -117,7 +109,7 @@ async def estimate_from_page(
             method=method,
         )
 
-    return await _act(request, state, session, device_id, dict(data), "estimate", work)
+    return await _act(request, state, session, device_id, data, "estimate", work)
 
 
 @post("/valuations/{valuation_id:int}/accept", guards=[requires(Permission.handle_money)], include_in_schema=False)
@@ -152,7 +144,7 @@ async def override_from_page(
         body = OverrideRequest.model_validate({"amount": amount, "reason": data.get("reason", "")})
         await service.override(session, actor, valuation_id, parse_amount(body.amount), body.reason)
 
-    return await _act(request, state, session, valuation.device_id, dict(data), f"override-{valuation_id}", work)
+    return await _act(request, state, session, valuation.device_id, data, f"override-{valuation_id}", work)
 
 
 @post("/devices/{device_id:int}/dispose", guards=[requires(Permission.handle_money)], include_in_schema=False)
@@ -179,7 +171,7 @@ async def dispose_from_page(
             realised_cents=parse_amount(body.realised_amount) if body.realised_amount else None,
         )
 
-    return await _act(request, state, session, device_id, dict(data), "dispose", work)
+    return await _act(request, state, session, device_id, data, "dispose", work)
 
 
 @get("/admin/valuation-policy", guards=[requires(Permission.read_ledger)], include_in_schema=False)
@@ -203,7 +195,8 @@ async def policy_page(request: Request[Any, Any, Any], session: DbSession) -> Te
 async def save_policy_page(session: DbSession, actor: CurrentActor, data: URLEncodedBody[dict[str, str]]) -> Any:
     text, note = data.get("policy", ""), data.get("note", "").strip()
     version, _, saved = await service.current_policy(session)
-    try:
+
+    async def save() -> None:
         if len(note) < 3:
             raise InvalidInput.field("note", gettext("say in a few words why the policy changes"))
         try:
@@ -216,22 +209,23 @@ async def save_policy_page(session: DbSession, actor: CurrentActor, data: URLEnc
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
             raise InvalidInput.field("policy", problems) from None
         await service.save_policy(session, actor, policy, note)
-    except DomainError as exc:
-        await session.rollback()
+
+    def show(refused: Refused) -> Template:
         return Template(
             "valuation/policy.html",
-            status_code=exc.status,
+            status_code=refused.status_code,
             context={
                 "version": version,
                 "saved": saved,
                 "text": text,
                 "note": note,
-                "error": exc.detail,
+                "error": refused.message,
                 "can_edit": True,
             },
             media_type=MediaType.HTML,
         )
-    return Redirect("/admin/valuation-policy", status_code=303)
+
+    return await submit_form(session, save, form_id="policy", form={}, show=show, done="/admin/valuation-policy")
 
 
 VALUATION_VIEW_HANDLERS = [

@@ -8,11 +8,9 @@ from typing import Any
 from litestar import Controller, Request, Response, Router, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import JSONBody, Parameter
-from pydantic import ValidationError
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
-from service.errors import InvalidInput
 from service.pagination import DEFAULT_LIMIT
 from service.settings import Settings
 from service.web.deps import CurrentActor, DbSession, PageLimit, created
@@ -20,13 +18,13 @@ from service.wipes import certificates, gate, repository, service
 from service.wipes.downloads import document_response, register_csv_response
 from service.wipes.models import StorageMedium, WipeCertificate
 from service.wipes.policy import CURRENT_POLICY
+from service.wipes.responses import certificate_out
 from service.wipes.schemas import (
     AttestationBody,
     AttestationOut,
     CertificateOut,
     CertificatePage,
     CertificateSummary,
-    DocumentOut,
     GateOut,
     MediumCreate,
     MediumOut,
@@ -60,38 +58,6 @@ def medium_out(medium: StorageMedium, certs: list[WipeCertificate]) -> MediumOut
             for c in certs
         ],
     )
-
-
-def certificate_out(row: Any) -> CertificateOut:
-    values = {k: getattr(row, k) for k in CertificateOut.model_fields if k not in ("document", "policy_accepts")}
-    document = None
-    if row.document_id is not None:
-        document = DocumentOut(
-            id=row.document_id,
-            filename=row.document_filename,
-            content_type=row.document_content_type,
-            size_bytes=row.document_size_bytes,
-            sha256=row.document_sha256,
-            url=f"/api/v1/wipe-certificates/{row.id}/document",
-        )
-    return CertificateOut(
-        **values, document=document, policy_accepts=CURRENT_POLICY.accepts(row.media_type, row.method)
-    )
-
-
-async def certificate_json(session: Any, certificate_id: int) -> dict[str, Any]:
-    return certificate_out(await repository.certificate_view(session, certificate_id)).model_dump(mode="json")
-
-
-def validation_problem(exc: ValidationError, prefix: str = "") -> InvalidInput:
-    errors = [
-        {
-            "field": prefix + ".".join(str(p) for p in e["loc"]) or "body",
-            "message": e["msg"].removeprefix("Value error, "),
-        }
-        for e in exc.errors()
-    ]
-    return InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
 
 
 # -------------------------------------------------------------------------------------------- media, attestation

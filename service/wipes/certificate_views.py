@@ -10,17 +10,17 @@ from urllib.parse import urlencode
 from litestar import MediaType, Request, get, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
-from service.errors import DomainError, InvalidInput
 from service.i18n import _
 from service.web.deps import AppSettings, CurrentActor, DbSession
-from service.wipes import certificates, imports, repository
+from service.web.forms import Refused, submit_form
+from service.wipes import certificates, repository
 from service.wipes.downloads import document_response, register_csv_response
 from service.wipes.policy import CURRENT_POLICY, DESTINATION_LABELS, MEDIA_LABELS, METHOD_LABELS, VERIFICATION_LABELS
-from service.wipes.uploads import import_results, read_form
+from service.wipes.uploads import import_results, import_uploaded_reports, read_form
 
 Form = dict[str, str]
 READ = [requires(Permission.read_registry)]
@@ -63,21 +63,25 @@ async def _review(
     work: Callable[[], Awaitable[Any]],
 ) -> Any:  # fmt: skip
     await repository.certificate_view(session, certificate_id)  # 404 before anything else
-    try:
-        result = await work()
-    except DomainError as exc:
-        await session.rollback()
-        return await _certificate_page(request, session, certificate_id, form=form, error=exc.detail,
-                                       error_for=action, status_code=exc.status)  # fmt: skip
-    if action == "verify":
-        done = _("Certificate verified: the device passed the wipe gate and is now wiped") if result[2] else _(
-            "Certificate verified"
-        )
-    else:
-        done = _("Certificate rejected")
-    target = _next(form, f"/wipe-certificates/{certificate_id}").split("#")[0].split("?")[0]
-    anchor = "#wipes" if target.startswith("/devices/") else ""
-    return Redirect(f"{target}?{urlencode({'wipes': done})}{anchor}", status_code=303)
+
+    async def show(refused: Refused) -> Template:
+        return await _certificate_page(request, session, certificate_id, form=refused.form, error=refused.message,
+                                       error_for=action, status_code=refused.status_code)  # fmt: skip
+
+    def done(result: Any) -> str:
+        if action == "verify":
+            said = (
+                _("Certificate verified: the device passed the wipe gate and is now wiped")
+                if result[2]
+                else _("Certificate verified")
+            )
+        else:
+            said = _("Certificate rejected")
+        target = _next(form, f"/wipe-certificates/{certificate_id}").split("#")[0].split("?")[0]
+        anchor = "#wipes" if target.startswith("/devices/") else ""
+        return f"{target}?{urlencode({'wipes': said})}{anchor}"
+
+    return await submit_form(session, work, form_id=action, form=form, show=show, done=done)
 
 
 async def _certificate_page(
@@ -177,22 +181,19 @@ async def import_from_page(
     request: Request[Any, Any, Any], state: State, session: DbSession, actor: CurrentActor, settings: AppSettings
 ) -> Template:
     form: Form = {}
-    try:
+
+    async def work() -> Any:
         fields, uploads = await read_form(request, "files", settings)
         form.update(fields)
-        if not uploads:
-            raise InvalidInput.field("files", _("Choose one or more report files."))
-        destination = fields.get("destination") or "external_reuse"
-        if destination not in DESTINATION_LABELS:
-            raise InvalidInput.field("destination", _("Choose a destination from the list."))
-        outcomes = await imports.import_reports(
-            session, actor, uploads, destination=destination, max_bytes=settings.wipe_report_max_bytes, tz=settings.tz
-        )
-    except DomainError as exc:
-        await session.rollback()
-        return _import_template(state, None, exc.detail, form, exc.status)
-    result = import_results(outcomes)
-    return _import_template(state, result, None, form, 200 if result.recorded else 422)
+        return import_results(await import_uploaded_reports(session, actor, settings, fields, uploads, "files"))
+
+    def show(refused: Refused) -> Template:
+        return _import_template(state, None, refused.message, refused.form, refused.status_code)
+
+    def done(result: Any) -> Template:
+        return _import_template(state, result, None, form, 200 if result.recorded else 422)
+
+    return await submit_form(session, work, form_id="import", form=form, show=show, done=done)
 
 
 PAGE_HANDLERS: list[Any] = [verify_page, reject_page, certificate_page, document_download, register_csv, register_page]

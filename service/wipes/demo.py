@@ -17,11 +17,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts.models import User
 from service.accounts.permissions import Role
-from service.bootstrap import Ports
 from service.context import Actor
 from service.db import utcnow
 from service.device_models.models import DeviceModel
 from service.devices.models import Device, DeviceEvent
+from service.ports import Ports
 from service.settings import Settings
 from service.wipes import certificates, imports
 from service.wipes.jobs import flag_overdue_wipes

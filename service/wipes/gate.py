@@ -1,7 +1,8 @@
 """The wipe gate as the service sees it: which listed media still lack acceptable evidence.
 
-``move_device`` asks ``ensure_wipe_gate`` before any move into wiped, valued or disposed; the database triggers of
-migration 0004 refuse the same thing should anything else try.
+``move_device`` asks ``gate_move`` (subscribed in service/bootstrap.py) before every move, and it refuses a move into
+wiped, valued or disposed that the gate does not pass; the database triggers of migration 0004 refuse the same
+thing should anything else try.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.devices.lifecycle import DeviceStatus
 from service.devices.models import Device
 from service.errors import Conflict, NotFound
 from service.i18n import _
 from service.wipes.models import NoMediaAttestation, StorageMedium, WipeCertificate
-from service.wipes.policy import CURRENT_POLICY, MediumEvidence, WipePolicy, gate_blockers
+from service.wipes.policy import CURRENT_POLICY, GATED_STATUSES, MediumEvidence, WipePolicy, gate_blockers
 
 
 async def lock_device(session: AsyncSession, device_id: int) -> Device:
@@ -78,3 +80,9 @@ async def accepted_certificate_ids(session: AsyncSession, device_id: int) -> lis
         if medium_id not in chosen and CURRENT_POLICY.accepts(media_type, method):
             chosen[medium_id] = cert_id
     return sorted(chosen.values())
+
+
+async def gate_move(session: AsyncSession, device_id: int, target: DeviceStatus) -> None:
+    """The devices feature's hook before a move (service/devices/hooks.py): only a move past retired is gated."""
+    if target.value in GATED_STATUSES:
+        await ensure_wipe_gate(session, device_id)

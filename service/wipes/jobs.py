@@ -17,11 +17,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
-from service.bootstrap import Ports
 from service.context import Actor
 from service.db import is_postgres, utcnow
 from service.devices.models import Device
 from service.jobs.registry import Job
+from service.ports import Ports
 from service.settings import Settings
 from service.wipes.models import OverdueWipe
 

@@ -12,18 +12,20 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException, SerializationException
 from pydantic import BaseModel, ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
+from service.context import Actor
 from service.errors import InvalidInput
 from service.i18n import _
 from service.pagination import DEFAULT_LIMIT
 from service.settings import Settings
 from service.web.deps import AppSettings, CurrentActor, DbSession, PageLimit, created
 from service.wipes import certificates, imports, repository
-from service.wipes.api import certificate_json, certificate_out, validation_problem
 from service.wipes.policy import DESTINATIONS
 from service.wipes.reports import Upload
+from service.wipes.responses import certificate_json, certificate_out, validation_problem
 from service.wipes.schemas import CertificateCreate, CertificatePage, ImportFileResult, ImportResult
 
 _CHANGE = [requires(Permission.change_registry)]
@@ -63,6 +65,38 @@ async def read_form(
             ),
         )
     return fields, uploads
+
+
+async def import_uploaded_reports(
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    fields: dict[str, str],
+    uploads: list[Upload],
+    file_field: str,
+    *,
+    device_id: int | None = None,
+) -> list[imports.FileOutcome]:
+    """The one import of uploaded wipe-tool reports, for the device page, the import page and both API routes.
+
+    The devices go to ``destination`` (external reuse unless the form says otherwise). For one device
+    (``device_id``) a refused file refuses the upload; for many, each file has its outcome and the caller shows them.
+    """
+    if not uploads:
+        raise InvalidInput.field(file_field, _("attach the wipe tool's report file"))
+    destination = fields.get("destination") or "external_reuse"
+    if destination not in DESTINATIONS:
+        raise InvalidInput.field(
+            "destination", _("use one of {DESTINATIONS}").format(DESTINATIONS=", ".join(DESTINATIONS))
+        )
+    outcomes = await imports.import_reports(
+        session, actor, uploads, device_id=device_id, destination=destination,
+        max_bytes=settings.wipe_report_max_bytes, tz=settings.tz,
+    )  # fmt: skip
+    refused = [o for o in outcomes if not o.recorded]
+    if device_id is not None and refused:
+        raise InvalidInput.field(file_field, "; ".join(f"{o.filename}: {o.reason}" for o in refused))
+    return outcomes
 
 
 def fingerprint(fields: dict[str, str], uploads: list[Upload]) -> UploadFingerprint:
@@ -144,21 +178,9 @@ async def record_for_device(
                 "report", _("send one report here; several at once go to /api/v1/wipe-certificates/import")
             )
         if set(fields) <= {"destination"}:
-            if not uploads:
-                raise InvalidInput.field("report", _("attach the wipe tool's report"))
             outcome = (
-                await imports.import_reports(
-                    session,
-                    actor,
-                    uploads,
-                    device_id=device_id,
-                    destination=_destination(fields),
-                    max_bytes=settings.wipe_report_max_bytes,
-                    tz=settings.tz,
-                )
+                await import_uploaded_reports(session, actor, settings, fields, uploads, "report", device_id=device_id)
             )[0]
-            if not outcome.recorded:
-                raise InvalidInput.field("report", f"{outcome.filename}: {outcome.reason}")
             certs = [await certificate_json(session, i) for i in outcome.certificate_ids]
             return 201, {"certificates": certs, "media_added": outcome.media_added}
         try:
@@ -192,15 +214,6 @@ async def list_device_certificates(
     return CertificatePage(items=[certificate_out(r) for r in page.items], next_cursor=page.next_cursor)
 
 
-def _destination(fields: dict[str, str]) -> str:
-    destination = fields.get("destination") or "external_reuse"
-    if destination not in DESTINATIONS:
-        raise InvalidInput.field(
-            "destination", _("use one of {DESTINATIONS}").format(DESTINATIONS=", ".join(DESTINATIONS))
-        )
-    return destination
-
-
 @post(
     "/api/v1/wipe-certificates/import",
     guards=_CHANGE,
@@ -221,15 +234,9 @@ async def import_files(
     unknown = set(fields) - {"destination"}
     if unknown:
         raise InvalidInput.field(sorted(unknown)[0], _("unknown field; send 'files' and optionally 'destination'"))
-    if not uploads:
-        raise InvalidInput.field("files", _("attach at least one report"))
-    destination = _destination(fields)
 
     async def create() -> tuple[int, Any]:
-        outcomes = await imports.import_reports(
-            session, actor, uploads, destination=destination, max_bytes=settings.wipe_report_max_bytes, tz=settings.tz
-        )
-        result = import_results(outcomes)
+        result = import_results(await import_uploaded_reports(session, actor, settings, fields, uploads, "files"))
         if not result.recorded:
             raise refused_problem(result)
         return 200, result.model_dump(mode="json")

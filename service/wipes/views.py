@@ -1,7 +1,8 @@
 """The device page's "Storage media and wipe certificates" section and its forms (the other wipe pages are in
 certificate_views.py).
 
-The section (wipes/_device_section.html, context from ``device_section_context``) sits on the device page; its
+The section (``WIPES_SECTION``: wipes/_device_section.html, context from ``device_section_context``, registered with
+the device page by create_app) sits on the device page; its
 forms post here, and a refused form shows the device page again with the person's values and the reason.
 """
 
@@ -15,16 +16,17 @@ from urllib.parse import urlencode
 from litestar import Request, post
 from litestar.datastructures import State
 from litestar.params import URLEncodedBody
-from litestar.response import Redirect, Template
-from pydantic import ValidationError
+from litestar.response import Template
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
-from service.errors import DomainError, InvalidInput
+from service.devices.sections import DeviceSection
+from service.devices.views import render_device_page
+from service.errors import InvalidInput
 from service.i18n import _
 from service.web.deps import AppSettings, CurrentActor, DbSession
-from service.web.forms import domain_errors, field_errors
-from service.wipes import certificates, gate, imports, repository, service
+from service.web.forms import Refused, submit_form
+from service.wipes import certificates, gate, repository, service
 from service.wipes.certificate_views import IMPORT_PAGE_HANDLERS, PAGE_HANDLERS
 from service.wipes.parsers import parse_capacity
 from service.wipes.policy import (
@@ -36,7 +38,7 @@ from service.wipes.policy import (
     VERIFICATION_LABELS,
 )
 from service.wipes.schemas import CertificateCreate, MediumCreate, MediumUpdate
-from service.wipes.uploads import read_form
+from service.wipes.uploads import import_uploaded_reports, read_form
 
 Form = dict[str, str]
 CHANGE = [requires(Permission.change_registry)]
@@ -44,9 +46,10 @@ CERTIFICATE_FIELDS = tuple(CertificateCreate.model_fields)
 
 
 async def device_section_context(
-    request: Request[Any, Any, Any], state: State, session: Any, device: Any
+    request: Request[Any, Any, Any], state: State, session: Any, device: Any, refused: Refused | None
 ) -> dict[str, Any]:
-    """Everything wipes/_device_section.html shows for one device (``device`` is a devices.repository view)."""
+    """Everything wipes/_device_section.html shows for one device (``device`` is a devices.repository view), with
+    this section's refused form, if any, drawn again."""
     role = request.user.role
     media = await repository.all_media(session, device.id)
     page = await repository.list_certificates(session, device_id=device.id, cursor=None, limit=1000)
@@ -81,24 +84,13 @@ async def device_section_context(
         "policy": CURRENT_POLICY,
         "max_mb": round(state.settings.wipe_report_max_bytes / 2**20, 1),
         "done": request.query_params.get("wipes"),
-        "form_id": "",
-        "form": {},
-        "errors": {},
+        "form_id": refused.form_id if refused else "",
+        "form": refused.form if refused else {},
+        "errors": refused.errors if refused else {},
     }
 
 
-async def _device_page(
-    request: Request[Any, Any, Any], state: State, session: Any, device_id: int, *, form_id: str, form: Form,
-    errors: dict[str, str], status_code: int,
-) -> Template:  # fmt: skip
-    """The device page again, with this section's refused form showing the person's values and the errors."""
-    from service.devices.views import _device_page as device_page
-
-    page = await device_page(request, state, session, device_id, status_code=status_code)
-    section = page.context.get("wipes_section")
-    if section is not None:
-        section.update(form_id=form_id, form=form, errors=errors)
-    return page
+WIPES_SECTION = DeviceSection("wipes", "wipes/_device_section.html", device_section_context)
 
 
 async def _act(
@@ -113,20 +105,16 @@ async def _act(
     default_field: str = "form",
     done: str = "",
 ) -> Any:
-    try:
-        await work()
-    except (ValidationError, DomainError) as exc:
-        # A normal return commits: undo whatever the refused use case had flushed before rendering.
-        await session.rollback()
-        if isinstance(exc, ValidationError):
-            errors, status = field_errors(exc), 422
-        else:
-            errors, status = domain_errors(exc, default_field), exc.status
-        return await _device_page(
-            request, state, session, device_id, form_id=form_id, form=form, errors=errors, status_code=status
-        )
+    """A form of this section, through submit_form; refused, the device page again with it in this section."""
+
+    async def show(refused: Refused) -> Template:
+        return await render_device_page(request, state, session, device_id, section="wipes", refused=refused)
+
     query = f"?{urlencode({'wipes': done})}" if done else ""
-    return Redirect(f"/devices/{device_id}{query}#wipes", status_code=303)
+    return await submit_form(
+        session, work, form_id=form_id, form=form, show=show, done=f"/devices/{device_id}{query}#wipes",
+        default_field=default_field,
+    )  # fmt: skip
 
 
 def human_bytes(n: int | None) -> str:
@@ -244,19 +232,7 @@ async def upload_report_page(
     async def work() -> None:
         fields, uploads = await read_form(request, "report", settings)
         form.update(fields)
-        if not uploads:
-            raise InvalidInput.field("report", _("Choose the wipe tool's report file."))
-        destination = fields.get("destination") or "external_reuse"
-        if destination not in DESTINATION_LABELS:
-            raise InvalidInput.field("destination", _("Choose a destination from the list."))
-        outcomes = await imports.import_reports(
-            session, actor, uploads, device_id=device_id, destination=destination,
-            max_bytes=settings.wipe_report_max_bytes, tz=settings.tz,
-        )  # fmt: skip
-        refused = [o for o in outcomes if not o.recorded]
-        if refused:
-            reasons = "; ".join(f"{o.filename}: {o.reason}" for o in refused)
-            raise InvalidInput.field("report", reasons)
+        await import_uploaded_reports(session, actor, settings, fields, uploads, "report", device_id=device_id)
 
     return await _act(request, state, session, device_id, "upload", form, work, default_field="report",
                       done=_("Report recorded; it now waits for another user to verify it"))  # fmt: skip

@@ -34,6 +34,19 @@ CHROMIUM_ARGS = [
 IN_CI = os.environ.get("CI") == "true"
 
 
+def sign_in(page: Any, username: str = "helpdesk", password: str = "demo") -> None:
+    """Signs in on the login page and waits until the signed-in page shows, so the next step never races it."""
+    import re
+
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name=re.compile(f"Sign out {re.escape(username)}"))).to_be_visible()
+
+
 @dataclass(frozen=True)
 class LiveServer:
     url: str

@@ -9,25 +9,15 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page: Any, username: str = "helpdesk", password: str = "demo") -> None:
-    from playwright.sync_api import expect
-
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name=re.compile(f"Sign out {username}"))).to_be_visible()
 
 
 def test_register_assign_and_find_a_device(page: Any, live_server: LiveServer) -> None:
     from playwright.sync_api import expect
 
-    _sign_in(page)
+    sign_in(page)
     asset_tag = f"E2E-{uuid.uuid4().hex[:6].upper()}"
     today = datetime.now(live_server.settings.tz).date().isoformat()
 
@@ -116,7 +106,7 @@ def test_device_list_works_without_javascript(browser: Any, live_server: LiveSer
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     try:
         page = context.new_page()
-        _sign_in(page)
+        sign_in(page)
         page.goto("/devices")
         page.get_by_label("Status").select_option(label="In repair")
         page.get_by_label("Search").fill("KL-")

@@ -10,20 +10,20 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_devices_browser import _sign_in
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
 
 def _switch_to(page: Any, username: str) -> None:
     page.get_by_role("button", name=re.compile("^Sign out")).click()
-    _sign_in(page, username)
+    sign_in(page, username)
 
 
 def test_a_donation_from_the_run_to_the_charitys_acknowledgement(page: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
-    _sign_in(page, "finance")
+    sign_in(page, "finance")
     page.get_by_role("link", name="Donations", exact=True).click()
     expect(page.get_by_role("heading", name="Donations", level=1)).to_be_visible()
     available = page.locator("#pool-unallocated")

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -38,10 +38,7 @@ def test_fault_diagnosis_decision_retirement_and_successor(page: Any, live_serve
     from playwright.sync_api import expect
 
     device_id, asset_tag, holder = _device_in_use(live_server)
-    page.goto("/login")
-    page.get_by_label("Username").fill("helpdesk")
-    page.get_by_label("Password").fill("demo")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "helpdesk")
 
     # Find the device the way helpdesk does: from the fault queue, by its asset tag.
     page.get_by_role("link", name="Faults", exact=True).click()

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LiveServer
-from tests.e2e.test_devices_browser import _sign_in
+from tests.e2e.conftest import LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +26,7 @@ def test_upload_a_file_read_the_report_and_find_the_devices(page: Any, live_serv
         f"{prefix}-3;{prefix}S3;Apple;iPhone 15;Phones;05-04-2024;969;Amsterdam\r\n",
         encoding="utf-8",
     )
-    _sign_in(page)
+    sign_in(page)
     page.get_by_role("link", name="Import", exact=True).click()
     expect(page.get_by_role("heading", name="Import devices")).to_be_visible()
     page.get_by_label("CSV file").set_input_files(str(csv_file))

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -46,13 +46,6 @@ def _valued_monitor(live_server: LiveServer) -> tuple[int, str]:
         return device_id, accepted.json()["amount"]
 
 
-def _sign_in(page: Any, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("demo")
-    page.get_by_role("button", name="Sign in").click()
-
-
 def _amount(text: str) -> Decimal:
     return Decimal(text.split()[-1].replace(",", "").lstrip("€"))
 
@@ -61,7 +54,7 @@ def test_finance_reads_the_breakdown_overrides_and_the_pool_follows(page: Any, l
     from playwright.sync_api import expect
 
     device_id, credited = _valued_monitor(live_server)
-    _sign_in(page, "finance")
+    sign_in(page, "finance")
     page.goto(f"/devices/{device_id}/valuation")
     expect(page.locator("#device-status")).to_have_text("valued")
     breakdown = page.get_by_role("table", name="Breakdown")

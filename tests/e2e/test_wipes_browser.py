@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 REPORT = Path(__file__).parent.parent / "fixtures" / "wipes" / "blancco_laptop_ssd_purge.xml"
@@ -39,13 +39,6 @@ def _retired_laptop(live_server: LiveServer) -> tuple[int, str, str, str]:
     return device_id, tag, serial, disk
 
 
-def _sign_in(page: Any, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("demo")
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_upload_a_purge_report_verify_with_four_eyes_and_the_laptop_is_wiped(
     page: Any, live_server: LiveServer, tmp_path: Path
 ) -> None:
@@ -56,7 +49,7 @@ def test_upload_a_purge_report_verify_with_four_eyes_and_the_laptop_is_wiped(
     report.write_bytes(REPORT.read_bytes().replace(REPORT_SERIAL.encode(), serial.encode())
                        .replace(REPORT_DISK.encode(), disk.encode()))  # fmt: skip
 
-    _sign_in(page, "helpdesk")
+    sign_in(page, "helpdesk")
     page.goto(f"/devices/{device_id}")
     section = page.locator("#wipes")
     expect(section.get_by_role("heading", name="Storage media and wipe certificates")).to_be_visible()
@@ -78,7 +71,7 @@ def test_upload_a_purge_report_verify_with_four_eyes_and_the_laptop_is_wiped(
     page.screenshot(path=str(tmp_path / "wipes-uploaded.png"), full_page=True)
 
     page.get_by_role("button", name=re.compile("Sign out")).click()
-    _sign_in(page, "helpdesk2")
+    sign_in(page, "helpdesk2")
     page.goto(f"/devices/{device_id}")
     verify = page.locator("table.wipe-certificates").get_by_role("button", name=re.compile(r"Verify #\d+"))
     expect(verify).to_have_count(1)

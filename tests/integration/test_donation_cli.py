@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from service.charities.models import Charity
@@ -52,6 +53,7 @@ async def _donations(settings: Settings) -> list[tuple[str, int]]:
         await engine.dispose()
 
 
+@pytest.mark.slow  # many seconds: make test-fast leaves it out
 def test_jobs_run_donations_drafts_once_and_refuses_bad_shares(settings: Settings) -> None:
     asyncio.run(_prepare(settings, 9_000))
     refused = _kringloop(settings, "jobs", "run", "donations")

@@ -19,7 +19,8 @@ from service.devices import repository
 from service.devices.models import Device
 from service.imports.export import EXPORT_COLUMNS
 from tests.conftest import TEST_SECRET, Database
-from tests.integration.conftest import Api, seed_device, seed_employee, seed_model
+from tests.integration.conftest import Api, seed_model
+from tests.integration.import_helpers import seed_fleet
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,45 +37,6 @@ async def export(api: Api, who: str = "auditor", **params: Any) -> Any:
     return await api.get(who, "/api/v1/devices", params={"format": "csv", **params})
 
 
-async def seed_fleet(api: Api) -> dict[str, Any]:
-    """An assigned laptop, a stock phone with formula-like text, a device in repair with its holder, a retired one."""
-    laptop = await seed_model(api)
-    phone = await seed_model(api, manufacturer="Fairphone", name="Fairphone 5", category="phone")
-    sanne = await seed_employee(api)
-    joost = await seed_employee(api, "Joost Müller")
-    used = await seed_device(
-        api,
-        laptop["id"],
-        holder_id=sanne["id"],
-        purchase_price="1249.5",
-        supplier="Bechtle",
-        order_ref="PO-77",
-        warranty_end="2027-03-01",
-        location="Utrecht, 3rd floor",
-        condition_grade="B",
-        notes='Dock "USB-C"\nsecond line',
-    )
-    stock = await seed_device(
-        api,
-        phone["id"],
-        asset_tag='=HYPERLINK("http://x")',
-        serial_number="-SN-2",
-        purchase_date="2022-12-31",
-        purchase_price="0.99",
-        notes="'quoted already",
-        location="@desk",
-    )
-    repair = await seed_device(api, laptop["id"], asset_tag="KL-3", serial_number="SN-3", holder_id=joost["id"])
-    moved = await api.post(
-        "helpdesk", f"/api/v1/devices/{repair['id']}/repair", {"supplier": "Dell", "expected_cost": "80.00"}
-    )
-    assert moved.status_code == 200, moved.text
-    retired = await seed_device(api, phone["id"], asset_tag=None, serial_number="SN-4")
-    moved = await api.post("helpdesk", f"/api/v1/devices/{retired['id']}/retire", {"reason": "screen broken"})
-    assert moved.status_code == 200, moved.text
-    return {"used": used, "stock": stock, "repair": repair, "retired": retired, "sanne": sanne, "joost": joost}
-
-
 async def test_csv_has_the_import_columns_and_every_device_in_its_current_state(api: Api) -> None:
     fleet = await seed_fleet(api)
     response = await export(api)
@@ -83,7 +45,7 @@ async def test_csv_has_the_import_columns_and_every_device_in_its_current_state(
     assert re.fullmatch(r'attachment; filename="devices-\d{8}\.csv"', response.headers["content-disposition"])
     assert datetime.now().strftime("%Y") in response.headers["content-disposition"]
     rows = parse(response.content)
-    assert [r["status"] for r in rows] == ["in_use", "in_stock", "in_repair", "retired"]
+    assert [r["status"] for r in rows] == ["in_use", "in_stock", "in_stock", "in_repair", "retired", "lost"]
     assert rows[0] == {
         "asset_tag": "KL-1",
         "serial_number": "SN-1",
@@ -92,12 +54,12 @@ async def test_csv_has_the_import_columns_and_every_device_in_its_current_state(
         "category": "laptop",
         "purchase_date": "2024-03-01",
         "purchase_price": "1249.50",
-        "supplier": "Bechtle",
+        "supplier": "Bechtle; Utrecht",
         "order_ref": "PO-77",
         "warranty_end": "2027-03-01",
-        "location": "Utrecht, 3rd floor",
+        "location": 'Utrecht, "De Kroon" 3rd floor',
         "condition_grade": "B",
-        "notes": 'Dock "USB-C"\nsecond line',
+        "notes": 'Dock "USB-C"\nkeyboard: US-International, ß and é',
         "status": "in_use",
         "holder_email": fleet["sanne"]["email"],
         "holder_name": "Sanne de Jong",
@@ -116,10 +78,11 @@ async def test_csv_has_the_import_columns_and_every_device_in_its_current_state(
         "",
         "",
     )
+    assert (rows[2]["asset_tag"], rows[2]["serial_number"], rows[2]["purchase_price"]) == ("KL-TAG-ONLY", "", "519.00")
     # A device in repair keeps its holder; a retired one has none and may have no asset tag.
-    assert (rows[2]["holder_name"], rows[2]["holder_email"]) == ("Joost Müller", fleet["joost"]["email"])
-    assert (rows[3]["asset_tag"], rows[3]["serial_number"], rows[3]["holder_email"]) == ("", "SN-4", "")
-    assert rows[3]["model"] == "Fairphone 5" and rows[3]["category"] == "phone"
+    assert (rows[3]["holder_name"], rows[3]["holder_email"]) == ("Joost Müller", fleet["joost"]["email"])
+    assert (rows[4]["asset_tag"], rows[4]["serial_number"], rows[4]["holder_email"]) == ("", "SN-4", "")
+    assert rows[4]["model"] == "Fairphone 5" and rows[4]["category"] == "phone"
 
 
 async def test_the_list_filters_apply_to_the_csv(api: Api) -> None:
@@ -133,9 +96,10 @@ async def test_the_list_filters_apply_to_the_csv(api: Api) -> None:
     assert await tags(status="in_use") == ["SN-1"]
     assert await tags(status=["in_repair", "retired"]) == ["SN-3", "SN-4"]
     assert await tags(holder_id=fleet["joost"]["id"]) == ["SN-3"]
-    assert await tags(q="fairphone") == ["'-SN-2", "SN-4"]
+    assert await tags(q="fairphone") == ["'-SN-2", "", "SN-4", "SN-5"]
     assert await tags(q="sanne") == ["SN-1"]
-    assert await tags(status="lost") == []
+    assert await tags(status="lost") == ["SN-5"]
+    assert await tags(status="disposed") == []
     unknown = await export(api, status="broken")
     assert unknown.status_code == 422 and unknown.headers["content-type"].startswith("application/problem+json")
     assert unknown.json()["errors"][0]["field"] == "status"
@@ -249,7 +213,7 @@ async def test_cli_export_writes_the_same_file_as_the_api(api: Api, database: Da
     target = tmp_path / "devices.csv"
     done = run_cli(database, "export", "devices", str(target))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.decode().strip() == f"Exported 4 devices to {target}."
+    assert done.stdout.decode().strip() == f"Exported 6 devices to {target}."
     assert target.read_bytes() == from_api
 
     to_stdout = run_cli(database, "export", "devices", "-", "--status", "in_use", "--status", "retired")

@@ -7,10 +7,8 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from service.app import create_app
 from service.context import Actor
@@ -20,39 +18,8 @@ from service.imports.service import ImportOptions, ImportSummary, run_import
 from service.migrate import upgrade
 from service.settings import Settings
 from tests.conftest import Database, create_pg_database, drop_pg_database, make_settings
-from tests.integration.conftest import Api, seed_device, seed_employee, seed_model
-
-# Everything an import could write; a round trip must leave every one of them as it was.
-TABLES = (
-    "devices", "device_events", "audit_records", "compensation_obligations", "employees", "device_models",
-    "storage_media", "repairs",
-)  # fmt: skip
-
-
-async def seed_fleet(api: Api) -> None:
-    """One device in each state an import can express, with the awkward values real registers have."""
-    laptop = await seed_model(api)
-    phone = await seed_model(api, manufacturer="Fairphone", name="Fairphone 5", category="phone")
-    sanne = await seed_employee(api)
-    joost = await seed_employee(api, "Joost Müller", email="Joost.Muller@Example.nl")
-    await seed_device(
-        api, laptop["id"], holder_id=sanne["id"], purchase_price="1249.5", supplier="Bechtle; Utrecht",
-        order_ref="PO-77", warranty_end="2027-03-01", location='Utrecht, "De Kroon" 3rd floor', condition_grade="B",
-        notes="Dock included\nkeyboard: US-International, ß and é",
-    )  # fmt: skip
-    await seed_device(api, phone["id"], asset_tag=None, serial_number="FP5-0001", purchase_date="2022-12-31",
-                      purchase_price="0.99")  # fmt: skip
-    await seed_device(api, phone["id"], asset_tag="KL-TAG-ONLY", serial_number=None, purchase_price="519.00")
-    repair = await seed_device(api, laptop["id"], asset_tag="KL-3", serial_number="SN-3", holder_id=joost["id"])
-    body = {"supplier": "Dell", "expected_cost": "80.00"}
-    moved = await api.post("helpdesk", f"/api/v1/devices/{repair['id']}/repair", body)
-    assert moved.status_code == 200, moved.text
-    for serial, move in (("SN-4", "retire"), ("SN-5", "lost")):
-        gone = await seed_device(
-            api, phone["id"], asset_tag=f"KL-{serial}", serial_number=serial, holder_id=sanne["id"]
-        )
-        moved = await api.post("helpdesk", f"/api/v1/devices/{gone['id']}/{move}", {"reason": "gone"})
-        assert moved.status_code == 200, moved.text
+from tests.integration.conftest import Api, seed_device, seed_model
+from tests.integration.import_helpers import seed_fleet, snapshot
 
 
 async def csv_export(api: Api) -> bytes:
@@ -65,13 +32,6 @@ async def import_file(api: Api, settings: Settings, body: bytes) -> ImportSummar
     return await run_import(
         api.app.state.sessionmaker, settings, Actor.cli("roundtrip"), io.BytesIO(body), ImportOptions()
     )
-
-
-async def snapshot(api: Api) -> dict[str, Any]:
-    async with api.app.state.engine.connect() as conn:
-        counts = {t: (await conn.execute(sa.text(f"SELECT count(*) FROM {t}"))).scalar_one() for t in TABLES}
-        devices = [dict(r._mapping) for r in await conn.execute(sa.text("SELECT * FROM devices ORDER BY id"))]
-    return {"counts": counts, "devices": devices}
 
 
 async def test_importing_an_export_changes_nothing_and_says_so(api: Api, settings: Settings) -> None:

@@ -33,7 +33,8 @@ async def test_the_api_imports_a_csv_body_and_reports_every_row(api: Api) -> Non
     body = response.json()
     assert body["summary"] == {
         "rows": 3, "created": 2, "updated": 0, "unchanged": 0, "errors": 1, "unknown_categories": [],
-        "unknown_statuses": [], "ignored_columns": [], "dry_run": False, "exit_code": 1,
+        "unknown_statuses": [], "ignored_columns": [], "readings": ["Read as UTF-8."], "dry_run": False,
+        "exit_code": 1,
     }  # fmt: skip
     assert [(r["row"], r["outcome"]) for r in body["rows"]] == [(2, "created"), (3, "error"), (4, "created")]
     refused = body["rows"][1]
@@ -119,6 +120,7 @@ async def test_the_upload_page_runs_the_import_and_shows_the_report(api: Api, se
     text = re.sub(r"\s+", " ", result.text)
     assert 'id="count-created">2<' in text and 'id="count-errors">1<' in text
     assert "reads two ways" in text and "KL-2" in text
+    assert '<ul class="muted" aria-label="How the file was read"><li>Read as UTF-8.</li></ul>' in text
     progress = await api.client.get(f"{run_url}/progress")
     assert progress.headers.get("hx-refresh") == "true"
     report = await api.client.get(f"{run_url}/report.csv")

@@ -55,6 +55,14 @@ async def test_two_instances_firing_the_same_slot_run_it_once(settings: Settings
     ran = [r for r in results if r is not None]
     assert len(ran) == 1 and ran[0].outcome == "succeeded" and ran[0].counts == {"created": 1}
     assert await _charities(settings) == 1
+    engine = make_engine(settings)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.text("SELECT slot, triggered_by, outcome FROM job_runs ORDER BY outcome"))).all()
+    await engine.dispose()
+    loser = "instance-1" if ran[0].triggered_by == "instance-0" else "instance-0"
+    # The instance that found the slot taken says so in a run of its own.
+    winner = ran[0].triggered_by
+    assert [tuple(r) for r in rows] == [("at:1000", loser, "already_claimed"), ("at:1000", winner, "succeeded")]
 
 
 async def test_a_failing_job_leaves_nothing_half_done_and_records_why(settings: Settings) -> None:
@@ -94,3 +102,30 @@ async def test_jobs_api_lists_and_runs(api: Api) -> None:
     assert (await api.post("admin", "/api/v1/jobs/nope/run")).status_code == 404
     listing = (await api.get("auditor", "/api/v1/jobs")).json()["items"]
     assert listing[0]["name"] == "make-charity" and listing[0]["recent_runs"][0]["triggered_by"] == "api"
+
+
+async def test_a_live_run_is_never_taken_for_abandoned(settings: Settings) -> None:
+    from service.jobs.service import mark_abandoned
+
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def _slow(session: AsyncSession, actor: Actor, ports: Ports, settings: Settings) -> dict[str, Any]:
+        started.set()
+        await release.wait()
+        return {"done": 1}
+
+    job = Job(name="slow", description="t", work=_slow)
+    engines = [make_engine(settings), make_engine(settings)]  # the running instance, and another looking at it
+    try:
+        running = asyncio.create_task(run_job(make_sessionmaker(engines[0]), job, slot=manual_slot(),
+                                              triggered_by="test", ports=Ports(), settings=settings))
+        await asyncio.wait_for(started.wait(), 10)
+        async with make_sessionmaker(engines[1])() as session:
+            assert await mark_abandoned(session, "slow") == 0
+            await session.commit()
+        release.set()
+        run = await running
+    finally:
+        for e in engines:
+            await e.dispose()
+    assert run is not None and run.outcome == "succeeded" and run.counts == {"done": 1}

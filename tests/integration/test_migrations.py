@@ -41,6 +41,7 @@ def test_sqlite_upgrade_check_downgrade(tmp_path: Path) -> None:
     _round_trip(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
 
 
+@pytest.mark.slow  # many seconds: make test-fast leaves it out
 def test_postgres_upgrade_check_downgrade() -> None:
     postgres_required_or_skip()
     name = f"kringloop_mig_{uuid.uuid4().hex[:8]}"

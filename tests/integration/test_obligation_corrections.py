@@ -3,14 +3,13 @@ while it is pending, and stays once the partner has it. Through the API and thro
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
 
 from service.settings import Settings
 from tests.integration.conftest import Api, seed_device, seed_model
-from tests.integration.import_helpers import HEADER, csv_text, rows, run
+from tests.integration.import_helpers import HEADER, csv_text, json_column, rows, run
 
 
 async def _obligations(api: Api) -> list[tuple[Any, ...]]:
@@ -24,11 +23,7 @@ async def _settle_records(api: Api) -> list[dict[str, Any]]:
     found = await rows(
         api, "SELECT after FROM audit_records WHERE action = 'compensation_obligation.settle' ORDER BY seq"
     )
-    return [_json(r["after"]) for r in found]
-
-
-def _json(value: Any) -> dict[str, Any]:
-    return json.loads(value) if isinstance(value, str) else value
+    return [json_column(r["after"]) for r in found]
 
 
 async def test_a_pending_obligation_follows_corrections_of_its_device(api: Api) -> None:
@@ -80,7 +75,7 @@ async def test_a_reimport_with_a_corrected_date_settles_the_obligation(api: Api,
     (record,) = await rows(
         api, "SELECT after FROM audit_records WHERE action = 'device.import' ORDER BY seq DESC LIMIT 1"
     )
-    (removed,) = _json(record["after"])["obligations_removed"]
+    (removed,) = json_column(record["after"])["obligations_removed"]
     assert (removed["device_id"], removed["category"]) == (device["id"], "laptop")
 
 

@@ -124,7 +124,10 @@ async def test_statement_hashes_match_the_bytes_served(api: Api) -> None:
     assert line["faults"] == []
     csv_rows = forms["csv"].decode().splitlines()
     assert csv_rows[0].startswith("statement_number,line,asset_tag") and len(csv_rows) == 3
+    assert csv_rows[0].endswith(",donor_name,donor_address,donor_kvk_number,donor_rsin")
+    assert csv_rows[1].endswith(',Voorbeeld B.V.,"Stationsplein 1, Utrecht",12345678,123456782')
     text = pdf_text(forms["pdf"])
+    assert "Voorbeeld B.V." in text and "12345678" in text and "123456782" in text
     assert "MON-1" in text and "geen tegenprestatie" in text and "finance2" in text
 
 
@@ -338,5 +341,7 @@ async def test_a_line_cites_the_wipe_certificate_and_the_faults_it_was_valued_wi
     (line,) = document["object"]
     assert line["wipeCertificates"] == [{"id": f"WC-{certificate_id}", "method": "purge / crypto erase"}]
     assert line["faults"] == ["battery"] and line["assetTag"] == "LT-1" and line["model"] == "Latitude 5440"
-    csv_line = (await api.get("finance", f"/api/v1/donations/{draft['id']}/statement.csv")).text.splitlines()[1]
+    csv_response = await api.get("finance", f"/api/v1/donations/{draft['id']}/statement.csv")
+    assert csv_response.headers["content-type"] == "text/csv; charset=utf-8"  # one charset, as the OpenAPI says
+    csv_line = csv_response.text.splitlines()[1]
     assert f"WC-{certificate_id}" in csv_line and "battery" in csv_line

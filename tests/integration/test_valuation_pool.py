@@ -269,3 +269,27 @@ async def test_policy_page_saves_a_new_version(api: Api) -> None:
     stored = (await api.get("admin", "/api/v1/valuation-policy")).json()
     # Saved, not the defaults reported as v1 (which this would equal had nothing been stored).
     assert (stored["version"], stored["saved"], stored["policy"]["auto_accept_below_cents"]) == (1, True, 1000)
+
+
+async def test_a_refused_valuation_form_keeps_what_was_chosen_beside_it(api: Api) -> None:
+    import re
+
+    from tests.integration.conftest import ui_login
+
+    device = await wiped_device(api)
+    v = (await api.post("finance", f"/api/v1/devices/{device['id']}/valuation", {})).json()
+    assert (await api.post("finance", f"/api/v1/valuations/{v['id']}/accept")).status_code == 200
+    csrf = await ui_login(api, "finance")
+    refused = await api.client.post(  # no counterparty: refused, with the disposition chosen and the reference typed
+        f"/devices/{device['id']}/dispose",
+        data={"disposition": "recycled", "counterparty": "", "reference": "R-77", "_csrf_token": csrf},
+    )
+    assert refused.status_code == 422
+    page = refused.text
+    chosen = re.findall(r'<option value="(\w+)" selected>', page)
+    assert chosen == ["recycled"]  # not the first option, as a freshly drawn select would show
+    assert 'id="reference" name="reference" value="R-77"' in page
+    assert re.search(r'id="counterparty" name="counterparty" required value="" aria-invalid="true"', page)
+    # The reason sits inside the dispose form, not at the top of the page.
+    assert page.index('Record how it left') < page.index('id="dispose-error"') < page.index('Record disposition')
+    assert (await api.get("finance", f"/api/v1/devices/{device['id']}")).json()["status"] == "valued"

@@ -8,9 +8,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from service.bootstrap import Ports
+from service.bootstrap import Ports, declared_jobs
 from service.db import make_engine, make_sessionmaker, utcnow
-from service.jobs.registry import declared_jobs
 from service.jobs.service import manual_slot, run_job
 from tests.integration.conftest import Api, count, ui_login
 from tests.integration.wipe_helpers import LAPTOP_SERIAL, media, part, record, retired, status_of

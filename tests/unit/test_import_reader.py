@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from service.imports.reader import UnusableFile, parse_date, parse_number, read_rows
+from service.imports.reader import FileReading, UnusableFile, parse_date, parse_number, read_date, read_rows
 
 
 def rows_of(data: bytes) -> tuple[list[str], list[str], list[dict[str, str]]]:
@@ -105,3 +105,81 @@ def test_dates(text: str, order: str | None, expected: date) -> None:
 def test_bad_dates(text: str) -> None:
     with pytest.raises(ValueError, match="is not a date"):
         parse_date(text)
+
+
+@pytest.mark.parametrize(
+    "text,order,expected",
+    [
+        ("1/23/23", None, date(2023, 1, 23)),
+        ("11/14/22", None, date(2022, 11, 14)),
+        ("12/31/68", None, date(2068, 12, 31)),  # %y's pivot: 68 is still this century
+        ("1/1/69", None, date(1969, 1, 1)),
+        ("03/04/23", "dmy", date(2023, 4, 3)),
+        ("1/23/23 10:15", None, date(2023, 1, 23)),
+    ],
+)
+def test_two_digit_years_with_slashes(text: str, order: str | None, expected: date) -> None:
+    assert read_date(text, order) == (expected, True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["1-23-23", "23.01.23", "1/23/2", "13/23/23"])
+def test_two_digit_years_only_with_slashes_and_valid(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a date"):
+        read_date(text)
+
+
+def test_four_digit_years_are_not_flagged() -> None:
+    assert read_date("01/23/2023") == (date(2023, 1, 23), False)
+
+
+def test_bytes_windows_1252_leaves_undefined_are_kept_as_latin1_and_flagged() -> None:
+    data = b"asset_tag,location,notes\nKL-1,Caf\xe9,plain\nKL-2,Zaal \x8d3,\x81x\x90\nKL-3,\x9d,\x8f\n"
+    reading = FileReading()
+    _, _, rows = read_rows(io.BytesIO(data), reading=reading)
+    got = list(rows)
+    assert [r.values["location"] for r in got] == ["Café", "Zaal \x8d3", "\x9d"]
+    assert got[1].values["notes"] == "\x81x\x90"
+    assert [r.read_as for r in got] == [set(), {"undefined_bytes"}, {"undefined_bytes"}]
+    assert got[1].notes == ["bytes Windows-1252 leaves undefined in location, notes: read as Latin-1"]
+    assert reading.encoding == "cp1252"
+
+
+def test_undefined_bytes_in_the_header_do_not_refuse_the_file() -> None:
+    columns, ignored, rows = read_rows(io.BytesIO(b"Asset Tag,Not\x8des\nKL-1,x\n"))
+    assert (columns, ignored, [r.values for r in rows]) == (["asset_tag"], ["Not\x8des"], [{"asset_tag": "KL-1"}])
+
+
+def test_repeated_headers_and_delimiter_only_rows_are_skipped_and_counted() -> None:
+    data = b"Asset Tag,Notes\nKL-1,a\n,,\nASSET TAG,notes\n\nKL-2,b\n"
+    reading = FileReading()
+    _, _, rows = read_rows(io.BytesIO(data), reading=reading)
+    assert [(r.number, r.values["asset_tag"]) for r in rows] == [(2, "KL-1"), (6, "KL-2")]
+    assert reading.counts == {"blank": 2, "repeated_header": 1}
+    assert reading.lines() == [
+        "Read as UTF-8.",
+        "1 row with the header row repeated, skipped: row 4.",
+        "2 rows with blank or only delimiters, skipped: rows 3, 5.",
+    ]
+
+
+def test_reading_lists_at_most_twenty_rows_and_counts_the_rest() -> None:
+    reading = FileReading(encoding="cp1252")
+    for row in range(2, 32):
+        reading.note("undefined_bytes", row)
+    assert reading.lines()[1].endswith("rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21 "
+                                       "and 10 more.")  # fmt: skip
+
+
+def test_utf16_with_a_bom_is_read_and_binary_files_are_refused() -> None:
+    _, _, rows = read_rows(io.BytesIO("Asset Tag\tx\nKL-1\n".replace("\t", ",").encode("utf-16")))
+    assert [r.values for r in rows] == [{"asset_tag": "KL-1"}]
+    with pytest.raises(UnusableFile, match="not text"):
+        read_rows(io.BytesIO(b"PK\x03\x04\x14\x00\x00\x00asset_tag\n"))
+
+
+@pytest.mark.parametrize(
+    "text,expected", [("$1,234.56", "1234.56"), ("€ 1.234,56", "1234.56"), ("1,234.56 USD", "1234.56"),
+                      ("GBP 99.50", "99.50"), ("\u00a01\u00a0234,56", "1234.56")],
+)  # fmt: skip
+def test_purchase_costs_with_currency_signs_and_thousands(text: str, expected: str) -> None:
+    assert parse_number(text) == Decimal(expected)

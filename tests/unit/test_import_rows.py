@@ -17,6 +17,7 @@ from service.imports.rows import (
     category_of,
     missing_for_create,
     read_record,
+    with_note_lines,
 )
 from service.imports.seen import KeyIndex
 
@@ -279,3 +280,57 @@ def test_the_report_csv_guards_what_the_file_brought_and_the_summary_reads_well(
     summary = ImportSummary(2, 1, 0, 1, 4, [], [], dry_run=True)
     assert summary_line(summary) == "4 rows: 2 would be created, 1 would be updated, 0 unchanged, 1 refused"
     assert summary.exit_code == 1
+
+
+def test_two_digit_years_are_read_and_said_per_row() -> None:
+    raw = RawRow(2, {**BASE, "purchase_date": "1/23/23", "warranty_end": "1/23/26"})
+    result = read_record(raw, SNIPE)
+    assert isinstance(result, DeviceRecord)
+    assert (result.fields["purchase_date"], result.fields["warranty_end"]) == (date(2023, 1, 23), date(2026, 1, 23))
+    assert raw.read_as == {"two_digit_year"}
+    assert raw.notes == ['purchase_date "1/23/23" read as 2023-01-23 (m/d/y, two-digit year)',
+                         'warranty_end "1/23/26" read as 2026-01-23 (m/d/y, two-digit year)']  # fmt: skip
+    dmy = dataclasses.replace(SNIPE, date_order="dmy")
+    raw = RawRow(2, {**BASE, "purchase_date": "11/04/23"})
+    result = read_record(raw, dmy)
+    assert isinstance(result, DeviceRecord) and result.fields["purchase_date"] == date(2023, 4, 11)
+    assert raw.notes == ['purchase_date "11/04/23" read as 2023-04-11 (d/m/y, two-digit year)']
+
+
+def test_a_two_digit_year_in_the_future_is_still_refused_by_its_field() -> None:
+    assert errors(SNIPE, purchase_date="1/1/30") == {"purchase_date": "2030-01-01 is in the future"}
+
+
+def test_company_eol_and_model_notes_become_note_lines_not_dropped() -> None:
+    raw = RawRow(2, {**BASE, "company": " Acme  BV ", "eol_date": "1/23/27", "model_notes": "Keyboard\nUS intl"})
+    result = read_record(raw, SNIPE)
+    assert isinstance(result, DeviceRecord)
+    assert result.note_lines == (
+        ("Company", "Acme BV"), ("EOL date", "2027-01-23"), ("Model notes", "Keyboard US intl")
+    )  # fmt: skip
+    assert raw.read_as == {"extra_columns", "two_digit_year"}
+    assert errors(SNIPE, eol_date="soon") == {"eol_date": '"soon" is not a date (use Y-m-d, m/d/Y, m/d/y or d-m-Y)'}
+
+
+def test_note_lines_replace_their_label_and_append_once() -> None:
+    lines = (("Company", "Acme"), ("EOL date", "2027-01-23"))
+    assert with_note_lines("", lines) == "Company: Acme\nEOL date: 2027-01-23"
+    merged = with_note_lines("Sticker on lid\nCompany: Old BV", lines)
+    assert merged == "Sticker on lid\nCompany: Acme\nEOL date: 2027-01-23"
+    assert with_note_lines(merged, lines) == merged  # a second import of the same row changes nothing
+    assert with_note_lines("as it was", ()) == "as it was"
+
+
+def test_checked_out_to_a_location_registers_the_device_there_without_a_holder() -> None:
+    r = record(SNIPE, checkout_type="Location", checked_out_location="Room 4.12", status="Deployed",
+               location="Utrecht", holder_username="")  # fmt: skip
+    assert (r.fields["location"], r.holder, r.holder_given, r.status) == ("Room 4.12", None, True, "in_stock")
+    assert r.notes == ['checked out to location "Room 4.12": registered there, with no holder',
+                       'status "Deployed" without a holder: in stock']  # fmt: skip
+    # A location cell alone (no checkout type) says the same; a user checkout keeps the person.
+    assert record(SNIPE, checked_out_location="Depot").fields["location"] == "Depot"
+    user = record(SNIPE, checkout_type="User", holder_username="sanne", checked_out_location="")
+    assert (user.holder, user.status) == (HolderRef(username="sanne"), "in_use")
+    asset = record(SNIPE, checkout_type="asset", holder_username="sanne")
+    assert (asset.holder, asset.holder_given) == (None, True)
+    assert errors(SNIPE, checkout_type="Desk") == {"checkout_type": '"Desk" is not User, Location or Asset'}

@@ -1,0 +1,1 @@
+"""Backups of the whole database: ``kringloop backup FILE`` and ``kringloop restore FILE``."""

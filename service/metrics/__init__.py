@@ -1,0 +1,1 @@
+"""Operations metrics: ``GET /metrics`` in the Prometheus text format."""
