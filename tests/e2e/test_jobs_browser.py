@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_devices_browser import _sign_in
+from tests.e2e.conftest import sign_in as _sign_in
 
 pytestmark = pytest.mark.browser
 
