@@ -7,7 +7,10 @@ COPY pyproject.toml README.md ./
 COPY service ./service
 COPY migrations ./migrations
 COPY integrations ./integrations
-RUN /venv/bin/pip install --no-cache-dir .
+# The translations' .mo files are built, not committed: compile them before the package is installed.
+RUN /venv/bin/pip install --no-cache-dir "Babel>=2.14" \
+    && /venv/bin/pybabel compile -d service/locale -D messages \
+    && /venv/bin/pip install --no-cache-dir .
 
 FROM python:3.11-slim
 # pg_dump and pg_restore for `kringloop backup` / `restore` (they refuse a server of a newer major version than

@@ -20,8 +20,9 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from service.accounts.api import AuthController, UserController
+from service.accounts.api import AuthController, ProfileController, UserController
 from service.accounts.auth import PUBLIC_PATHS, AuthMiddleware, PrincipalCache, make_signers
+from service.accounts.views import PROFILE_VIEW_HANDLERS
 from service.audit.api import AuditController
 from service.bootstrap import build_ports, declared_jobs, wire_features
 from service.charities.api import CharityController
@@ -39,6 +40,17 @@ from service.employees.api import EmployeeController
 from service.errors import EXCEPTION_HANDLERS
 from service.faults.api import FAULT_API_HANDLERS
 from service.faults.views import FAULT_VIEW_HANDLERS, FAULTS_SECTION
+from service.i18n import (
+    LOCALE_NAMES,
+    current_locale,
+    format_day,
+    format_moment,
+    format_money,
+    format_number,
+    gettext,
+    ngettext,
+    set_default_locale,
+)
 from service.impact.api import ImpactController
 from service.impact.views import IMPACT_VIEW_HANDLERS
 from service.imports.api import import_routes
@@ -61,6 +73,7 @@ from service.valuation.api import DeviceValuationController, ValuationController
 from service.valuation.views import VALUATION_VIEW_HANDLERS
 from service.web import health
 from service.web.deps import provide_actor, provide_rules, provide_session, provide_settings
+from service.web.locale import LocaleMiddleware
 from service.web.middleware import CorrelationIdMiddleware
 from service.web.openapi import document_downloads, document_problems
 from service.web.views import VIEW_HANDLERS
@@ -75,20 +88,38 @@ def _template_engine_callback(settings: Settings) -> Any:
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
         tz = settings.tz
-        # `_` in templates; null translations until real catalogues are installed (service/i18n.py).
-        env.add_extension("jinja2.ext.i18n")
-        env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-
+        # Every date, number and amount a page shows is formatted here, in the request's language (service/i18n.py).
         def local_time(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
-            return "" if value is None else value.astimezone(tz).strftime(fmt)
+            if value is None:
+                return ""
+            if "%H" not in fmt:  # a day, as that day was in the configured time zone
+                return format_day(value.astimezone(tz).date())
+            return format_moment(value, tz)
 
         def local_date(value: date | None) -> str:
-            return "" if value is None else value.strftime("%d %b %Y")
+            return "" if value is None else format_day(value)
 
+        def money(value: int | str | None, currency: str | None = None) -> str:
+            return "" if value is None or value == "" else format_money(value, currency or settings.currency)
+
+        def number(value: int | str | None) -> str:
+            return "" if value is None else format_number(value)
+
+        env.add_extension("jinja2.ext.i18n")
+        env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
         env.filters["local_time"] = local_time
         env.filters["local_date"] = local_date
+        # Plain decimal ("1234.50"), for form fields a person edits; shown amounts use ``money``.
         env.filters["cents"] = format_cents
-        env.globals.update(settings=settings, currency=settings.currency, app_version=VERSION)
+        env.filters["money"] = money
+        env.filters["number"] = number
+        env.globals.update(
+            settings=settings,
+            currency=settings.currency,
+            app_version=VERSION,
+            current_locale=current_locale,
+            locale_names=LOCALE_NAMES,
+        )
 
     return configure
 
@@ -96,6 +127,7 @@ def _template_engine_callback(settings: Settings) -> Any:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
+    set_default_locale(settings.lang)
     wire_features()
     engine = make_engine(settings)
     api_tokens, session_tokens = make_signers(
@@ -125,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         metrics,
         AuthController,
         UserController,
+        ProfileController,
         EmployeeController,
         DeviceModelController,
         CustomFieldController,
@@ -139,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         CharityController,
         DonationController,
         *VIEW_HANDLERS,
+        *PROFILE_VIEW_HANDLERS,
         *CUSTOM_FIELD_VIEW_HANDLERS,
         *JOB_VIEW_HANDLERS,
         *POOL_VIEW_HANDLERS,
@@ -180,9 +214,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         middleware=[
             CorrelationIdMiddleware,
+            LocaleMiddleware,  # the browser's language, for what comes before sign-in
             MetricsMiddleware,
             # /metrics decides itself: an allowed scraper address needs no token (service/metrics/api.py).
             DefineMiddleware(AuthMiddleware, exclude=[*PUBLIC_PATHS, "^/metrics$"]),
+            LocaleMiddleware,  # the signed-in person's own choice
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

@@ -6,19 +6,26 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from service.i18n import gettext
+
 
 class Choice(StrEnum):
-    """Members are declared as ``name = "value", "Label", "colour"`` (colour defaults to grey)."""
+    """Members are declared as ``name = "value", N_("Label"), "colour"`` (colour defaults to grey); the label is
+    translated each time it is read, in the language of the moment (service/i18n.py)."""
 
-    label: str
+    _label: str
     colour: str
 
     def __new__(cls, value: str, label: str = "", colour: str = "grey") -> Any:
         member = str.__new__(cls, value)
         member._value_ = value
-        member.label = label or value
+        member._label = label or value
         member.colour = colour
         return member
+
+    @property
+    def label(self) -> str:
+        return gettext(self._label)
 
     @classmethod
     def values(cls) -> tuple[str, ...]:

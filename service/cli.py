@@ -11,6 +11,7 @@ import click
 
 from service.backups.cli import backup, restore
 from service.commands import command_settings
+from service.i18n import LOCALES, _, set_default_locale
 from service.impact.cli import report_group
 from service.imports.cli import import_group
 from service.imports.cli_export import export as export_group
@@ -18,8 +19,17 @@ from service.settings import Settings
 
 
 @click.group()
-def main() -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(LOCALES),
+    envvar="KRINGLOOP_LANG",
+    default="nl",
+    show_default=True,
+    help="Language of the messages (and of anything people read that a command writes); KRINGLOOP_LANG too.",
+)
+def main(lang: str) -> None:
     """Kringloop: device lifecycle and residual-value donation manager."""
+    set_default_locale(lang)
     # Before any subcommand: a command that registers or moves devices needs the features' hooks (the import, the
     # demo, the scheduler and its jobs alike).
     from service.bootstrap import wire_features
@@ -41,7 +51,7 @@ def migrate() -> None:
 
     settings = command_settings()
     upgrade(settings.database_url)
-    click.echo("Database is at the newest schema.")
+    click.echo(_("Database is at the newest schema."))
 
 
 @main.command()
@@ -84,9 +94,9 @@ def _print_demo_logins(settings: Settings, created: bool) -> None:
     from service.demo import DEMO_LOGINS
 
     if created:
-        click.echo("Loaded the demo organisation.")
-    click.echo(f"Demo logins (password 'demo'): {', '.join(u for u, _ in DEMO_LOGINS)}")
-    click.echo(f"Open http://{settings.host}:{settings.port}/ in a browser.")
+        click.echo(_("Loaded the demo organisation."))
+    click.echo(_("Demo logins (password 'demo'): {logins}").format(logins=", ".join(u for u, _password in DEMO_LOGINS)))
+    click.echo(_("Open http://{host}:{port}/ in a browser.").format(host=settings.host, port=settings.port))
 
 
 @main.command()
@@ -96,12 +106,12 @@ def demo() -> None:
 
     settings = command_settings()
     if not settings.demo_mode:
-        raise click.ClickException("The demo organisation is only loaded in demo mode (KRINGLOOP_DEMO_MODE=true).")
+        raise click.ClickException(_("The demo organisation is only loaded in demo mode (KRINGLOOP_DEMO_MODE=true)."))
     try:
         summary = asyncio.run(load_demo(settings))
     except DemoRefused as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Loaded the demo organisation: {summary}")
+    click.echo(_("Loaded the demo organisation: {summary}").format(summary=summary))
     _print_demo_logins(settings, created=False)
 
 
@@ -143,7 +153,9 @@ def users_create(name: str, role: str, charity_id: int | None, full_name: str, p
     except DomainError as exc:
         messages = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors) or exc.detail
         raise click.ClickException(messages) from None
-    click.echo(f"Created user {user.username} (id {user.id}, role {user.role}).")
+    click.echo(
+        _("Created user {username} (id {id}, role {role}).").format(username=user.username, id=user.id, role=user.role)
+    )
 
 
 @main.command()
@@ -162,7 +174,11 @@ def scheduler() -> None:
         engine = make_engine(settings)
         sched = build_scheduler(make_sessionmaker(engine), jobs, build_ports(settings), settings)
         sched.start()
-        click.echo(f"Scheduler running {len(jobs)} jobs: {', '.join(jobs) or 'none'}. Ctrl-C stops it.")
+        click.echo(
+            _("Scheduler running {count} jobs: {names}. Ctrl-C stops it.").format(
+                count=len(jobs), names=", ".join(jobs) or _("none")
+            )
+        )
         try:
             await asyncio.Event().wait()
         finally:
@@ -186,7 +202,7 @@ def jobs_list() -> None:
 
     declared = declared_jobs(command_settings())
     if not declared:
-        click.echo("No jobs are declared.")
+        click.echo(_("No jobs are declared."))
     for job in declared.values():
         click.echo(f"{job.name:20} {describe_trigger(job):30} {job.description}")
 
@@ -203,7 +219,11 @@ def jobs_run(name: str) -> None:
     declared = declared_jobs(settings)
     job = declared.get(name)
     if job is None:
-        raise click.ClickException(f"No job is named {name!r}; known jobs: {', '.join(declared) or 'none'}.")
+        raise click.ClickException(
+            _("No job is named {name}; known jobs: {known}.").format(
+                name=repr(name), known=", ".join(declared) or _("none")
+            )
+        )
 
     async def run() -> Any:
         engine = make_engine(settings)
@@ -239,10 +259,17 @@ def audit_verify() -> None:
     settings = command_settings()
     result = asyncio.run(_with_session(settings, verify_chain))
     if result.ok:
-        click.echo(f"Audit chain intact: {result.checked} records, head at {result.head_seq}.")
+        click.echo(
+            _("Audit chain intact: {checked} records, head at {head_seq}.").format(
+                checked=result.checked, head_seq=result.head_seq
+            )
+        )
         return
     assert result.broken is not None
-    click.echo(f"Audit chain BROKEN at record {result.broken.seq}: {result.broken.reason}", err=True)
+    click.echo(
+        _("Audit chain BROKEN at record {seq}: {reason}").format(seq=result.broken.seq, reason=result.broken.reason),
+        err=True,
+    )
     sys.exit(1)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from service.i18n import _
 from service.settings import InsecureSettingsError, Settings
 
 
@@ -14,4 +15,4 @@ def command_settings() -> Settings:
     except InsecureSettingsError as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # pydantic's ValidationError: name the bad variable, no traceback
-        raise click.ClickException(f"Invalid configuration: {exc}") from None
+        raise click.ClickException(_("Invalid configuration: {exc}").format(exc=exc)) from None

@@ -9,13 +9,16 @@ from sqlalchemy.exc import IntegrityError
 from service.audit.service import changed, snapshot
 from service.db import utcnow
 from service.errors import Conflict, InvalidInput
+from service.i18n import _
 
 
 def expect_version(entity: Any, version: int, what: str) -> None:
     if entity.version != version:
         raise Conflict(
-            f"This {what} was changed by someone else (you sent version {version}, it is now at "
-            f"version {entity.version}). Reload it and apply your change again.",
+            _(
+                "This {what} was changed by someone else (you sent version {version}, it is now at "
+                "version {version2}). Reload it and apply your change again."
+            ).format(what=what, version=version, version2=entity.version),
             current_version=entity.version,
         )
 
@@ -29,8 +32,8 @@ def patch_changes(data: Any, model: Any, derived: frozenset[str] = frozenset()) 
     emptied = [f for f, v in sent.items() if v is None and (f in derived or (f in columns and not columns[f].nullable))]
     if emptied:
         raise InvalidInput(
-            f"{', '.join(emptied)} cannot be emptied.",
-            errors=[{"field": f, "message": "cannot be emptied"} for f in emptied],
+            _("{emptied} cannot be emptied.").format(emptied=', '.join(emptied)),
+            errors=[{"field": f, "message": _("cannot be emptied")} for f in emptied],
         )
     return {f: v for f, v in sent.items() if f not in derived}
 

@@ -14,16 +14,23 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from service.i18n import N_, _, use_locale
+from service.web.locale import locale_of
+
 log = structlog.get_logger("kringloop.errors")
 
 PROBLEM_JSON = "application/problem+json"
 
 
 class DomainError(Exception):
-    """An error whose message is written for the person who caused it."""
+    """An error whose message is written for the person who caused it.
+
+    ``title`` is marked for the catalogue and translated when the problem is shown; ``detail`` is translated where
+    it is raised (``raise Conflict(_("..."))``), in the language of the request or job that raised it.
+    """
 
     status = 400
-    title = "Bad request"
+    title = N_("Bad request")
     type_slug = "bad-request"
 
     def __init__(self, detail: str, *, errors: list[dict[str, str]] | None = None, **extra: Any) -> None:
@@ -35,7 +42,7 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError):
     status = 422
-    title = "Invalid input"
+    title = N_("Invalid input")
     type_slug = "invalid-input"
 
     @classmethod
@@ -45,13 +52,13 @@ class InvalidInput(DomainError):
 
 class NotFound(DomainError):
     status = 404
-    title = "Not found"
+    title = N_("Not found")
     type_slug = "not-found"
 
 
 class Conflict(DomainError):
     status = 409
-    title = "Conflict"
+    title = N_("Conflict")
     type_slug = "conflict"
 
 
@@ -59,25 +66,25 @@ class Gone(DomainError):
     """It was there, and was removed on purpose (a retention rule), so asking again will not help."""
 
     status = 410
-    title = "Gone"
+    title = N_("Gone")
     type_slug = "gone"
 
 
 class Unauthenticated(DomainError):
     status = 401
-    title = "Not authenticated"
+    title = N_("Not authenticated")
     type_slug = "not-authenticated"
 
 
 class Forbidden(DomainError):
     status = 403
-    title = "Forbidden"
+    title = N_("Forbidden")
     type_slug = "forbidden"
 
 
 class TooManyAttempts(DomainError):
     status = 429
-    title = "Too many attempts"
+    title = N_("Too many attempts")
     type_slug = "too-many-attempts"
 
 
@@ -122,9 +129,11 @@ def _html_error(request: Request[Any, Any, Any], status: int, title: str, detail
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    with use_locale(locale_of(request)):
+        title = _(exc.title)
     if _wants_html(request):
-        return _html_error(request, exc.status, exc.title, exc.detail)
-    return problem(exc.status, exc.title, exc.detail, slug=exc.type_slug, errors=exc.errors, **exc.extra)
+        return _html_error(request, exc.status, title, exc.detail)
+    return problem(exc.status, title, exc.detail, slug=exc.type_slug, errors=exc.errors, **exc.extra)
 
 
 def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
@@ -132,24 +141,30 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
     for item in exc.extra or []:
         if isinstance(item, dict):
             field = str(item.get("key") or item.get("source") or "body")
-            errors.append({"field": field, "message": str(item.get("message", "is invalid"))})
+            errors.append({"field": field, "message": str(item.get("message", _("is invalid")))})
     return errors
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    with use_locale(locale_of(request)):
+        return _http_error(request, exc)
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or exc.detail
         if _wants_html(request):
-            return _html_error(request, 422, "Invalid input", detail)
-        return problem(422, "Invalid input", detail, slug="invalid-input", errors=errors)
+            return _html_error(request, 422, _("Invalid input"), detail)
+        return problem(422, _("Invalid input"), detail, slug="invalid-input", errors=errors)
     status = exc.status_code
     if isinstance(exc, NotAuthorizedException):
-        title, slug = "Not authenticated", "not-authenticated"
+        title, slug = _("Not authenticated"), "not-authenticated"
     elif isinstance(exc, PermissionDeniedException):
-        title, slug = "Forbidden", "forbidden"
+        title, slug = _("Forbidden"), "forbidden"
     else:
-        title, slug = _STATUS_TITLES.get(status, ("Error", "error"))
+        title, slug = _STATUS_TITLES.get(status, (N_("Error"), "error"))
+        title = _(title)
     detail = exc.detail or title
     if _wants_html(request):
         return _html_error(request, status, title, detail)
@@ -157,24 +172,26 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
 
 
 _STATUS_TITLES = {
-    400: ("Bad request", "bad-request"),
-    404: ("Not found", "not-found"),
-    405: ("Method not allowed", "method-not-allowed"),
-    413: ("Request body too large", "body-too-large"),
-    415: ("Unsupported media type", "unsupported-media-type"),
-    429: ("Too many requests", "too-many-attempts"),
+    400: (N_("Bad request"), "bad-request"),
+    404: (N_("Not found"), "not-found"),
+    405: (N_("Method not allowed"), "method-not-allowed"),
+    413: (N_("Request body too large"), "body-too-large"),
+    415: (N_("Unsupported media type"), "unsupported-media-type"),
+    429: (N_("Too many requests"), "too-many-attempts"),
 }
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     correlation_id = getattr(request.state, "correlation_id", "-")
     log.error("unhandled_error", correlation_id=correlation_id, path=request.url.path, exc_info=exc)
-    detail = f"Something went wrong on our side. Quote correlation id {correlation_id} when reporting it."
+    with use_locale(locale_of(request)):
+        title = _("Internal error")
+        detail = _("Something went wrong on our side. Quote correlation id {id} when reporting it.").format(
+            id=correlation_id
+        )
     if _wants_html(request):
-        return _html_error(request, 500, "Internal error", detail)
-    return problem(
-        HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", detail, slug="internal", correlation_id=correlation_id
-    )
+        return _html_error(request, 500, title, detail)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, title, detail, slug="internal", correlation_id=correlation_id)
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

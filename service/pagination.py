@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 
 from service.errors import InvalidInput
+from service.i18n import _
 
 T = TypeVar("T")
 MAX_LIMIT = 1000
@@ -32,12 +33,12 @@ def decode_cursor(cursor: str | None) -> int | None:
             raise ValueError
         return after
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise InvalidInput.field("cursor", "is not a cursor this server gave out; start again without it") from None
+        raise InvalidInput.field("cursor", _("is not a cursor this server gave out; start again without it")) from None
 
 
 def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput.field("limit", f"must be between 1 and {MAX_LIMIT}")
+        raise InvalidInput.field("limit", _("must be between 1 and {MAX_LIMIT}").format(MAX_LIMIT=MAX_LIMIT))
     return limit
 
 

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     timezone: str = "Europe/Amsterdam"
     currency: str = "EUR"
+    # The organisation's language (nl or en): for jobs, the CLI, new charities' statements, and a person whose
+    # profile and browser name no language Kringloop speaks.
+    lang: str = "nl"
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -130,6 +133,8 @@ class Settings(BaseSettings):
         if self.test_pause_at and self.test_pause_at.partition(":")[0] not in PAUSE_POINTS:
             raise ValueError(f"KRINGLOOP_TEST_PAUSE_AT names no pause point; known: {', '.join(PAUSE_POINTS)}")
         ZoneInfo(self.timezone)  # fail at start, not at the first rendered page
+        if self.lang not in ("nl", "en"):
+            raise ValueError(f"KRINGLOOP_LANG must be nl or en, not {self.lang!r}")
         try:
             _check_crontab(self.donations_cron)
         except ValueError as exc:

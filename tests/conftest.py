@@ -15,8 +15,14 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from service.bootstrap import wire_features
+from service.i18n import LOCALE_DIR, set_default_locale
 from service.migrate import upgrade
 from service.settings import Settings
+
+# The suite was written against English texts: the organisation default in tests is English (a Dutch test says so),
+# also for what reads KRINGLOOP_LANG itself (the CLI, Settings() without arguments).
+set_default_locale("en")
+os.environ.setdefault("KRINGLOOP_LANG", "en")
 
 POSTGRES_URL = os.environ.get("KRINGLOOP_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -117,7 +123,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 def make_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = dict(
         database_url=url, secret_key=TEST_SECRET, demo_mode=False, scheduler_enabled=False, auth_cache_seconds=0,
-        login_max_failures=5, log_level="WARNING",
+        login_max_failures=5, log_level="WARNING", lang="en",
         # Outside demo mode no donation is approved without the donor's details (statements must be complete).
         donor_name="Testbedrijf B.V.", donor_address="Teststraat 1, 3511 AA Utrecht", donor_kvk_number="87654321",
         donor_rsin="123456782",
@@ -135,3 +141,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last: Playwright's sync API keeps an event loop running in the main thread for the rest
     of the session, and the database fixtures (alembic, the PostgreSQL reset) start loops of their own there."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues() -> None:
+    """The .mo files `make i18n-compile` builds, so a plain `pytest` reads the same translations as `make test`."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in LOCALE_DIR.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)

@@ -10,8 +10,17 @@ from service.accounts import service
 from service.accounts.auth import requires
 from service.accounts.models import User
 from service.accounts.permissions import Permission
-from service.accounts.schemas import TokenRequest, TokenResponse, UserCreate, UserOut, UserPage, UserUpdate
+from service.accounts.schemas import (
+    ProfileUpdate,
+    TokenRequest,
+    TokenResponse,
+    UserCreate,
+    UserOut,
+    UserPage,
+    UserUpdate,
+)
 from service.errors import problem
+from service.i18n import _
 from service.pagination import DEFAULT_LIMIT
 from service.web.deps import CurrentActor, DbSession, PageLimit, created
 
@@ -39,7 +48,9 @@ class AuthController(Controller):
         )
         if principal is None:
             # Returned rather than raised so the failed attempt is committed and counts for throttling.
-            return problem(401, "Not authenticated", "Unknown username or wrong password.", slug="not-authenticated")
+            return problem(
+                401, _("Not authenticated"), _("Unknown username or wrong password."), slug="not-authenticated"
+            )
         token = state.api_tokens.issue(principal.id, principal.session_epoch)
         return Response(TokenResponse(access_token=token, expires_in=settings.token_ttl_seconds))
 
@@ -76,4 +87,24 @@ class UserController(Controller):
     ) -> UserOut:
         user = await service.update_user(session, actor, user_id, data)
         state.principal_cache.forget(user_id)
+        return user_out(user)
+
+
+class ProfileController(Controller):
+    """The signed-in person's own settings (for now, the language Kringloop speaks to them)."""
+
+    path = "/api/v1/profile"
+    tags = ["users"]
+
+    @get("/")
+    async def get_profile(self, session: DbSession, actor: CurrentActor) -> UserOut:
+        assert actor.user_id is not None
+        return user_out(await service.get_user(session, actor.user_id))
+
+    @patch("/")
+    async def update_profile(
+        self, state: State, session: DbSession, actor: CurrentActor, data: JSONBody[ProfileUpdate]
+    ) -> UserOut:
+        user = await service.set_own_locale(session, actor, data.locale)
+        state.principal_cache.forget(user.id)
         return user_out(user)

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.accounts.permissions import Permission, can
 from service.accounts.service import Principal, load_principal
 from service.accounts.tokens import TokenSigner
+from service.i18n import gettext
 
 SESSION_COOKIE = "kringloop_session"
 PUBLIC_PATHS = [
@@ -58,19 +59,19 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         if header:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token:
-                raise NotAuthorizedException("Send the token as 'Authorization: Bearer <token>'.")
+                raise NotAuthorizedException(gettext("Send the token as 'Authorization: Bearer <token>'."))
             claims = state.api_tokens.read(token.strip())
         elif not connection.url.path.startswith("/api/") and (cookie := connection.cookies.get(SESSION_COOKIE)):
             claims = state.session_tokens.read(cookie)
         else:
             raise NotAuthorizedException(
-                "Sign in first: POST /api/v1/auth/token and send the token as a Bearer header."
+                gettext("Sign in first: POST /api/v1/auth/token and send the token as a Bearer header.")
             )
         if claims is None:
-            raise NotAuthorizedException("Your token is invalid or has expired; sign in again.")
+            raise NotAuthorizedException(gettext("Your token is invalid or has expired; sign in again."))
         principal = await _principal(state.principal_cache, state.sessionmaker, claims.user_id)
         if principal is None or principal.session_epoch != claims.session_epoch:
-            raise NotAuthorizedException("This sign-in is no longer valid; sign in again.")
+            raise NotAuthorizedException(gettext("This sign-in is no longer valid; sign in again."))
         return AuthenticationResult(user=principal, auth=claims)
 
 
@@ -94,7 +95,9 @@ def requires(*permissions: Permission) -> Callable[[ASGIConnection[Any, Any, Any
         missing = [p for p in permissions if not can(principal.role, p)]
         if missing:
             raise PermissionDeniedException(
-                f"Your role ({principal.role.value}) may not do this; it needs {', '.join(m.value for m in missing)}."
+                gettext("Your role ({role}) may not do this; it needs {permissions}.").format(
+                    role=principal.role.value, permissions=", ".join(m.value for m in missing)
+                )
             )
 
     return guard

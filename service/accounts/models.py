@@ -26,6 +26,8 @@ class User(SQLModel, table=True):
     charity_id: int | None = Field(default=None, foreign_key="charities.id", index=True)
     password_hash: str = Field(max_length=255)
     active: bool = Field(default=True)
+    # The language this person reads Kringloop in (nl, en); None follows the browser, then the organisation.
+    locale: str | None = Field(default=None, max_length=8)
     # Bumped on logout, password change or deactivation: every token issued before stops working.
     session_epoch: int = Field(default=1)
     version: int = Field(default=1)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from service.i18n import _
+
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a miss costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("kringloop-timing-equaliser")
@@ -25,7 +27,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def weak_password_reason(password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"must be at least {MIN_PASSWORD_LENGTH} characters long"
+        return _("must be at least {n} characters long").format(n=MIN_PASSWORD_LENGTH)
     if password.strip() != password:
-        return "must not start or end with spaces"
+        return _("must not start or end with spaces")
     return None

@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from service.accounts.permissions import Role
+from service.i18n import Language
 from service.schemas import Strict
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
@@ -36,6 +37,11 @@ class UserUpdate(Strict):
     charity_id: int | None = Field(default=None, ge=1)
     active: bool | None = None
     password: str | None = Field(default=None, max_length=1024)
+    locale: Language | None = None
+
+
+class ProfileUpdate(Strict):
+    locale: Language | None = Field(description="nl or en; null follows the browser, then the organisation")
 
 
 class UserOut(BaseModel):
@@ -45,6 +51,7 @@ class UserOut(BaseModel):
     role: Role
     charity_id: int | None
     active: bool
+    locale: str | None = None
     version: int
     created_at: datetime
     last_login_at: datetime | None

@@ -19,6 +19,7 @@ from service.context import Actor
 from service.db import utcnow
 from service.editing import apply_changes, expect_version
 from service.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from service.i18n import _
 from service.pagination import Page, keyset, page_of
 
 
@@ -32,21 +33,24 @@ class Principal:
     role: Role
     charity_id: int | None
     session_epoch: int
+    locale: str | None = None
 
     @classmethod
     def of(cls, user: User) -> Principal:
         assert user.id is not None
-        return cls(user.id, user.username, user.full_name, Role(user.role), user.charity_id, user.session_epoch)
+        return cls(
+            user.id, user.username, user.full_name, Role(user.role), user.charity_id, user.session_epoch, user.locale
+        )
 
 
 async def _check_charity_binding(session: AsyncSession, role: Role, charity_id: int | None) -> None:
     if role is Role.charity:
         if charity_id is None:
-            raise InvalidInput.field("charity_id", "is required for a charity user")
+            raise InvalidInput.field("charity_id", _("is required for a charity user"))
         if await session.get(Charity, charity_id) is None:
-            raise InvalidInput.field("charity_id", f"no charity has id {charity_id}")
+            raise InvalidInput.field("charity_id", _("no charity has id {id}").format(id=charity_id))
     elif charity_id is not None:
-        raise InvalidInput.field("charity_id", "only a charity user is bound to a charity")
+        raise InvalidInput.field("charity_id", _("only a charity user is bound to a charity"))
 
 
 async def create_user(
@@ -84,7 +88,7 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: int, data: U
         charity_id = None
     await _check_charity_binding(session, role, charity_id)
     if user.id == actor.user_id and (changes.get("active") is False or changes.get("role", user.role) != user.role):
-        raise Conflict("You cannot deactivate yourself or change your own role; ask another admin.")
+        raise Conflict(_("You cannot deactivate yourself or change your own role; ask another admin."))
     if data.password is not None:
         if reason := weak_password_reason(data.password):
             raise InvalidInput.field("password", reason)
@@ -102,10 +106,21 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: int, data: U
     return user
 
 
+async def set_own_locale(session: AsyncSession, actor: Actor, locale: str | None) -> User:
+    """The signed-in person's language (None: follow the browser); any role may set its own."""
+    assert actor.user_id is not None
+    user = await get_user(session, actor.user_id)
+    before, after = apply_changes(user, {"locale": locale})
+    if before or after:
+        await session.flush()
+        await audit.record(session, actor, "user.locale", "user", user.id, before=before, after=after)
+    return user
+
+
 async def get_user(session: AsyncSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFound(f"No user has id {user_id}.")
+        raise NotFound(_("No user has id {id}.").format(id=user_id))
     return user
 
 
@@ -153,8 +168,10 @@ async def authenticate(
     username = username.strip().lower()[:64]
     if await _recent_failures(session, username, timedelta(seconds=window_seconds)) >= max_failures:
         raise TooManyAttempts(
-            f"Too many failed logins for this account. Try again in {window_seconds // 60} minutes, "
-            "or ask an admin to reset the password.",
+            _(
+                "Too many failed logins for this account. Try again in {minutes} minutes, "
+                "or ask an admin to reset the password."
+            ).format(minutes=window_seconds // 60),
         )
     user = (await session.exec(select(User).where(User.username == username))).first()
     ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active

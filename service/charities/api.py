@@ -10,7 +10,7 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.charities import service
 from service.charities.models import Charity
-from service.charities.rules import format_percent
+from service.charities.rules import format_percent, statement_language
 from service.charities.schemas import (
     CharityCreate,
     CharityOut,
@@ -22,6 +22,7 @@ from service.charities.schemas import (
 )
 from service.context import Actor
 from service.errors import Forbidden
+from service.i18n import _
 from service.money import format_cents
 from service.pagination import DEFAULT_LIMIT
 from service.web.deps import CurrentActor, DbSession, PageLimit, created
@@ -46,6 +47,7 @@ def charity_out(c: Charity, new_secret: str | None = None) -> CharityOut:
         webhook_secret_set=bool(c.webhook_secret),
         webhook_secret=new_secret,
         active=c.active,
+        language=statement_language(c),
         version=c.version,
         created_at=c.created_at,
         updated_at=c.updated_at,
@@ -68,7 +70,7 @@ def shares_out(charities: list[Charity]) -> SharesOut:
 
 def _may_read(actor: Actor) -> None:
     if not (actor.can(Permission.administer) or actor.can(Permission.read_money)):
-        raise Forbidden("Your role may not read charities.")
+        raise Forbidden(_("Your role may not read charities."))
 
 
 async def all_charities(session: AsyncSession, actor: Actor) -> list[Charity]:
@@ -107,7 +109,7 @@ class CharityController(Controller):
     async def get_shares(self, session: DbSession, actor: CurrentActor) -> SharesOut:
         _may_read(actor)
         if actor.charity_id is not None:
-            raise Forbidden("The allocation shares are for admin and finance.")
+            raise Forbidden(_("The allocation shares are for admin and finance."))
         return shares_out(await all_charities(session, actor))
 
     @put("/shares", guards=[requires(Permission.administer)], summary="Set every active charity's share at once")

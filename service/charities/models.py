@@ -40,6 +40,8 @@ class Charity(SQLModel, table=True):
     # Standard Webhooks secret ("whsec_" + base64). Never returned by the API after it is set, never audited.
     webhook_secret: str = Field(default="", max_length=200)
     active: bool = Field(default=True)
+    # The language of this charity's statements (nl, en); None (charities from before issue 13) is the organisation's.
+    language: str | None = Field(default=None, max_length=8)
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

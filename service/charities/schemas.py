@@ -7,6 +7,7 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from integrations.charity.signing import BadSecret, secret_key
 from service.charities.rules import AnbiStatus, ShareFormatError, kvk_problem, parse_percent, rsin_problem
+from service.i18n import Language, _
 from service.schemas import Amount, Strict
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -29,10 +30,10 @@ def _webhook_url(value: str | None) -> str | None:
         return value
     parsed = urlparse(value)
     if parsed.scheme not in ("https", "http") or not parsed.hostname:
-        raise ValueError("use a full https:// URL")
+        raise ValueError(_("use a full https:// URL"))
     # Statements carry donor and device details: only a loopback address (tests, a local relay) may go unencrypted.
     if parsed.scheme == "http" and parsed.hostname not in _LOOPBACK:
-        raise ValueError("use https:// (plain http is allowed only to 127.0.0.1)")
+        raise ValueError(_("use https:// (plain http is allowed only to 127.0.0.1)"))
     return value
 
 
@@ -82,6 +83,8 @@ class CharityCreate(_CharityFields):
     # Left out with a webhook URL: one is generated and returned once.
     webhook_secret: str | None = Field(default=None, max_length=200)
     active: bool = True
+    # The language of its statements (PDF and CSV headers); left out, the organisation's (KRINGLOOP_LANG).
+    language: Language | None = None
 
 
 class CharityUpdate(_CharityFields):
@@ -100,6 +103,7 @@ class CharityUpdate(_CharityFields):
     webhook_secret: str | None = Field(default=None, max_length=200)
     rotate_webhook_secret: bool = False
     active: bool | None = None
+    language: Language | None = None
 
 
 class CharityOut(BaseModel):
@@ -120,6 +124,7 @@ class CharityOut(BaseModel):
     # Present only in the response that generated or rotated it: store it now, it is not shown again.
     webhook_secret: str | None = None
     active: bool
+    language: str
     version: int
     created_at: datetime
     updated_at: datetime

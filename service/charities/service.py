@@ -17,6 +17,7 @@ from service.charities.schemas import CharityCreate, CharityUpdate, ShareItem
 from service.context import Actor
 from service.editing import apply_changes, expect_version
 from service.errors import Conflict, InvalidInput, NotFound
+from service.i18n import _, default_locale
 from service.money import parse_amount
 from service.pagination import Page, keyset, page_of
 
@@ -51,7 +52,7 @@ async def get_charity(session: AsyncSession, actor: Actor, charity_id: int, *, l
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     charity = (await session.exec(stmt)).first()
     if charity is None:
-        raise NotFound(f"No charity has id {charity_id}.")
+        raise NotFound(_("No charity has id {charity_id}.").format(charity_id=charity_id))
     return charity
 
 
@@ -61,8 +62,8 @@ async def _name_free(session: AsyncSession, name: str, except_id: int | None = N
         stmt = stmt.where(Charity.id != except_id)
     if (await session.exec(stmt)).first() is not None:
         raise Conflict(
-            f"A charity named {name} already exists.",
-            errors=[{"field": "name", "message": "is already used by another charity"}],
+            _("A charity named {name} already exists.").format(name=name),
+            errors=[{"field": "name", "message": _("is already used by another charity")}],
         )
 
 
@@ -84,12 +85,13 @@ async def create_charity(session: AsyncSession, actor: Actor, data: CharityCreat
         webhook_url=data.webhook_url,
         webhook_secret=data.webhook_secret or generated or "",
         active=data.active,
+        language=data.language or default_locale(),
     )
     session.add(charity)
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict(f"A charity named {data.name} already exists.") from None
+        raise Conflict(_("A charity named {name} already exists.").format(name=data.name)) from None
     after = _audited(charity) | {"webhook_secret": "set" if charity.webhook_secret else ""}
     await audit.record(session, actor, "charity.create", "charity", charity.id, after=after)
     return charity, generated
@@ -106,7 +108,9 @@ async def update_charity(
             value = changes.pop(money)
             if value is not None:
                 changes[f"{money}_cents"] = parse_amount(value)
-    for field in ("name", "kvk_number", "rsin", "anbi_status", "contact_name", "address", "webhook_url", "active"):
+    for field in (
+        "name", "kvk_number", "rsin", "anbi_status", "contact_name", "address", "webhook_url", "active", "language"
+    ):
         if field in changes and changes[field] is None:
             del changes[field]
     if "contact_email" in changes:
@@ -117,7 +121,7 @@ async def update_charity(
     secret_before = charity.webhook_secret
     if data.rotate_webhook_secret:
         if data.webhook_secret:
-            raise InvalidInput.field("webhook_secret", "send either a secret or rotate_webhook_secret, not both")
+            raise InvalidInput.field("webhook_secret", _("send either a secret or rotate_webhook_secret, not both"))
         generated = new_secret()
         changes["webhook_secret"] = generated
     elif changes.get("webhook_secret") is None:
@@ -134,7 +138,7 @@ async def update_charity(
     try:
         await session.flush()
     except IntegrityError:  # a concurrent rename to the same name, past _name_free
-        raise Conflict(f"A charity named {changes.get('name')} already exists.") from None
+        raise Conflict(_("A charity named {name} already exists.").format(name=changes.get('name'))) from None
     if after:
         await audit.record(session, actor, "charity.update", "charity", charity.id, before=before, after=after)
     return charity, generated
@@ -144,21 +148,30 @@ async def set_shares(session: AsyncSession, actor: Actor, items: list[ShareItem]
     """Sets every active charity's share at once; together they must make exactly 100 %."""
     wanted = {item.charity_id: parse_percent(item.share) for item in items}
     if len(wanted) != len(items):
-        raise InvalidInput.field("shares", "a charity is listed twice")
+        raise InvalidInput.field("shares", _("a charity is listed twice"))
     charities = list((await session.exec(select(Charity).order_by(Charity.id).with_for_update())).all())
     by_id = {c.id: c for c in charities}
     unknown = sorted(set(wanted) - set(by_id))
     if unknown:
-        raise InvalidInput.field("shares", f"no charity has id {', '.join(map(str, unknown))}")
+        raise InvalidInput.field(
+            "shares", _("no charity has id {unknown}").format(unknown=", ".join(map(str, unknown)))
+        )
     inactive = [by_id[i].name for i in wanted if not by_id[i].active and wanted[i] > 0]
     if inactive:
-        raise InvalidInput.field("shares", f"an inactive charity gets no share: {', '.join(inactive)}")
+        raise InvalidInput.field(
+            "shares", _("an inactive charity gets no share: {inactive}").format(inactive=", ".join(inactive))
+        )
     missing = [c.name for c in charities if c.active and c.id not in wanted]
     if missing:
-        raise InvalidInput.field("shares", f"give every active charity a share (0 is allowed): {', '.join(missing)}")
+        raise InvalidInput.field(
+            "shares",
+            _("give every active charity a share (0 is allowed): {missing}").format(missing=", ".join(missing)),
+        )
     total = sum(wanted.values())
     if total != FULL_SHARE_BP:
-        raise InvalidInput.field("shares", f"the shares add up to {format_percent(total)} %; they must make 100.00 %")
+        raise InvalidInput.field(
+            "shares", _("the shares add up to {total} %; they must make 100.00 %").format(total=format_percent(total))
+        )
     before = {c.name: format_percent(c.share_bp) for c in charities if c.active}
     for charity_id, bp in wanted.items():
         charity = by_id[charity_id]

@@ -15,6 +15,7 @@ from service.charities import service
 from service.charities.api import all_charities, charity_out, shares_out
 from service.charities.rules import AnbiStatus, format_percent
 from service.charities.schemas import CharityCreate, CharityUpdate, ShareItem
+from service.i18n import default_locale
 from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession
 from service.web.forms import Refused, field_errors, submit_form
@@ -31,6 +32,7 @@ FIELDS = (
     "minimum_donation",
     "cost_per_device",
     "webhook_url",
+    "language",
 )
 
 
@@ -39,7 +41,7 @@ def _form_values(data: dict[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {k: data.get(k, "").strip() for k in FIELDS}
     for amount in ("minimum_donation", "cost_per_device"):
         values[amount] = decimal_point(values[amount])
-    for optional in ("anbi_checked_on", "contact_email"):
+    for optional in ("anbi_checked_on", "contact_email", "language"):
         if not values[optional]:
             values[optional] = None
     values["active"] = data.get("active") == "on"
@@ -68,7 +70,12 @@ async def charities_page(request: Request[Any, Any, Any], session: DbSession, ac
 
 @get("/charities/new", guards=[requires(Permission.administer)], include_in_schema=False)
 async def new_charity_page() -> Template:
-    return _page("charities/form.html", charity=None, form={"active": True, "anbi_status": "unchecked"}, errors={})
+    return _page(
+        "charities/form.html",
+        charity=None,
+        form={"active": True, "anbi_status": "unchecked", "language": default_locale()},
+        errors={},
+    )
 
 
 @post("/charities/new", guards=[requires(Permission.administer)], include_in_schema=False)

@@ -7,25 +7,26 @@ from sqlmodel import Field, SQLModel
 
 from service.choices import Choice
 from service.db import UTCDateTime, sql_in, utcnow
+from service.i18n import N_
 
 
 # pending: waiting for the job; batched: in a batch being sent or waiting to be retried;
 # compensated: the partner confirmed it with a reference; rejected: the partner refused its batch.
 class ObligationStatus(Choice):
-    pending = "pending", "pending", "blue"
-    batched = "batched", "batched", "amber"
-    compensated = "compensated", "compensated", "green"
-    rejected = "rejected", "rejected", "red"
+    pending = "pending", N_("pending"), "blue"
+    batched = "batched", N_("batched"), "amber"
+    compensated = "compensated", N_("compensated"), "green"
+    rejected = "rejected", N_("rejected"), "red"
 
 
 OBLIGATION_STATUSES = ObligationStatus.values()
 # sending: claimed by a job run (until locked_until); retry_wait: a retryable failure, due at next_attempt_at;
 # confirmed: every obligation has a reference; rejected: a 4xx, kept with the partner's message.
 class BatchStatus(Choice):
-    sending = "sending", "sending", "blue"
-    retry_wait = "retry_wait", "retry wait", "amber"
-    confirmed = "confirmed", "confirmed", "green"
-    rejected = "rejected", "rejected", "red"
+    sending = "sending", N_("sending"), "blue"
+    retry_wait = "retry_wait", N_("retry wait"), "amber"
+    confirmed = "confirmed", N_("confirmed"), "green"
+    rejected = "rejected", N_("rejected"), "red"
 
 
 BATCH_STATUSES = BatchStatus.values()

@@ -27,6 +27,7 @@ from service.db import UTCDateTime, is_postgres, utcnow
 from service.device_models.models import DeviceModel
 from service.devices.models import Device
 from service.errors import Conflict
+from service.i18n import gettext
 from service.settings import Settings
 
 _ob: sa.Table = CompensationObligation.__table__  # type: ignore[attr-defined]
@@ -217,7 +218,7 @@ async def claim_new_batch(
         sa.update(_ob).where(_ob.c.id.in_(ids), _ob.c.status == "pending").values(status="batched", batch_id=batch.id)
     )
     if result.rowcount != len(ids):  # type: ignore[attr-defined]
-        raise RuntimeError("obligations changed under a row lock; refusing to send a partial batch")
+        raise RuntimeError(gettext("obligations changed under a row lock; refusing to send a partial batch"))
     await audit.record(
         session,
         actor,
@@ -365,9 +366,17 @@ async def requeue_rejected(session: AsyncSession, actor: Actor, batch_id: int, r
     will travel in a new batch under a new key (the rejected one stays as it was, for the record)."""
     batch = await repository.get_batch(session, batch_id, lock=True)
     if batch.status != "rejected":
-        raise Conflict(f"Batch {batch_id} is {batch.status}; only a rejected batch can go back to the queue.")
+        raise Conflict(
+            gettext("Batch {batch_id} is {status}; only a rejected batch can go back to the queue.").format(
+                batch_id=batch_id, status=batch.status
+            )
+        )
     if batch.requeued_at is not None:
-        raise Conflict(f"Batch {batch_id} went back to the queue already, on {batch.requeued_at:%Y-%m-%d}.")
+        raise Conflict(
+            gettext("Batch {batch_id} went back to the queue already, on {requeued_at:%Y-%m-%d}.").format(
+                batch_id=batch_id, requeued_at=batch.requeued_at
+            )
+        )
     result = await session.execute(
         sa.update(_ob)
         .where(_ob.c.batch_id == batch_id, _ob.c.status == "rejected")

@@ -15,6 +15,7 @@ from service.device_models.schemas import DeviceModelCreate, DeviceModelUpdate, 
 from service.devices.models import Device
 from service.editing import apply_changes, expect_version, patch_changes
 from service.errors import Conflict, InvalidInput, NotFound
+from service.i18n import _
 from service.pagination import Page, keyset, page_of
 
 
@@ -27,15 +28,15 @@ async def _ensure_unique(session: AsyncSession, manufacturer: str, name: str, ex
         stmt = stmt.where(DeviceModel.id != except_id)
     if (await session.exec(stmt)).first() is not None:
         raise Conflict(
-            f"The model {manufacturer} {name} already exists.",
-            errors=[{"field": "name", "message": "this manufacturer already has a model of that name"}],
+            _("The model {manufacturer} {name} already exists.").format(manufacturer=manufacturer, name=name),
+            errors=[{"field": "name", "message": _("this manufacturer already has a model of that name")}],
         )
 
 
 async def create_model(session: AsyncSession, actor: Actor, data: DeviceModelCreate) -> DeviceModel:
     await _ensure_unique(session, data.manufacturer, data.name)
     if data.storage_media_count > 0 and data.storage_media_type is None:
-        raise InvalidInput.field("storage_media_type", "is required when the model carries storage media")
+        raise InvalidInput.field("storage_media_type", _("is required when the model carries storage media"))
     model = DeviceModel(
         **data.model_dump(mode="json", exclude={"repairability_score"}),
         repairability_tenths=score_tenths(data.repairability_score),
@@ -60,7 +61,11 @@ async def update_model(
         in_use = (await session.exec(select(sa.func.count()).where(Device.model_id == model_id))).one()
         if in_use:
             # Devices copy the manufacturer to keep serials unique per maker; a rename would split them.
-            raise Conflict(f"{in_use} devices are registered against this model; its manufacturer cannot change.")
+            raise Conflict(
+                _("{in_use} devices are registered against this model; its manufacturer cannot change.").format(
+                    in_use=in_use
+                )
+            )
     await _ensure_unique(
         session, changes.get("manufacturer", model.manufacturer), changes.get("name", model.name), except_id=model_id
     )
@@ -84,7 +89,7 @@ async def update_model(
 async def get_model(session: AsyncSession, model_id: int) -> DeviceModel:
     model = await session.get(DeviceModel, model_id)
     if model is None:
-        raise NotFound(f"No device model has id {model_id}.")
+        raise NotFound(_("No device model has id {model_id}.").format(model_id=model_id))
     return model
 
 

@@ -9,17 +9,18 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from service.choices import Choice
+from service.i18n import N_, gettext
 
 
 class DeviceStatus(Choice):
-    in_stock = "in_stock", "In stock", "blue"
-    in_use = "in_use", "In use", "green"
-    in_repair = "in_repair", "In repair", "amber"
-    retired = "retired", "Retired", "grey"
-    wiped = "wiped", "Wiped", "purple"
-    valued = "valued", "Valued", "teal"
-    disposed = "disposed", "Disposed", "grey"
-    lost = "lost", "Lost", "red"
+    in_stock = "in_stock", N_("In stock"), "blue"
+    in_use = "in_use", N_("In use"), "green"
+    in_repair = "in_repair", N_("In repair"), "amber"
+    retired = "retired", N_("Retired"), "grey"
+    wiped = "wiped", N_("Wiped"), "purple"
+    valued = "valued", N_("Valued"), "teal"
+    disposed = "disposed", N_("Disposed"), "grey"
+    lost = "lost", N_("Lost"), "red"
 
 
 class Move(StrEnum):
@@ -74,8 +75,10 @@ class IllegalMove(Exception):
     allowed: tuple[Move, ...]
 
     def __str__(self) -> str:
-        allowed = ", ".join(m.value for m in self.allowed) or "none"
-        return f"A device that is {self.current.value} cannot {self.move.value}; allowed now: {allowed}."
+        allowed = ", ".join(m.value for m in self.allowed) or gettext("none")
+        return gettext("A device that is {status} cannot {move}; allowed now: {allowed}.").format(
+            status=self.current.value, move=self.move.value, allowed=allowed
+        )
 
 
 def allowed_moves(current: DeviceStatus) -> tuple[Move, ...]:

@@ -25,6 +25,7 @@ from service.devices.schemas import DeviceCreate, DeviceUpdate
 from service.editing import apply_changes, expect_version, patch_changes
 from service.employees.models import Employee
 from service.errors import Conflict, InvalidInput, NotFound
+from service.i18n import _
 from service.money import format_cents, parse_amount
 
 # A successor may only replace a device that has left service.
@@ -61,17 +62,22 @@ def _check_price(errors: FieldErrors, field: str, text: str | None, rules: Regis
         return None
     cents = parse_amount(text)
     if cents > rules.max_purchase_price_cents:
-        errors.add(field, f"{text} is above the plausible maximum of {format_cents(rules.max_purchase_price_cents)}")
+        errors.add(
+            field,
+            _("{amount} is above the plausible maximum of {maximum}").format(
+                amount=text, maximum=format_cents(rules.max_purchase_price_cents)
+            ),
+        )
     return cents
 
 
 def _check_dates(errors: FieldErrors, purchase: date | None, warranty_end: date | None, rules: RegistryRules) -> None:
     if purchase is not None and purchase > rules.today:
-        errors.add("purchase_date", f"{purchase.isoformat()} is in the future")
+        errors.add("purchase_date", _("{day} is in the future").format(day=purchase.isoformat()))
     if purchase is not None and purchase.year < 1990:
-        errors.add("purchase_date", f"{purchase.isoformat()} is before 1990")
+        errors.add("purchase_date", _("{day} is before 1990").format(day=purchase.isoformat()))
     if purchase is not None and warranty_end is not None and warranty_end < purchase:
-        errors.add("warranty_end", "is before the purchase date")
+        errors.add("warranty_end", _("is before the purchase date"))
 
 
 async def _ensure_identity_free(
@@ -83,8 +89,8 @@ async def _ensure_identity_free(
             stmt = stmt.where(Device.id != except_id)
         if (await session.exec(stmt)).first() is not None:
             raise Conflict(
-                f"Asset tag {asset_tag} is already in use.",
-                errors=[{"field": "asset_tag", "message": "is already used by another device"}],
+                _("Asset tag {tag} is already in use.").format(tag=asset_tag),
+                errors=[{"field": "asset_tag", "message": _("is already used by another device")}],
             )
     if serial:
         stmt = select(Device.id).where(Device.manufacturer == manufacturer, Device.serial_number == serial)
@@ -92,17 +98,19 @@ async def _ensure_identity_free(
             stmt = stmt.where(Device.id != except_id)
         if (await session.exec(stmt)).first() is not None:
             raise Conflict(
-                f"A {manufacturer} device with serial number {serial} is already registered.",
-                errors=[{"field": "serial_number", "message": "is already registered for this manufacturer"}],
+                _("A {manufacturer} device with serial number {serial} is already registered.").format(
+                    manufacturer=manufacturer, serial=serial
+                ),
+                errors=[{"field": "serial_number", "message": _("is already registered for this manufacturer")}],
             )
 
 
 async def _active_employee(session: AsyncSession, employee_id: int, field: str) -> Employee:
     employee = await session.get(Employee, employee_id)
     if employee is None:
-        raise InvalidInput.field(field, f"no employee has id {employee_id}")
+        raise InvalidInput.field(field, _("no employee has id {id}").format(id=employee_id))
     if not employee.active:
-        raise InvalidInput.field(field, f"{employee.name} is no longer active")
+        raise InvalidInput.field(field, _("{name} is no longer active").format(name=employee.name))
     return employee
 
 
@@ -111,10 +119,10 @@ async def register_device(session: AsyncSession, actor: Actor, data: DeviceCreat
     price = _check_price(errors, "purchase_price", data.purchase_price, rules)
     _check_dates(errors, data.purchase_date, data.warranty_end, rules)
     if not data.asset_tag and not data.serial_number:
-        errors.add("asset_tag", "give an asset tag or a serial number (or both)")
+        errors.add("asset_tag", _("give an asset tag or a serial number (or both)"))
     model = await session.get(DeviceModel, data.model_id)
     if model is None:
-        errors.add("model_id", f"no device model has id {data.model_id}")
+        errors.add("model_id", _("no device model has id {id}").format(id=data.model_id))
     errors.raise_if_any()
     assert model is not None and price is not None
     holder_id = data.holder_id
@@ -131,7 +139,9 @@ async def register_device(session: AsyncSession, actor: Actor, data: DeviceCreat
     session.add(device)
     await session.flush()
     assert device.id is not None
-    _, custom = await custom_fields.set_values(session, device.id, model.category, data.custom_fields, creating=True)
+    _stored, custom = await custom_fields.set_values(
+        session, device.id, model.category, data.custom_fields, creating=True
+    )
     session.add(
         DeviceEvent(
             device_id=device.id,
@@ -171,17 +181,19 @@ async def last_active_holder(session: AsyncSession, device_id: int) -> int | Non
 async def _check_replaceable(session: AsyncSession, replaces_id: int) -> None:
     predecessor = await session.get(Device, replaces_id)
     if predecessor is None:
-        raise InvalidInput.field("replaces_id", f"no device has id {replaces_id}")
+        raise InvalidInput.field("replaces_id", _("no device has id {id}").format(id=replaces_id))
     if predecessor.status not in _REPLACEABLE:
         raise Conflict(
-            f"Device {replaces_id} is {predecessor.status}; only a device that has left service can be replaced.",
-            errors=[{"field": "replaces_id", "message": "is still in service"}],
+            _("Device {id} is {status}; only a device that has left service can be replaced.").format(
+                id=replaces_id, status=predecessor.status
+            ),
+            errors=[{"field": "replaces_id", "message": _("is still in service")}],
         )
     taken = (await session.exec(select(Device.id).where(Device.replaces_id == replaces_id))).first()
     if taken is not None:
         raise Conflict(
-            f"Device {replaces_id} was already replaced by device {taken}.",
-            errors=[{"field": "replaces_id", "message": "already has a successor"}],
+            _("Device {id} was already replaced by device {successor}.").format(id=replaces_id, successor=taken),
+            errors=[{"field": "replaces_id", "message": _("already has a successor")}],
         )
 
 
@@ -205,13 +217,13 @@ async def update_device(
     if changes.get("model_id") and changes["model_id"] != device.model_id:
         model = await session.get(DeviceModel, changes["model_id"])
         if model is None:
-            errors.add("model_id", f"no device model has id {changes['model_id']}")
+            errors.add("model_id", _("no device model has id {id}").format(id=changes["model_id"]))
         else:
             manufacturer = changes["manufacturer"] = model.manufacturer
     asset_tag = changes.get("asset_tag", device.asset_tag)
     serial = changes.get("serial_number", device.serial_number)
     if not asset_tag and not serial:
-        errors.add("asset_tag", "a device keeps an asset tag or a serial number")
+        errors.add("asset_tag", _("a device keeps an asset tag or a serial number"))
     errors.raise_if_any()
     await _ensure_identity_free(session, asset_tag, manufacturer, serial, except_id=device_id)
     before, after = apply_changes(device, changes)
@@ -245,7 +257,7 @@ async def get_device(session: AsyncSession, device_id: int, *, lock: bool = Fals
     stmt = select(Device).where(Device.id == device_id)
     device = (await session.exec(stmt.with_for_update() if lock else stmt)).first()
     if device is None:
-        raise NotFound(f"No device has id {device_id}.")
+        raise NotFound(_("No device has id {id}.").format(id=device_id))
     return device
 
 
@@ -273,7 +285,7 @@ async def move_device(
     await hooks.before_move(session, device_id, target)
     if move is Move.assign:
         if holder_id is None:
-            raise InvalidInput.field("employee_id", "is required")
+            raise InvalidInput.field("employee_id", _("is required"))
         await _active_employee(session, holder_id, "employee_id")
     before = {"status": device.status, "holder_id": device.holder_id, "version": device.version}
     event_holder = device.holder_id

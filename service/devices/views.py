@@ -36,7 +36,8 @@ from service.devices.schemas import (
 )
 from service.employees import repository as employee_repository
 from service.errors import DomainError, InvalidInput
-from service.money import decimal_point, format_cents, parse_amount
+from service.i18n import format_money, gettext, lazy_gettext
+from service.money import decimal_point, parse_amount
 from service.web.deps import CurrentActor, DbSession, Rules
 from service.web.forms import Refused, submit_form
 
@@ -44,20 +45,24 @@ PAGE_SIZE = 50
 
 STATUSES = {s.value: s for s in DeviceStatus}
 MOVE_LABELS = {
-    Move.register.value: "Registered",
-    Move.assign.value: "Assigned",
-    Move.unassign.value: "Unassigned",
-    Move.repair.value: "Sent for repair",
-    Move.return_from_repair.value: "Back from repair",
-    Move.retire.value: "Retired",
-    Move.wipe.value: "Wiped",
-    Move.value.value: "Valued",
-    Move.dispose.value: "Disposed",
-    Move.report_lost.value: "Reported lost",
+    Move.register.value: lazy_gettext("Registered"),
+    Move.assign.value: lazy_gettext("Assigned"),
+    Move.unassign.value: lazy_gettext("Unassigned"),
+    Move.repair.value: lazy_gettext("Sent for repair"),
+    Move.return_from_repair.value: lazy_gettext("Back from repair"),
+    Move.retire.value: lazy_gettext("Retired"),
+    Move.wipe.value: lazy_gettext("Wiped"),
+    Move.value.value: lazy_gettext("Valued"),
+    Move.dispose.value: lazy_gettext("Disposed"),
+    Move.report_lost.value: lazy_gettext("Reported lost"),
 }
 # The moves a person makes on the device page; wipe, value and dispose happen elsewhere.
 PAGE_MOVES = ("assign", "unassign", "repair", "return", "retire", "lost")
-OUTCOMES = {"repaired": "Repaired", "not_repaired": "Not repaired", "no_fault_found": "No fault found"}
+OUTCOMES = {
+    "repaired": lazy_gettext("Repaired"),
+    "not_repaired": lazy_gettext("Not repaired"),
+    "no_fault_found": lazy_gettext("No fault found"),
+}
 REGISTER_FIELDS = (
     "asset_tag",
     "serial_number",
@@ -97,12 +102,12 @@ def _event_details(event: DeviceEvent, currency: str) -> list[str]:
         if value is None or value == "":
             continue
         if key.endswith("_cents") and isinstance(value, int):
-            label = key.removesuffix("_cents").replace("_", " ")
-            parts.append(f"{label}: {currency} {format_cents(value)}")
+            label = gettext(key.removesuffix("_cents").replace("_", " "))
+            parts.append(f"{label}: {format_money(value, currency)}")
         elif key == "outcome":
-            parts.append(f"outcome: {OUTCOMES.get(str(value), value)}")
+            parts.append(gettext("outcome: {outcome}").format(outcome=OUTCOMES.get(str(value), value)))
         elif key == "replaces_id":
-            parts.append(f"replaces device #{value}")
+            parts.append(gettext("replaces device #{id}").format(id=value))
         else:
             parts.append(f"{key.replace('_', ' ')}: {value}")
     return parts
@@ -406,7 +411,7 @@ async def register_from_page(
         else:
             if not body.get("asset_tag") and not body.get("serial_number"):
                 # The service checks this too, but only once the shape is right: say it now, with the rest.
-                errors.setdefault("asset_tag", "Give an asset tag or a serial number (or both).")
+                errors.setdefault("asset_tag", gettext("Give an asset tag or a serial number (or both)."))
             general = "; ".join(m for f, m in errors.items() if f not in REGISTER_FIELDS) or None
         return await _register_page(
             session, rules, form=form, errors=errors, general=general, status_code=refused.status_code

@@ -38,6 +38,7 @@ from service.donations.schemas import (
 )
 from service.donations.workflow import DonationStatus, approvals_needed
 from service.errors import Conflict, Forbidden
+from service.i18n import _
 from service.jobs import service as jobs
 from service.jobs.models import JobRun
 from service.money import format_cents
@@ -163,7 +164,7 @@ async def start_run(state: State, actor: Actor, via: str) -> tuple[JobRun, list[
     async with session_scope(state.sessionmaker) as session:
         problem = charities.readiness(await charities.active_charities(session))
     if problem:
-        raise Conflict(f"The donation run did not start. {problem}")
+        raise Conflict(_("The donation run did not start. {problem}").format(problem=problem))
     run = await jobs.run_manually(
         state.sessionmaker,
         state.jobs["donations"],
@@ -172,7 +173,9 @@ async def start_run(state: State, actor: Actor, via: str) -> tuple[JobRun, list[
         settings=state.settings,
     )
     if run.outcome != "succeeded":
-        raise Conflict(f"The donation run failed and changed nothing: {run.message}", job_run_id=run.id)
+        raise Conflict(
+            _("The donation run failed and changed nothing: {message}").format(message=run.message), job_run_id=run.id
+        )
     async with session_scope(state.sessionmaker) as session:
         return run, await repository.donations_in_order(session, run.counts.get("donation_ids", []))
 
@@ -210,7 +213,7 @@ class DonationController(Controller):
     @get("/overview", summary="The pool, what open donations hold, and whether a run can start")
     async def overview(self, session: DbSession, actor: CurrentActor, settings: AppSettings) -> OverviewOut:
         if actor.charity_id is not None:
-            raise Forbidden("The pool overview is for finance.")
+            raise Forbidden(_("The pool overview is for finance."))
         balance, held = await pool.balance(session), await reserved_cents(session)
         problem = charities.readiness(await charities.active_charities(session))
         return OverviewOut(

@@ -22,6 +22,7 @@ from service.donations.allocation import Plan, Recipient, Source, allocate
 from service.donations.models import Donation, DonationAllocation
 from service.donations.workflow import RESERVING
 from service.errors import Conflict
+from service.i18n import _
 from service.money import format_cents
 from service.pausepoints import DONATION_DRAFTED, pause_point
 from service.pool import service as pool
@@ -134,7 +135,7 @@ async def run_donations(session: AsyncSession, actor: Actor, settings: Settings 
     active = await charities.active_charities(session)
     problem = charities.readiness(active)
     if problem:
-        raise Conflict(f"The donation run did not start. {problem}")
+        raise Conflict(_("The donation run did not start. {problem}").format(problem=problem))
     sources, credited_at = await available_sources(session)
     plan = allocate(
         sources,

@@ -31,6 +31,7 @@ from service.donations.workflow import (
     next_status,
 )
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.i18n import _
 from service.money import format_cents
 from service.pool import service as pool
 from service.pool.ledger import EntryKind
@@ -42,7 +43,7 @@ from service.statements.models import Statement
 
 
 def _not_found(donation_id: int) -> NotFound:
-    return NotFound(f"No donation has id {donation_id}.")
+    return NotFound(_("No donation has id {donation_id}.").format(donation_id=donation_id))
 
 
 def visible(donation: Donation, actor: Actor) -> bool:
@@ -68,7 +69,7 @@ async def _locked(session: AsyncSession, actor: Actor, donation_id: int, permiss
     if donation is None or not visible(donation, actor):
         raise _not_found(donation_id)
     if not actor.can(permission):
-        raise Forbidden("Your role may not take this step on a donation.")
+        raise Forbidden(_("Your role may not take this step on a donation."))
     return donation
 
 
@@ -118,7 +119,9 @@ def approval_trail(donation: Donation, approvals: list[DonationApproval]) -> lis
 async def submit(session: AsyncSession, actor: Actor, donation_id: int) -> Donation:
     donation = await _locked(session, actor, donation_id, Permission.handle_money)
     if actor.user_id is None:
-        raise Forbidden("Only a signed-in finance user can submit a donation: the submitter is one of the four eyes.")
+        raise Forbidden(
+            _("Only a signed-in finance user can submit a donation: the submitter is one of the four eyes.")
+        )
     before = donation.status
     _touch(donation, _advance(donation, Step.submit))
     donation.submitted_by, donation.submitted_by_id, donation.submitted_at = actor.name, actor.user_id, utcnow()
@@ -161,7 +164,7 @@ async def approve(session: AsyncSession, actor: Actor, settings: Settings, donat
     try:
         await session.flush()
     except IntegrityError:  # the same user, racing themselves past the check above
-        raise Conflict("You have already approved this donation.") from None
+        raise Conflict(_("You have already approved this donation.")) from None
     before = donation.status
     statement = None
     if complete:
@@ -207,7 +210,7 @@ async def _release(session: AsyncSession, donation_id: int) -> int:
 def _reason(reason: str) -> str:
     reason = reason.strip()
     if len(reason) < 3:
-        raise InvalidInput.field("reason", "give a reason of a few words")
+        raise InvalidInput.field("reason", _("give a reason of a few words"))
     return reason
 
 
@@ -268,9 +271,11 @@ async def cancel(session: AsyncSession, actor: Actor, settings: Settings, donati
 async def mark_paid(session: AsyncSession, actor: Actor, donation_id: int, reference: str) -> Donation:
     reference = reference.strip()
     if not reference:
-        raise InvalidInput.field("reference", "give the payment reference from the bank transfer")
+        raise InvalidInput.field("reference", _("give the payment reference from the bank transfer"))
     if len(reference) > MAX_REFERENCE:
-        raise InvalidInput.field("reference", f"is longer than {MAX_REFERENCE} characters")
+        raise InvalidInput.field(
+            "reference", _("is longer than {MAX_REFERENCE} characters").format(MAX_REFERENCE=MAX_REFERENCE)
+        )
     donation = await _locked(session, actor, donation_id, Permission.handle_money)
     before = donation.status
     _touch(donation, _advance(donation, Step.mark_paid))
@@ -283,7 +288,7 @@ async def mark_paid(session: AsyncSession, actor: Actor, donation_id: int, refer
 async def acknowledge(session: AsyncSession, actor: Actor, donation_id: int) -> Donation:
     donation = await _locked(session, actor, donation_id, Permission.acknowledge_donation)
     if actor.charity_id is None or donation.charity_id != actor.charity_id:
-        raise Forbidden("Only the receiving charity acknowledges a donation.")
+        raise Forbidden(_("Only the receiving charity acknowledges a donation."))
     before = donation.status
     _touch(donation, _advance(donation, Step.acknowledge))
     donation.acknowledged_by, donation.acknowledged_at = actor.name, utcnow()
@@ -300,7 +305,9 @@ async def correct_statement(
     donation = await _locked(session, actor, donation_id, Permission.handle_money)
     if donation.status not in GIVEN:
         raise Conflict(
-            f"Donation {donation_id} is {donation.status}; only an approved donation's statement is corrected."
+            _("Donation {donation_id} is {status}; only an approved donation's statement is corrected.").format(
+                donation_id=donation_id, status=donation.status
+            )
         )
     statements.require_donor_details(settings)
     charity = await _charity(session, donation)
@@ -323,5 +330,9 @@ async def redeliver(session: AsyncSession, actor: Actor, donation_id: int) -> No
     donation = await _locked(session, actor, donation_id, Permission.handle_money)
     statement = await statements.current(session, donation_id, with_documents=True)
     if statement is None:
-        raise Conflict(f"Donation {donation_id} has no statement yet; it gets one when it is approved.")
+        raise Conflict(
+            _("Donation {donation_id} has no statement yet; it gets one when it is approved.").format(
+                donation_id=donation_id
+            )
+        )
     await delivery.redeliver(session, actor, statement, await _charity(session, donation))

@@ -22,6 +22,7 @@ from service.donations.api import detail_out, donations_out, download, start_run
 from service.donations.run import reserved_cents
 from service.donations.workflow import GIVEN, DonationStatus
 from service.errors import DomainError
+from service.i18n import gettext, lazy_gettext
 from service.money import format_cents
 from service.pool import service as pool
 from service.statements import service as statements
@@ -34,18 +35,18 @@ from service.web.forms import Refused, submit_form
 PENDING = [DonationStatus.draft.value, DonationStatus.submitted.value]
 PENDING_SHOWN = 200  # the oldest first; the list of all donations below filters by status for the rest
 STEP_LABELS = {
-    "donation.draft": "Drafted by the donation run",
-    "donation.submit": "Submitted for approval",
-    "donation.approve": "Approved",
-    "donation.reject": "Rejected",
-    "donation.cancel": "Cancelled before payment",
-    "donation.mark_paid": "Marked paid",
-    "donation.acknowledge": "Receipt acknowledged by the charity",
-    "statement.issue": "Statement issued",
-    "statement.redeliver": "Statement queued for delivery again",
-    "statement.delivery_accepted": "Statement accepted by the charity's webhook",
-    "statement.delivery_rejected": "Statement refused by the charity's webhook",
-    "statement.delivery_failed": "Statement delivery gave up",
+    "donation.draft": lazy_gettext("Drafted by the donation run"),
+    "donation.submit": lazy_gettext("Submitted for approval"),
+    "donation.approve": lazy_gettext("Approved"),
+    "donation.reject": lazy_gettext("Rejected"),
+    "donation.cancel": lazy_gettext("Cancelled before payment"),
+    "donation.mark_paid": lazy_gettext("Marked paid"),
+    "donation.acknowledge": lazy_gettext("Receipt acknowledged by the charity"),
+    "statement.issue": lazy_gettext("Statement issued"),
+    "statement.redeliver": lazy_gettext("Statement queued for delivery again"),
+    "statement.delivery_accepted": lazy_gettext("Statement accepted by the charity's webhook"),
+    "statement.delivery_rejected": lazy_gettext("Statement refused by the charity's webhook"),
+    "statement.delivery_failed": lazy_gettext("Statement delivery gave up"),
 }
 
 
@@ -254,7 +255,13 @@ async def step_from_page(
     if work is None:
         await service.get_donation(session, actor, donation_id)  # another charity's donation stays "not found"
         return await _detail_page(
-            request, state, session, actor, donation_id, error=f"There is no step called {step!r}.", status_code=404
+            request,
+            state,
+            session,
+            actor,
+            donation_id,
+            error=gettext("There is no step called {step}.").format(step=repr(step)),
+            status_code=404,
         )
     return await _act(request, state, session, actor, donation_id, step, form, work)
 

@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from service.choices import Choice
+from service.i18n import N_, _, lazy_gettext
 
 
 class DonationStatus(Choice):
-    draft = "draft", "Draft", "grey"
-    submitted = "submitted", "Waiting for approval", "amber"
-    approved = "approved", "Approved, to be paid", "blue"
-    paid = "paid", "Paid", "teal"
-    acknowledged = "acknowledged", "Acknowledged", "green"
-    rejected = "rejected", "Rejected", "red"
-    cancelled = "cancelled", "Cancelled", "red"
+    draft = "draft", N_("Draft"), "grey"
+    submitted = "submitted", N_("Waiting for approval"), "amber"
+    approved = "approved", N_("Approved, to be paid"), "blue"
+    paid = "paid", N_("Paid"), "teal"
+    acknowledged = "acknowledged", N_("Acknowledged"), "green"
+    rejected = "rejected", N_("Rejected"), "red"
+    cancelled = "cancelled", N_("Cancelled"), "red"
 
 
 class Step(StrEnum):
@@ -50,12 +51,12 @@ GIVEN = frozenset({S.approved, S.paid, S.acknowledged})
 RESERVING = frozenset({S.draft, S.submitted})
 
 _STEP_WORDS = {
-    Step.submit: "submitted",
-    Step.approve: "approved",
-    Step.reject: "rejected",
-    Step.mark_paid: "marked paid",
-    Step.acknowledge: "acknowledged",
-    Step.cancel: "cancelled",
+    Step.submit: lazy_gettext("submitted"),
+    Step.approve: lazy_gettext("approved"),
+    Step.reject: lazy_gettext("rejected"),
+    Step.mark_paid: lazy_gettext("marked paid"),
+    Step.acknowledge: lazy_gettext("acknowledged"),
+    Step.cancel: lazy_gettext("cancelled"),
 }
 
 
@@ -73,7 +74,11 @@ def next_status(current: str, step: Step) -> DonationStatus:
     status = DonationStatus(current)
     if status not in allowed:
         need = " or ".join(s.value for s in sorted(allowed))
-        raise StepRefused(f"This donation is {status.value}; it can be {_STEP_WORDS[step]} only when it is {need}.")
+        raise StepRefused(
+            _("This donation is {status}; it can be {step} only when it is {need}.").format(
+                status=status.value, step=_STEP_WORDS[step], need=need
+            )
+        )
     return target
 
 
@@ -85,14 +90,14 @@ def approvals_needed(amount_cents: int, two_approvers_above_cents: int) -> int:
 def check_approver(approver_id: int | None, submitter_id: int | None, earlier_approver_ids: Collection[int]) -> None:
     """Four eyes: the approver is a person, never the submitter, and never approves the same donation twice."""
     if approver_id is None:
-        raise StepRefused("Only a signed-in finance user can approve a donation.", four_eyes=True)
+        raise StepRefused(_("Only a signed-in finance user can approve a donation."), four_eyes=True)
     if approver_id == submitter_id:
         raise StepRefused(
-            "You submitted this donation, so you cannot approve it: another finance user must (four eyes).",
+            _("You submitted this donation, so you cannot approve it: another finance user must (four eyes)."),
             four_eyes=True,
         )
     if approver_id in earlier_approver_ids:
         raise StepRefused(
-            "You have already approved this donation; its amount needs a second, different finance user.",
+            _("You have already approved this donation; its amount needs a second, different finance user."),
             four_eyes=True,
         )

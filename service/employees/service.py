@@ -12,6 +12,7 @@ from service.editing import apply_changes, expect_version, patch_changes
 from service.employees.models import Employee
 from service.employees.schemas import EmployeeCreate, EmployeeUpdate
 from service.errors import Conflict, NotFound
+from service.i18n import _
 from service.pagination import Page, keyset, page_of
 
 
@@ -21,8 +22,8 @@ async def _ensure_email_free(session: AsyncSession, email: str, except_id: int |
         stmt = stmt.where(Employee.id != except_id)
     if (await session.exec(stmt)).first() is not None:
         raise Conflict(
-            f"An employee with email {email} already exists.",
-            errors=[{"field": "email", "message": "is already used by another employee"}],
+            _("An employee with email {email} already exists.").format(email=email),
+            errors=[{"field": "email", "message": _("is already used by another employee")}],
         )
 
 
@@ -53,7 +54,7 @@ async def update_employee(session: AsyncSession, actor: Actor, employee_id: int,
 async def get_employee(session: AsyncSession, employee_id: int) -> Employee:
     employee = await session.get(Employee, employee_id)
     if employee is None:
-        raise NotFound(f"No employee has id {employee_id}.")
+        raise NotFound(_("No employee has id {employee_id}.").format(employee_id=employee_id))
     return employee
 
 

@@ -16,6 +16,7 @@ from service.context import Actor
 from service.devices.models import DeviceEvent
 from service.errors import InvalidInput
 from service.faults.models import REPAIR_OUTCOMES, Fault, Repair
+from service.i18n import _
 
 
 async def open_fault_ids(session: AsyncSession, device_id: int) -> list[int]:
@@ -37,10 +38,13 @@ async def start_repair(session: AsyncSession, actor: Actor, device_id: int, even
         fault_ids = open_ids
     else:
         if not isinstance(named, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in named):
-            raise InvalidInput.field("fault_ids", "must be a list of fault ids")
+            raise InvalidInput.field("fault_ids", _("must be a list of fault ids"))
         stray = [i for i in named if i not in open_ids]
         if stray:
-            raise InvalidInput.field("fault_ids", f"fault {stray[0]} is not an open fault of device {device_id}")
+            raise InvalidInput.field(
+                "fault_ids",
+                _("fault {id} is not an open fault of device {device}").format(id=stray[0], device=device_id),
+            )
         fault_ids = sorted(set(named))
     assert event.id is not None
     repair = Repair(

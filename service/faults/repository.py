@@ -15,6 +15,7 @@ from service.devices.models import Device, DeviceEvent
 from service.errors import InvalidInput, NotFound
 from service.faults.lifetime import Retirement
 from service.faults.models import DECISIONS, FAULT_STATUSES, Fault, Repair
+from service.i18n import _
 from service.pagination import Page, keyset, page_of
 
 _dev: sa.Table = Device.__table__  # type: ignore[attr-defined]
@@ -26,7 +27,12 @@ _repairs: sa.Table = Repair.__table__  # type: ignore[attr-defined]
 
 def _check_status(status: str | None) -> None:
     if status and status not in FAULT_STATUSES:
-        raise InvalidInput.field("status", f"unknown status {status!r}; use one of {', '.join(FAULT_STATUSES)}")
+        raise InvalidInput.field(
+            "status",
+            _("unknown status {status}; use one of {FAULT_STATUSES}").format(
+                status=repr(status), FAULT_STATUSES=", ".join(FAULT_STATUSES)
+            ),
+        )
 
 
 async def list_device_faults(
@@ -34,7 +40,7 @@ async def list_device_faults(
 ) -> Page[Fault]:
     _check_status(status)
     if await session.get(Device, device_id) is None:
-        raise NotFound(f"No device has id {device_id}.")
+        raise NotFound(_("No device has id {device_id}.").format(device_id=device_id))
     statement = select(Fault).where(Fault.device_id == device_id)
     if status:
         statement = statement.where(Fault.status == status)
@@ -49,7 +55,10 @@ async def list_faults(
     _check_status(status)
     if decision and decision not in (*DECISIONS, "undiagnosed"):
         choices = ", ".join((*DECISIONS, "undiagnosed"))
-        raise InvalidInput.field("decision", f"unknown decision {decision!r}; use one of {choices}")
+        raise InvalidInput.field(
+            "decision",
+            _("unknown decision {decision}; use one of {choices}").format(decision=repr(decision), choices=choices),
+        )
     statement = sa.select(
         _faults,
         _dev.c.asset_tag,

@@ -26,6 +26,7 @@ from service.faults import repairs
 from service.faults.models import Fault
 from service.faults.policy import Diagnosis, ReplacementPolicy, WorkingValue, decide, working_value
 from service.faults.schemas import DiagnosisBody, FaultCreate
+from service.i18n import gettext
 from service.money import format_cents, parse_amount
 from service.settings import Settings
 from service.valuation.service import current_policy, ensure_saved
@@ -65,7 +66,7 @@ async def get_fault(session: AsyncSession, fault_id: int, *, lock: bool = False)
     statement = select(Fault).where(Fault.id == fault_id)
     fault = (await session.exec(statement.with_for_update() if lock else statement)).first()
     if fault is None:
-        raise NotFound(f"No fault has id {fault_id}.")
+        raise NotFound(gettext("No fault has id {id}.").format(id=fault_id))
     return fault
 
 
@@ -73,7 +74,9 @@ def _expect_open(fault: Fault, version: int | None = None) -> None:
     """Refuses a change to a closed fault, or (``version`` given) to one someone else changed since it was read."""
     if fault.status != "open":
         raise Conflict(
-            f"Fault {fault.id} was closed ({(fault.resolution or '').replace('_', ' ')}); report a new fault instead.",
+            gettext("Fault {id} was closed ({resolution}); report a new fault instead.").format(
+                id=fault.id, resolution=(fault.resolution or "").replace("_", " ")
+            ),
             current_status=fault.status,
         )
     if version is not None:
@@ -85,7 +88,9 @@ async def report_fault(session: AsyncSession, actor: Actor, device_id: int, data
     device = await get_device(session, device_id, lock=True)
     if not is_in_service(DeviceStatus(device.status)):
         raise Conflict(
-            f"Device {device_id} is {device.status}; faults are reported on devices in service.",
+            gettext("Device {id} is {status}; faults are reported on devices in service.").format(
+                id=device_id, status=device.status
+            ),
             current_status=device.status,
         )
     fault = Fault(
@@ -118,7 +123,9 @@ async def diagnose(
     _expect_open(fault, data.version)
     cost = None if data.repair_cost is None else parse_amount(data.repair_cost)
     if data.repairable and cost is None:
-        raise InvalidInput.field("repair_cost", "give the repairer's estimate (0.00 when it is under warranty)")
+        raise InvalidInput.field(
+            "repair_cost", gettext("give the repairer's estimate (0.00 when it is under warranty)")
+        )
     if cost is not None and cost > max_cost_cents:
         raise InvalidInput.field(
             "repair_cost", f"{data.repair_cost} is above the plausible maximum of {format_cents(max_cost_cents)}"
@@ -160,9 +167,14 @@ async def overrule(
     fault = await get_fault(session, fault_id, lock=True)
     _expect_open(fault, version)
     if fault.policy_decision is None:
-        raise Conflict(f"Fault {fault_id} has no diagnosis yet; enter one and the policy decides first.")
+        raise Conflict(
+            gettext("Fault {id} has no diagnosis yet; enter one and the policy decides first.").format(id=fault_id)
+        )
     if decision == fault.decision:
-        raise Conflict(f"The decision for fault {fault_id} is already {decision}.", decision=decision)
+        raise Conflict(
+            gettext("The decision for fault {id} is already {decision}.").format(id=fault_id, decision=decision),
+            decision=decision,
+        )
     if decision == fault.policy_decision:
         changes = {"decision": decision, "overrule_reason": "", "overruled_by": "", "overruled_at": None}
     else:

@@ -34,12 +34,17 @@ from service.faults import lifetime, repairs, repository, service
 from service.faults.api import lifetime_view
 from service.faults.models import FAULT_CATEGORIES, Fault
 from service.faults.schemas import CloseBody, DecisionBody, DiagnosisBody, FaultCreate
+from service.i18n import _, lazy_gettext
 from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession, Rules
 from service.web.forms import Refused, submit_form
 
 Form = dict[str, str]
-SEVERITY_LABELS = {"low": "Low: works, with a nuisance", "medium": "Medium: partly usable", "high": "High: unusable"}
+SEVERITY_LABELS = {
+    "low": lazy_gettext("Low: works, with a nuisance"),
+    "medium": lazy_gettext("Medium: partly usable"),
+    "high": lazy_gettext("High: unusable"),
+}
 SUCCESSOR_FIELDS = ("asset_tag", "serial_number", "model_id", "purchase_date", "purchase_price", "supplier")
 
 
@@ -196,7 +201,7 @@ async def diagnose_from_page(
         if "repair_cost" in fields:
             fields["repair_cost"] = decimal_point(fields["repair_cost"])
         if data.get("repairable") not in ("yes", "no"):
-            raise InvalidInput.field("repairable", "say whether it can be repaired")
+            raise InvalidInput.field("repairable", _("say whether it can be repaired"))
         fields["repairable"] = data["repairable"] == "yes"
         body = DiagnosisBody.model_validate(fields)
         return await service.diagnose(
@@ -327,7 +332,8 @@ async def fault_queue(request: Request[Any, Any, Any], state: State, session: Db
             "status": status,
             "decision": decision or "",
             "lookup": query.get("q", ""),
-            "lookup_error": query.get("missing") and f"No device has asset tag or serial {query.get('q')!r}.",
+            "lookup_error": query.get("missing")
+            and _("No device has asset tag or serial {q}.").format(q=repr(query.get("q"))),
         },
         media_type=MediaType.HTML,
     )

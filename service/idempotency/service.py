@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.audit.chain import canonical_json
 from service.db import utcnow
 from service.errors import InvalidInput
+from service.i18n import _
 from service.idempotency.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 200
@@ -36,7 +37,9 @@ async def run_once(
         status, payload = await create()
         return status, payload, False
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise InvalidInput.field("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters")
+        raise InvalidInput.field(
+            "Idempotency-Key", _("must be 1 to {MAX_KEY_LENGTH} characters").format(MAX_KEY_LENGTH=MAX_KEY_LENGTH)
+        )
     request_hash = hashlib.sha256(canonical_json(body).encode()).hexdigest()
     scope = (IdempotencyRecord.user_id == user_id, IdempotencyRecord.route == route, IdempotencyRecord.key == key)
     existing = (await session.exec(select(IdempotencyRecord).where(*scope))).first()
@@ -46,7 +49,7 @@ async def run_once(
     if existing is not None:
         if existing.request_hash != request_hash:
             raise InvalidInput.field(
-                "Idempotency-Key", "was already used with a different request body; use a new key for a new request"
+                "Idempotency-Key", _("was already used with a different request body; use a new key for a new request")
             )
         return existing.status_code, json.loads(existing.response_body), True
     status, payload = await create()

@@ -19,6 +19,7 @@ from litestar.response import Stream
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.errors import InvalidInput
+from service.i18n import _
 from service.imports.reader import UnusableFile
 from service.imports.report import outcome_json, summary_json
 from service.imports.service import ImportOptions, RowOutcome, run_import
@@ -39,7 +40,7 @@ async def upload_stream(request: Request[Any, Any, Any]) -> tuple[IO[bytes], str
         form = await request.form()
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise InvalidInput.field("file", "attach the CSV file as the form part 'file'")
+            raise InvalidInput.field("file", _("attach the CSV file as the form part 'file'"))
         fields = {k: str(v) for k, v in form.items() if not isinstance(v, UploadFile) and k != "_csrf_token"}
         return upload.file, upload.filename or "", fields  # type: ignore[return-value]
     if content_type in CSV_TYPES:
@@ -48,12 +49,14 @@ async def upload_stream(request: Request[Any, Any, Any]) -> tuple[IO[bytes], str
             body.write(chunk)
         body.seek(0)
         return body, "", {}  # type: ignore[return-value]
-    raise HTTPException(status_code=415, detail="Send the CSV as text/csv, or as multipart/form-data part 'file'.")
+    raise HTTPException(status_code=415, detail=_("Send the CSV as text/csv, or as multipart/form-data part 'file'."))
 
 
 def unusable_problem(exc: UnusableFile) -> InvalidInput:
-    return InvalidInput(f"The file cannot be imported: {exc} Nothing was imported.", errors=[{"field": "file",
-                        "message": str(exc)}])  # fmt: skip
+    return InvalidInput(
+        _("The file cannot be imported: {exc} Nothing was imported.").format(exc=exc),
+        errors=[{"field": "file", "message": str(exc)}],
+    )
 
 
 @post(

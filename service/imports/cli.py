@@ -18,6 +18,7 @@ from typing import IO, Any
 import click
 import structlog
 
+from service.i18n import _, ngettext
 from service.settings import Settings
 
 # Rows refused are listed on the terminal up to this many; the --report file has every row.
@@ -64,7 +65,7 @@ def import_devices(
 
     name = (actor_name or _login_name()).strip()
     if not name or len(name) > 90:
-        raise click.BadParameter("give a name of 1 to 90 characters", param_hint="--as")
+        raise click.BadParameter(_("give a name of 1 to 90 characters"), param_hint="--as")
     settings = command_settings()
     options = ImportOptions(
         format=file_format,  # type: ignore[arg-type]
@@ -77,15 +78,20 @@ def import_devices(
             total = os.fstat(stream.fileno()).st_size if file != "-" else None
             exit_code = asyncio.run(_run(settings, Actor.cli(name), stream, options, total, report_path, file))
     except UnusableFile as exc:
-        click.echo(f"{file} is not a device file Kringloop can read: {exc} Nothing was imported.", err=True)
+        click.echo(
+            _("{file} is not a device file Kringloop can read: {exc} Nothing was imported.").format(file=file, exc=exc),
+            err=True,
+        )
         sys.exit(2)
     except Exception:
         # Not the file's fault (the database went away, a bug): exit 3, never 1, which a script reads as "some
         # rows refused". Chunks written before the failure stay; importing the same file again resumes.
         structlog.get_logger("kringloop.imports").exception("import_failed", file=file)
         click.echo(
-            "The import stopped on an unexpected error (logged above). Chunks already written stay; import the "
-            "same file again to finish it.",
+            _(
+                "The import stopped on an unexpected error (logged above). Chunks already written stay; import the "
+                "same file again to finish it."
+            ),
             err=True,
         )
         sys.exit(3)
@@ -170,22 +176,35 @@ async def _run(
     finally:
         await engine.dispose()
     for outcome in shown:
-        click.echo(f"row {outcome.row}: {errors_text(outcome)}", err=True)
+        click.echo(_("row {row}: {errors}").format(row=outcome.row, errors=errors_text(outcome)), err=True)
     if summary.errors > len(shown):
         more = summary.errors - len(shown)
         hint = f" (all in {report_path})" if report_path else " (use --report FILE to see them all)"
-        click.echo(f"... and {more} more refused row{'s' if more != 1 else ''}{hint}", err=True)
+        click.echo(
+            ngettext("... and {more} more refused row{hint}", "... and {more} more refused rows{hint}", more).format(
+                more=more, hint=hint
+            ),
+            err=True,
+        )
     click.echo(f"{file}: {summary_line(summary)}.")
     if summary.unknown_categories:
-        click.echo(f"Unknown categories, imported as other: {', '.join(summary.unknown_categories)}")
+        click.echo(
+            _("Unknown categories, imported as other: {unknown_categories}").format(
+                unknown_categories=", ".join(summary.unknown_categories)
+            )
+        )
     if summary.unknown_statuses:
-        click.echo(f"Unknown Snipe-IT statuses, imported as in stock: {', '.join(summary.unknown_statuses)}")
+        click.echo(
+            _("Unknown Snipe-IT statuses, imported as in stock: {unknown_statuses}").format(
+                unknown_statuses=", ".join(summary.unknown_statuses)
+            )
+        )
     if summary.ignored_columns:
-        click.echo(f"Columns not read: {', '.join(summary.ignored_columns)}")
+        click.echo(_("Columns not read: {ignored_columns}").format(ignored_columns=", ".join(summary.ignored_columns)))
     for line in summary.readings:
         click.echo(line)
     if summary.dry_run:
-        click.echo("Dry run: nothing was written.")
+        click.echo(_("Dry run: nothing was written."))
     if report_path:
         click.echo(f"Report: {report_path}")
     return summary.exit_code

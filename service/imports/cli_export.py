@@ -7,6 +7,7 @@ from typing import IO
 
 import click
 
+from service.i18n import _, ngettext
 from service.settings import Settings
 
 # Below this many rows an export takes about a second: a progress bar would only flicker.
@@ -30,14 +31,22 @@ def export_devices(file: str, statuses: tuple[str, ...], holder_id: int | None, 
 
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown:
-        raise click.BadParameter(f"{unknown[0]!r}; use one of {', '.join(STATUSES)}", param_hint="--status")
+        raise click.BadParameter(
+            _("{status}; use one of {statuses}").format(status=repr(unknown[0]), statuses=", ".join(STATUSES)),
+            param_hint="--status",
+        )
     settings = command_settings()
     filters = {"status": list(statuses) or None, "holder_id": holder_id, "q": q}
     # Atomic: the file appears complete under its name, or not at all if the export fails half way.
     with click.open_file(file, "wb", atomic=file != "-") as out:
         rows = asyncio.run(_write(settings, out, filters))
-    where = "standard output" if file == "-" else file
-    click.echo(f"Exported {rows} device{'s' if rows != 1 else ''} to {where}.", err=file == "-")
+    where = _("standard output") if file == "-" else file
+    click.echo(
+        ngettext("Exported {rows} device to {where}.", "Exported {rows} devices to {where}.", rows).format(
+            rows=rows, where=where
+        ),
+        err=file == "-",
+    )
 
 
 async def _write(settings: Settings, out: IO[bytes], filters: dict[str, object]) -> int:

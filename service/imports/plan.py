@@ -20,6 +20,7 @@ from service.db import is_postgres
 from service.device_models.models import DeviceModel
 from service.devices.lifecycle import Move
 from service.devices.models import Device
+from service.i18n import gettext
 from service.imports.moves import DeviceState, MoveRefused, PlannedMove, desired_state, plan_moves
 from service.imports.reader import RowError
 from service.imports.references import EmployeeRef, KnownEmployee, KnownModel, References
@@ -94,7 +95,7 @@ _LOOKUPS = _lookups()
 
 
 def _same_serial(first: int) -> str:
-    return f"row {first} has this serial number; each device may appear once in a file"
+    return gettext("row {first} has this serial number; each device may appear once in a file").format(first=first)
 
 
 def _released_key(tag: str, device_id: int) -> str:
@@ -158,8 +159,10 @@ class ChunkPlanner:
                 # may change it, or the second would move it again from a state it has already left.
                 first = self.seen.add(f"device\0{found['id']}", p.record.row)
                 if first is not None:
-                    found = RowError("row", f"row {first} is about the same device (#{found['id']}); each device "
-                                            "may appear once in a file")  # fmt: skip
+                    found = RowError("row", gettext(
+                                                "row {first} is about the same device (#{id}); each device "
+                                                "may appear once in a file"
+                                            ).format(first=first, id=found['id']))  # fmt: skip
             if isinstance(found, RowError):
                 p.errors = [found]
             else:
@@ -272,7 +275,14 @@ class ChunkPlanner:
             first = self.seen.first_row(key)
             if first is not None:
                 what = "manufacturer and serial number" if field == "serial_number" else "asset tag"
-                return [RowError(field, f"row {first} has the same {what}; each device may appear once in a file")]
+                return [
+                    RowError(
+                        field,
+                        gettext("row {first} has the same {what}; each device may appear once in a file").format(
+                            first=first, what=what
+                        ),
+                    )
+                ]
         for _, key in keys:
             self.seen.add(key, record.row)
         return None
@@ -337,12 +347,20 @@ class ChunkPlanner:
                         return RowError("serial_number", _same_serial(first))
             if len(same_serial) > 1:
                 makers = ", ".join(sorted(d["manufacturer"] for d in same_serial))
-                return RowError("manufacturer", f"devices of {makers} have this serial number; say which manufacturer")
+                return RowError(
+                    "manufacturer",
+                    gettext("devices of {makers} have this serial number; say which manufacturer").format(
+                        makers=makers
+                    ),
+                )
             if same_serial:
                 device = same_serial[0]
                 if by_tag is not None and by_tag["id"] != device["id"]:
                     return RowError(
-                        "asset_tag", f"{record.asset_tag} already belongs to another device (#{by_tag['id']})"
+                        "asset_tag",
+                        gettext("{asset_tag} already belongs to another device (#{id})").format(
+                            asset_tag=record.asset_tag, id=by_tag["id"]
+                        ),
                     )
                 return device
             if by_tag is None:
@@ -352,8 +370,14 @@ class ChunkPlanner:
                 return by_tag  # a device registered by tag alone: the file now brings its serial number
             return RowError(
                 "asset_tag",
-                f"{record.asset_tag} already belongs to another device (#{by_tag['id']}, serial "
-                f"{by_tag['serial_number'] or 'none'}, {by_tag['manufacturer']})",
+                gettext(
+                    "{asset_tag} already belongs to another device (#{id}, serial {serial}, {manufacturer})"
+                ).format(
+                    asset_tag=record.asset_tag,
+                    id=by_tag["id"],
+                    serial=by_tag["serial_number"] or gettext("none"),
+                    manufacturer=by_tag["manufacturer"],
+                ),
             )
         return by_tag
 
@@ -366,7 +390,7 @@ class ChunkPlanner:
         if isinstance(found, RowError):
             raise MoveRefused(found.field, found.message)
         if isinstance(found, KnownEmployee) and not found.active and found.id != current_holder_id:
-            raise MoveRefused("holder", f"{found.name} is no longer active")
+            raise MoveRefused("holder", gettext("{name} is no longer active").format(name=found.name))
         return found, found.id if isinstance(found, KnownEmployee) else found
 
     def _plan_creation(self, p: Planned, work: ChunkWork) -> None:
@@ -385,7 +409,7 @@ class ChunkPlanner:
         values["notes"] = with_note_lines(values["notes"], record.note_lines)
         warranty, bought = values["warranty_end"], values["purchase_date"]
         if warranty is not None and warranty < bought:
-            raise MoveRefused("warranty_end", "is before the purchase date")
+            raise MoveRefused("warranty_end", gettext("is before the purchase date"))
         p.item = Creation(record, model, employee if _assigns(moves) else None, values, moves, custom=custom)
         work.creations.append(p.item)
 
@@ -405,7 +429,12 @@ class ChunkPlanner:
             changes["serial_number"] = record.serial_number
             p.record.notes.append("serial number added to the device registered by its asset tag")
         if record.manufacturer and record.manufacturer.lower() != device["manufacturer"].lower():
-            raise MoveRefused("manufacturer", f"the device is a {device['manufacturer']}; that does not change")
+            raise MoveRefused(
+                "manufacturer",
+                gettext("the device is a {manufacturer}; that does not change").format(
+                    manufacturer=device["manufacturer"]
+                ),
+            )
         model = None
         if record.model:
             found = self.references.model(device["manufacturer"], record.model, record.category)
@@ -413,7 +442,7 @@ class ChunkPlanner:
                 model = found
         warranty = changes.get("warranty_end", device["warranty_end"])
         if warranty is not None and warranty < changes.get("purchase_date", device["purchase_date"]):
-            raise MoveRefused("warranty_end", "is before the purchase date")
+            raise MoveRefused("warranty_end", gettext("is before the purchase date"))
         employee, token = self._holder(p, device["holder_id"])
         current = DeviceState(device["status"], device["holder_id"])
         moves = plan_moves(current, desired_state(current, record.status, record.holder_given, token))
@@ -425,7 +454,10 @@ class ChunkPlanner:
             return
         if device["status"] in NEVER_IMPORTED:
             raise MoveRefused(
-                "status", f"device #{device['id']} is {device['status']}: an import never changes such a device"
+                "status",
+                gettext("device #{id} is {status}: an import never changes such a device").format(
+                    id=device["id"], status=device["status"]
+                ),
             )
         p.item = Change(record, device["id"], device, changes, model, employee if _assigns(moves) else None, moves,
                         custom=custom)  # fmt: skip

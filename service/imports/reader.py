@@ -24,6 +24,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO, Literal
 
+from service.i18n import gettext
+
 DecimalMark = Literal["comma", "point"] | None
 DateOrder = Literal["dmy", "mdy"] | None
 
@@ -182,9 +184,16 @@ def _records(reader: Iterator[list[str]], encoding: str) -> Iterator[tuple[int, 
         except StopIteration:
             return
         except UnicodeDecodeError as exc:
-            raise UndecodableText(f"Row {number + 1} is not valid {encoding} text: {exc.reason}.", encoding) from None
+            raise UndecodableText(
+                gettext("Row {number} is not valid {encoding} text: {reason}.").format(
+                    number=number + 1, encoding=encoding, reason=exc.reason
+                ),
+                encoding,
+            ) from None
         except csv.Error as exc:
-            raise UnusableFile(f"Row {number + 1} cannot be read as CSV: {exc}.") from None
+            raise UnusableFile(
+                gettext("Row {number} cannot be read as CSV: {exc}.").format(number=number + 1, exc=exc)
+            ) from None
         number += 1
         yield number, record
 
@@ -218,7 +227,7 @@ def _open(stream: BinaryIO, encoding: str | None = None) -> tuple[str, Iterator[
     buffered = io.BufferedReader(stream, buffer_size=SNIFF_BYTES) if not hasattr(stream, "peek") else stream
     head = buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES]  # type: ignore[union-attr]
     if not head.strip():
-        raise UnusableFile("The file is empty.")
+        raise UnusableFile(gettext("The file is empty."))
     encoding = encoding or detect_encoding(head)
     errors = _LENIENT_CP1252 if encoding == "cp1252" else "strict"
     text = io.TextIOWrapper(buffered, encoding=encoding, newline="", errors=errors)
@@ -228,7 +237,7 @@ def _open(stream: BinaryIO, encoding: str | None = None) -> tuple[str, Iterator[
     try:
         header = next(reader)
     except (StopIteration, csv.Error, UnicodeDecodeError) as exc:
-        raise UnusableFile(f"The header row cannot be read: {exc}") from None
+        raise UnusableFile(gettext("The header row cannot be read: {exc}").format(exc=exc)) from None
     return encoding, reader, header
 
 
@@ -247,8 +256,10 @@ def _columns(header: list[str], extra: dict[str, str] | None = None) -> tuple[li
     recognised = [c for c in columns if c]
     if "asset_tag" not in recognised and "serial_number" not in recognised:
         raise UnusableFile(
-            "The header row has neither an asset tag nor a serial number column; "
-            f"columns found: {', '.join(h.strip() for h in header) or 'none'}."
+            gettext(
+                "The header row has neither an asset tag nor a serial number column; "
+                "columns found: {columns}."
+            ).format(columns=", ".join(h.strip() for h in header) or gettext("none"))
         )
     return columns, ignored
 
@@ -299,9 +310,9 @@ def parse_number(text: str, decimal_mark: DecimalMark = None) -> Decimal:
     """A money amount as people write it. Raises ValueError with a message naming the readings."""
     cleaned = re.sub(r"[\s\u00a0€$£¥]|EUR|USD|GBP|CHF", "", text.strip(), flags=re.I)
     if not cleaned:
-        raise ValueError("is empty")
+        raise ValueError(gettext("is empty"))
     if not re.fullmatch(r"-?[\d.,]+", cleaned):
-        raise ValueError(f'"{text}" is not a number')
+        raise ValueError(gettext('"{text}" is not a number').format(text=text))
     commas, points = cleaned.count(","), cleaned.count(".")
     if decimal_mark == "comma":
         normal = cleaned.replace(".", "").replace(",", ".")
@@ -326,16 +337,17 @@ def parse_number(text: str, decimal_mark: DecimalMark = None) -> Decimal:
             as_thousands = cleaned.replace(mark, "")
             as_decimal = cleaned.replace(mark, ".")
             raise ValueError(
-                f'"{text}" reads two ways: {as_thousands} or {as_decimal}; '
-                "say which decimal mark the file uses (--decimal-comma or --decimal-point, decimal_mark in the API, "
-                "Numbers on the upload page)"
+                gettext(
+                    '"{text}" reads two ways: {as_thousands} or {as_decimal}; say which decimal mark the file uses '
+                    "(--decimal-comma or --decimal-point, decimal_mark in the API, Numbers on the upload page)"
+                ).format(text=text, as_thousands=as_thousands, as_decimal=as_decimal)
             )
         else:
             normal = cleaned.replace(mark, ".")
     try:
         return Decimal(normal)
     except InvalidOperation:
-        raise ValueError(f'"{text}" is not a number') from None
+        raise ValueError(gettext('"{text}" is not a number').format(text=text)) from None
 
 
 def pivot_year(two_digits: int) -> int:
@@ -363,8 +375,12 @@ def read_date(text: str, order: DateOrder = None) -> tuple[date, bool]:
         month, day = (first, second) if chosen == "mdy" else (second, first)
         return date(year, month, day), short
     except ValueError:
-        hint = "use Y-m-d, m/d/Y, m/d/y or d-m-Y" if order is None else f"expected the {order} order"
-        raise ValueError(f'"{text}" is not a date ({hint})') from None
+        hint = (
+            gettext("use Y-m-d, m/d/Y, m/d/y or d-m-Y")
+            if order is None
+            else gettext("expected the {order} order").format(order=order)
+        )
+        raise ValueError(gettext('"{text}" is not a date ({hint})').format(text=text, hint=hint)) from None
 
 
 def parse_date(text: str, order: DateOrder = None) -> date:

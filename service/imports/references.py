@@ -20,6 +20,7 @@ from service.db import is_postgres, utcnow
 from service.device_models.models import DeviceModel
 from service.employees.models import Employee
 from service.imports import bulk
+from service.i18n import gettext
 from service.imports.reader import RowError
 from service.imports.rows import HolderRef
 
@@ -240,14 +241,25 @@ class References:
         elif holder.name:
             found = self._by_name.get(_key(holder.name))
             if found is None:
-                return RowError("holder", f'no employee is named "{holder.name}"; add their email to create them')
+                return RowError(
+                    "holder",
+                    gettext('no employee is named "{name}"; add their email to create them').format(name=holder.name),
+                )
         else:
             assert holder.username is not None
             found = self._by_username.get(holder.username.lower())
             if found is None:
-                return RowError("holder", f'no employee has username "{holder.username}"; add their email')
+                return RowError(
+                    "holder",
+                    gettext('no employee has username "{username}"; add their email').format(username=holder.username),
+                )
         if found is _AMBIGUOUS:
-            return RowError("holder", f'several employees are called "{holder.describe()}"; give the email instead')
+            return RowError(
+                "holder",
+                gettext('several employees are called "{name}"; give the email instead').format(
+                    name=holder.describe()
+                ),
+            )
         return found  # possibly inactive: only a device moving to them is refused (plan.py)
 
     async def insert_new(

@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from service.custom_fields.rules import BadValue, FieldDef, Stored, parse_value
+from service.i18n import gettext
 from service.imports.reader import CUSTOM_PREFIX, DateOrder, DecimalMark, RawRow, RowError, parse_number, read_date
 from service.spreadsheet import TEXT_MARK, unguard_text
 
@@ -176,7 +177,14 @@ def _kringloop_status(text: str, errors: list[RowError]) -> str | None:
     if not key:
         return None
     if key not in IMPORTABLE_STATUSES and key not in NEVER_IMPORTED:
-        errors.append(RowError("status", f'"{text}" is not a status; use one of {", ".join(IMPORTABLE_STATUSES)}'))
+        errors.append(
+            RowError(
+                "status",
+                gettext('"{text}" is not a status; use one of {IMPORTABLE_STATUSES}').format(
+                    text=text, IMPORTABLE_STATUSES=", ".join(IMPORTABLE_STATUSES)
+                ),
+            )
+        )
         return None
     # wiped, valued and disposed pass: a device already in that state comes back unchanged (an export's round
     # trip); moves.py refuses them for any other device.
@@ -192,11 +200,13 @@ def _holder(values: dict[str, str], errors: list[RowError]) -> HolderRef | None:
     if username and "@" in username and not email:
         email, username = username.lower(), None
     if email and not _EMAIL.match(email):
-        errors.append(RowError("holder", f'"{email}" is not an email address'))
+        errors.append(RowError("holder", gettext('"{email}" is not an email address').format(email=email)))
         return None
     for text in (email, name, username):
         if text and len(text) > MAX_LENGTHS["holder"]:
-            errors.append(RowError("holder", f"is longer than {MAX_LENGTHS['holder']} characters"))
+            errors.append(
+                RowError("holder", gettext("is longer than {holder} characters").format(holder=MAX_LENGTHS["holder"]))
+            )
             return None
     if not (email or name or username):
         return None
@@ -211,15 +221,20 @@ def _price(text: str, rules: RowRules, errors: list[RowError]) -> int | None:
         errors.append(RowError("purchase_price", str(exc)))
         return None
     if amount < 0:
-        errors.append(RowError("purchase_price", f'"{text}" is negative'))
+        errors.append(RowError("purchase_price", gettext('"{text}" is negative').format(text=text)))
         return None
     if amount != amount.quantize(_CENT, rounding=ROUND_HALF_UP):
-        errors.append(RowError("purchase_price", f'"{text}" has more than two decimals'))
+        errors.append(RowError("purchase_price", gettext('"{text}" has more than two decimals').format(text=text)))
         return None
     cents = int(amount * 100)
     if cents > rules.max_purchase_price_cents:
         limit = f"{rules.max_purchase_price_cents // 100}.{rules.max_purchase_price_cents % 100:02d}"
-        errors.append(RowError("purchase_price", f'"{text}" is above the plausible maximum of {limit}'))
+        errors.append(
+            RowError(
+                "purchase_price",
+                gettext('"{text}" is above the plausible maximum of {limit}').format(text=text, limit=limit),
+            )
+        )
         return None
     return cents
 
@@ -254,9 +269,13 @@ def _dates(
     )
     if purchase is not None:
         if purchase > rules.today:
-            errors.append(RowError("purchase_date", f"{purchase.isoformat()} is in the future"))
+            errors.append(
+                RowError("purchase_date", gettext("{day} is in the future").format(day=purchase.isoformat()))
+            )
         elif purchase.year < 1990:
-            errors.append(RowError("purchase_date", f"{purchase.isoformat()} is before 1990"))
+            errors.append(
+                RowError("purchase_date", gettext("{day} is before 1990").format(day=purchase.isoformat()))
+            )
         else:
             fields["purchase_date"] = purchase
     warranty_end: date | None = None
@@ -265,14 +284,21 @@ def _dates(
     elif values.get("warranty_months"):
         months_text = values["warranty_months"].lower().removesuffix("months").removesuffix("month").strip()
         if not months_text.isdigit() or int(months_text) > 240:
-            errors.append(RowError("warranty_months", f'"{values["warranty_months"]}" is not a number of months'))
+            errors.append(
+                RowError(
+                    "warranty_months",
+                    gettext('"{warranty_months}" is not a number of months').format(
+                        warranty_months=values["warranty_months"]
+                    ),
+                )
+            )
         elif purchase is None:
-            errors.append(RowError("warranty_months", "needs a purchase date in the same row"))
+            errors.append(RowError("warranty_months", gettext("needs a purchase date in the same row")))
         else:
             warranty_end = _add_months(purchase, int(months_text))
     if warranty_end is not None:
         if purchase is not None and warranty_end < purchase:
-            errors.append(RowError("warranty_end", "is before the purchase date"))
+            errors.append(RowError("warranty_end", gettext("is before the purchase date")))
         else:
             fields["warranty_end"] = warranty_end
     elif "warranty_end" in values and "warranty_months" not in values:
@@ -321,11 +347,15 @@ def _status_and_holder(
         return status, holder, holder_given, unknown
     status = _kringloop_status(text, errors)
     if (status in LEFT_SERVICE or status in NEVER_IMPORTED) and holder is not None:
-        errors.append(RowError("holder", f"a {status} device has no holder; leave it blank"))
+        errors.append(
+            RowError("holder", gettext("a {status} device has no holder; leave it blank").format(status=status))
+        )
     elif status == "in_stock" and holder is not None:
-        errors.append(RowError("holder", "a device in stock has no holder; use status in_use, or leave it blank"))
+        errors.append(
+            RowError("holder", gettext("a device in stock has no holder; use status in_use, or leave it blank"))
+        )
     elif status == "in_use" and holder is None and holder_given:
-        errors.append(RowError("holder", "a device in use needs a holder"))
+        errors.append(RowError("holder", gettext("a device in use needs a holder")))
     return status, holder, holder_given, unknown
 
 
@@ -338,11 +368,11 @@ def read_record(raw: RawRow, rules: RowRules) -> DeviceRecord | list[RowError]:
     for name, value in values.items():
         limit = MAX_LENGTHS.get(name)
         if limit is not None and len(value) > limit:
-            errors.append(RowError(name, f"is longer than {limit} characters"))
+            errors.append(RowError(name, gettext("is longer than {limit} characters").format(limit=limit)))
     asset_tag = values.get("asset_tag") or None
     serial = values.get("serial_number") or None
     if not asset_tag and not serial:
-        errors.append(RowError("asset_tag", "give an asset tag or a serial number (or both)"))
+        errors.append(RowError("asset_tag", gettext("give an asset tag or a serial number (or both)")))
     fields: dict[str, Any] = {name: values[name] for name in _TEXT_FIELDS if name in values}
     if values.get("purchase_price"):
         cents = _price(values["purchase_price"], rules, errors)
@@ -355,7 +385,12 @@ def read_record(raw: RawRow, rules: RowRules) -> DeviceRecord | list[RowError]:
             fields["condition_grade"] = grade
         else:
             errors.append(
-                RowError("condition_grade", f'"{values["condition_grade"]}" is not a grade; use A, B, C or D')
+                RowError(
+                    "condition_grade",
+                    gettext('"{condition_grade}" is not a grade; use A, B, C or D').format(
+                        condition_grade=values["condition_grade"]
+                    ),
+                )
             )
     category, known = category_of(values.get("category", ""))
     notes: list[str] = []
@@ -422,11 +457,11 @@ def missing_for_create(record: DeviceRecord) -> list[RowError]:
     """What a row must say before the import may register a new device with it."""
     errors = []
     if not record.manufacturer:
-        errors.append(RowError("manufacturer", "is needed to register a new device"))
+        errors.append(RowError("manufacturer", gettext("is needed to register a new device")))
     if not record.model:
-        errors.append(RowError("model", "is needed to register a new device"))
+        errors.append(RowError("model", gettext("is needed to register a new device")))
     if "purchase_date" not in record.fields:
-        errors.append(RowError("purchase_date", "is needed to register a new device"))
+        errors.append(RowError("purchase_date", gettext("is needed to register a new device")))
     if "purchase_price_cents" not in record.fields:
-        errors.append(RowError("purchase_price", "is needed to register a new device"))
+        errors.append(RowError("purchase_price", gettext("is needed to register a new device")))
     return errors

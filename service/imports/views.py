@@ -14,6 +14,7 @@ from litestar.response import File, Redirect, Template
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.errors import Gone, InvalidInput, NotFound
+from service.i18n import _
 from service.imports import runs
 from service.imports.models import ImportRun
 from service.imports.service import ImportOptions
@@ -97,7 +98,7 @@ async def upload(request: Request[Any, Any, Any], state: State, session: DbSessi
 async def _run_or_404(session: Any, run_id: int) -> ImportRun:
     run = await runs.get_run(session, run_id)
     if run is None:
-        raise NotFoundException(f"No import has id {run_id}.")
+        raise NotFoundException(_("No import has id {run_id}.").format(run_id=run_id))
     return run
 
 
@@ -155,15 +156,21 @@ async def report_download(state: State, session: DbSession, run_id: int) -> File
         state_name = runs.run_state(run)
         if state_name == "finished" and runs.report_removed(run, state.settings):
             raise Gone(
-                f"The report of import {run_id} was removed {state.settings.import_report_days} days after the "
-                "import (KRINGLOOP_IMPORT_REPORT_DAYS); the run's counts are on its page."
+                _(
+                    "The report of import {run_id} was removed {import_report_days} days after the "
+                    "import (KRINGLOOP_IMPORT_REPORT_DAYS); the run's counts are on its page."
+                ).format(run_id=run_id, import_report_days=state.settings.import_report_days)
             )
         if state_name == "finished":
             raise NotFound(
-                f"The report of import {run_id} is not in this server's import directory (KRINGLOOP_IMPORT_DIR; "
-                "several instances need it on storage they share)."
+                _(
+                    "The report of import {run_id} is not in this server's import directory (KRINGLOOP_IMPORT_DIR; "
+                    "several instances need it on storage they share)."
+                ).format(run_id=run_id)
             )
-        raise InvalidInput(f"Import {run_id} has no report: it is {state_name}.")
+        raise InvalidInput(
+            _("Import {run_id} has no report: it is {state_name}.").format(run_id=run_id, state_name=state_name)
+        )
     stem = (run.filename.rsplit(".", 1)[0] or "devices")[:80]
     return File(path, filename=f"{stem}-import-{run.id}-report.csv", media_type="text/csv; charset=utf-8")
 

@@ -8,6 +8,7 @@ from litestar.datastructures import State
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.errors import NotFound
+from service.i18n import _
 from service.jobs import service
 from service.jobs.registry import Job
 from service.jobs.schemas import JobList, JobOut, JobRunOut
@@ -48,7 +49,11 @@ class JobController(Controller):
     async def run_now(self, state: State, name: str) -> JobRunOut:
         job = state.jobs.get(name)
         if job is None:
-            raise NotFound(f"No job is named {name!r}; known jobs: {', '.join(state.jobs) or 'none'}.")
+            raise NotFound(
+                _("No job is named {name}; known jobs: {known}.").format(
+                    name=repr(name), known=", ".join(state.jobs) or _("none")
+                )
+            )
         # The job commits its own work in its own transaction, like a scheduled run.
         run = await service.run_manually(
             state.sessionmaker, job, triggered_by="api", ports=state.ports, settings=state.settings

@@ -10,6 +10,7 @@ from litestar.params import JSONBody, QueryParameter
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.errors import InvalidInput
+from service.i18n import _
 from service.money import format_cents, parse_amount
 from service.pool import service
 from service.pool.ledger import EntryKind
@@ -38,7 +39,7 @@ def entry_out(e: PoolEntry) -> EntryOut:
 def period(state: State, start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
     """Dates are the installation's calendar days; the end date is included."""
     if start and end and end < start:
-        raise InvalidInput.field("to", "is before from")
+        raise InvalidInput.field("to", _("is before from"))
     tz = state.settings.tz
     return (
         datetime.combine(start, time.min, tz) if start else None,
@@ -57,7 +58,7 @@ async def pool_view(
     limit: int,
 ) -> PoolOut:
     if kind is not None and kind not in EntryKind.values():
-        raise InvalidInput.field("kind", f"use one of {', '.join(EntryKind.values())}")
+        raise InvalidInput.field("kind", _("use one of {kinds}").format(kinds=", ".join(EntryKind.values())))
     lo, hi = period(state, start, end)
     page = await service.list_entries(
         session, start=lo, end=hi, kind=kind, device_id=device_id, cursor=cursor, limit=limit

@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from service.choices import Choice
+from service.i18n import N_, _
 from service.money import format_cents
 
 
 class EntryKind(Choice):
-    credit = "credit", "Credit", "green"
-    debit = "debit", "Debit", "blue"
-    adjustment = "adjustment", "Adjustment", "amber"
-    reversal = "reversal", "Reversal", "grey"
+    credit = "credit", N_("Credit"), "green"
+    debit = "debit", N_("Debit"), "blue"
+    adjustment = "adjustment", N_("Adjustment"), "amber"
+    reversal = "reversal", N_("Reversal"), "grey"
 
 
 @dataclass(frozen=True)
@@ -31,15 +32,17 @@ class LedgerRefused(Exception):
 def next_balance(balance_cents: int, kind: EntryKind, amount_cents: int) -> int:
     """The balance after one more entry, or LedgerRefused with a reason a person understands."""
     if amount_cents == 0:
-        raise LedgerRefused("An entry of zero changes nothing; there is nothing to record.")
+        raise LedgerRefused(_("An entry of zero changes nothing; there is nothing to record."))
     if kind is EntryKind.credit and amount_cents < 0:
-        raise LedgerRefused("A credit adds to the pool; its amount must be positive.")
+        raise LedgerRefused(_("A credit adds to the pool; its amount must be positive."))
     if kind is EntryKind.debit and amount_cents > 0:
-        raise LedgerRefused("A debit takes from the pool; its amount must be negative.")
+        raise LedgerRefused(_("A debit takes from the pool; its amount must be negative."))
     balance = balance_cents + amount_cents
     if balance < 0:
         raise LedgerRefused(
-            f"This entry would take the pool below zero (balance {format_cents(balance_cents)}, "
-            f"entry {format_cents(amount_cents)})."
+            _(
+                "This entry would take the pool below zero (balance {balance_cents}, "
+                "entry {amount_cents})."
+            ).format(balance_cents=format_cents(balance_cents), amount_cents=format_cents(amount_cents))
         )
     return balance

@@ -14,6 +14,7 @@ from service.audit import service as audit
 from service.context import Actor
 from service.devices.models import Device
 from service.errors import Conflict, InvalidInput
+from service.i18n import _
 from service.money import format_cents
 from service.pagination import Page, keyset, page_of
 from service.pool.ledger import EntryKind, LedgerRefused, next_balance
@@ -65,7 +66,11 @@ async def append(
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict(f"Device {device_id} was already credited to the pool; a device is credited once.") from None
+        raise Conflict(
+            _("Device {device_id} was already credited to the pool; a device is credited once.").format(
+                device_id=device_id
+            )
+        ) from None
     await audit.record(session, actor, f"pool.{kind.value}", "pool_entry", entry.id, after=audit.snapshot(entry))
     return entry
 
@@ -103,8 +108,10 @@ async def ensure_not_allocated(session: AsyncSession, device_id: int) -> None:
     donation_id = (await session.execute(stmt)).scalar_one_or_none()
     if donation_id is not None:
         raise Conflict(
-            f"Device {device_id}'s credit is allocated to donation {donation_id}, so its value can no longer be "
-            "changed. Reject that donation first (or cancel it, if approved and unpaid) to release the credit.",
+            _(
+                "Device {device_id}'s credit is allocated to donation {donation_id}, so its value can no longer be "
+                "changed. Reject that donation first (or cancel it, if approved and unpaid) to release the credit."
+            ).format(device_id=device_id, donation_id=donation_id),
             donation_id=donation_id,
         )
 
@@ -113,14 +120,14 @@ async def adjust(
     session: AsyncSession, actor: Actor, amount_cents: int, reason: str, device_id: int | None = None
 ) -> PoolEntry:
     if not reason.strip():
-        raise InvalidInput.field("reason", "an adjustment needs a written reason")
+        raise InvalidInput.field("reason", _("an adjustment needs a written reason"))
     category = ""
     if device_id is not None:
         device = await session.get(Device, device_id)
         if device is None:
-            raise InvalidInput.field("device_id", f"no device has id {device_id}")
+            raise InvalidInput.field("device_id", _("no device has id {device_id}").format(device_id=device_id))
         if await device_net_cents(session, device_id) is None:
-            raise Conflict(f"Device {device_id} has no credit in the pool to adjust.")
+            raise Conflict(_("Device {device_id} has no credit in the pool to adjust.").format(device_id=device_id))
         await ensure_not_allocated(session, device_id)
         category = await _category_of(session, device_id)
     return await append(

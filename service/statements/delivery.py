@@ -22,6 +22,7 @@ from service.charities.models import Charity
 from service.context import Actor
 from service.db import utcnow
 from service.errors import Conflict
+from service.i18n import _
 from service.statements.formats import statement_links
 from service.statements.models import Delivery, DeliveryAttempt, Statement
 from service.statements.render import canonical_json
@@ -76,9 +77,15 @@ async def redeliver(session: AsyncSession, actor: Actor, statement: Statement, c
         )
     ).first()
     if latest is not None and latest.status in ("pending", "accepted"):
-        raise Conflict(f"Statement {statement.number} is {latest.status} at the charity already; nothing to resend.")
+        raise Conflict(
+            _("Statement {number} is {status} at the charity already; nothing to resend.").format(
+                number=statement.number, status=latest.status
+            )
+        )
     if not charity.webhook_url:
-        raise Conflict(f"{charity.name} has no webhook URL; an admin sets one on the charity first.")
+        raise Conflict(
+            _("{name} has no webhook URL; an admin sets one on the charity first.").format(name=charity.name)
+        )
     row = await queue(session, actor, statement, charity)
     assert row is not None
     await audit.record(
@@ -143,7 +150,7 @@ async def send(gateway: CharityGateway, outgoing: Outgoing) -> Sent:
     outcome, status_code, message = "retry", None, ""
     try:
         if not outgoing.message.url:
-            raise Rejected("The charity has no webhook URL any more; it fetches statements from the portal.")
+            raise Rejected(_("The charity has no webhook URL any more; it fetches statements from the portal."))
         receipt = await gateway.deliver_statement(outgoing.message)
     except Rejected as exc:
         outcome, status_code, message = "rejected", exc.status_code, str(exc)

@@ -7,15 +7,16 @@ from sqlmodel import Field, SQLModel
 
 from service.choices import Choice
 from service.db import UTCDateTime, sql_in, utcnow
+from service.i18n import N_
 
 STATEMENT_KINDS = ("original", "correction", "cancellation")
 
 
 class DeliveryStatus(Choice):
-    pending = "pending", "pending", "amber"
-    accepted = "accepted", "accepted", "green"
-    rejected = "rejected", "rejected", "red"
-    failed = "failed", "failed", "red"
+    pending = "pending", N_("pending"), "amber"
+    accepted = "accepted", N_("accepted"), "green"
+    rejected = "rejected", N_("rejected"), "red"
+    failed = "failed", N_("failed"), "red"
 
 
 DELIVERY_STATUSES = DeliveryStatus.values()

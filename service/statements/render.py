@@ -1,5 +1,10 @@
 """A statement document in its three forms: canonical JSON, CSV and PDF. Pure code: no web, no database.
 
+The JSON is for machines and stays English. The PDF and the CSV are for people and are written in the language of
+the moment (service/i18n.py), which the caller sets to the charity's: the CSV's header row is translated (in English
+it keeps the snake_case keys spreadsheets and scripts already read), its cells stay as the JSON has them (decimal
+points, ISO dates), so a Dutch and an English CSV hold the same values.
+
 Canonical JSON (what the PDF's printed hash covers): UTF-8, keys sorted, no insignificant whitespace, money and
 dates as strings, no floats. Anyone can re-serialise the JSON that way and compare the SHA-256.
 """
@@ -10,6 +15,7 @@ import csv
 import hashlib
 import io
 import json
+from datetime import date
 from typing import Any
 
 from reportlab.lib.pagesizes import A4, landscape
@@ -17,9 +23,10 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from service.charities.rules import AnbiStatus
+from service.i18n import N_, format_day, format_money, gettext, ngettext
 from service.spreadsheet import guard_text
 
-NO_COUNTER_PERFORMANCE = (
+NO_COUNTER_PERFORMANCE = N_(
     "No goods or services were provided in return for this donation (geen tegenprestatie); "
     "the donor received nothing for it."
 )
@@ -38,30 +45,30 @@ def sha256(data: bytes) -> str:
 
 
 CSV_COLUMNS = (
-    "statement_number",
-    "line",
-    "asset_tag",
-    "manufacturer",
-    "model",
-    "category",
-    "serial_number",
-    "purchase_date",
-    "age_months",
-    "grade",
-    "faults",
-    "wipe_certificate_ids",
-    "wipe_methods",
-    "valuation_id",
-    "valuation_method",
-    "valuation_policy_version",
-    "device_value",
-    "amount",
-    "currency",
+    N_("statement_number"),
+    N_("line"),
+    N_("asset_tag"),
+    N_("manufacturer"),
+    N_("model"),
+    N_("category"),
+    N_("serial_number"),
+    N_("purchase_date"),
+    N_("age_months"),
+    N_("grade"),
+    N_("faults"),
+    N_("wipe_certificate_ids"),
+    N_("wipe_methods"),
+    N_("valuation_id"),
+    N_("valuation_method"),
+    N_("valuation_policy_version"),
+    N_("device_value"),
+    N_("amount"),
+    N_("currency"),
     # The donor on every row, so a line read on its own still says who gave it (reference/statements.md).
-    "donor_name",
-    "donor_address",
-    "donor_kvk_number",
-    "donor_rsin",
+    N_("donor_name"),
+    N_("donor_address"),
+    N_("donor_kvk_number"),
+    N_("donor_rsin"),
 )
 
 
@@ -72,7 +79,7 @@ def _cell(value: Any) -> str:
 def csv_bytes(document: dict[str, Any]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([gettext(column) for column in CSV_COLUMNS])
     number, currency = document["identifier"], document["priceCurrency"]
     agent = document["agent"]
     donor = [_cell(agent.get(k)) for k in ("name", "address", "kvkNumber", "rsin")]
@@ -115,15 +122,15 @@ FONT, BOLD, SIZE = "Helvetica", "Helvetica-Bold", 7.5
 # (title, width in points, how to read the cell from a line)
 COLUMNS: tuple[tuple[str, float], ...] = (
     ("#", 26),
-    ("Asset tag", 66),
-    ("Model", 128),
-    ("Serial number", 88),
-    ("Age (mo)", 38),
-    ("Grade", 30),
-    ("Faults", 92),
-    ("Wipe certificate (method)", 138),
-    ("Valuation (policy)", 108),
-    ("Amount", 56),
+    (N_("Asset tag"), 66),
+    (N_("Model"), 128),
+    (N_("Serial number"), 88),
+    (N_("Age (mo)"), 38),
+    (N_("Grade"), 30),
+    (N_("Faults"), 92),
+    (N_("Wipe certificate (method)"), 138),
+    (N_("Valuation (policy)"), 108),
+    (N_("Amount"), 56),
 )
 
 
@@ -141,7 +148,16 @@ def _fit(text: str, width: float, font: str = FONT, size: float = SIZE) -> str:
     return text + "..."
 
 
-def _row_cells(line: dict[str, Any]) -> list[str]:
+def _money(amount: str, currency: str) -> str:
+    # The PDF's fonts are cp1252: the euro sign prints, a no-break space would not fit every font, so a plain one.
+    return format_money(amount, currency).replace("\u00a0", " ")
+
+
+def _day(iso: str | None) -> str:
+    return format_day(date.fromisoformat(iso[:10])) if iso else ""
+
+
+def _row_cells(line: dict[str, Any], currency: str) -> list[str]:
     valuation = line.get("valuation") or {}
     certs = line.get("wipeCertificates") or []
     model = " ".join(p for p in (line.get("manufacturer"), line.get("model")) if p) or line.get("description", "")
@@ -150,7 +166,7 @@ def _row_cells(line: dict[str, Any]) -> list[str]:
     if valuation:
         valuation_text = f"{valuation.get('method', '')} v{valuation.get('policyVersion', '')}"
         if valuation.get("overridden"):
-            valuation_text += ", override"
+            valuation_text += gettext(", override")
     return [
         str(line["line"]),
         line.get("assetTag") or "",
@@ -161,7 +177,7 @@ def _row_cells(line: dict[str, Any]) -> list[str]:
         ", ".join(line.get("faults") or []),
         cert_text,
         valuation_text,
-        line["price"] + (" *" if line.get("split") else ""),
+        _money(line["price"], currency) + (" *" if line.get("split") else ""),
     ]
 
 
@@ -171,7 +187,7 @@ class _Writer:
         self.buffer = io.BytesIO()
         # invariant: no creation time or random id in the file, so the same statement renders to the same bytes.
         self.c = Canvas(self.buffer, pagesize=(PAGE_W, PAGE_H), invariant=1, pageCompression=1)
-        self.c.setTitle(f"Donation statement {document['identifier']}")
+        self.c.setTitle(gettext("Donation statement {number}").format(number=document["identifier"]))
         self.c.setAuthor(_latin1(document["agent"]["name"] or "Kringloop"))
         self.page = 1
         self.y = 0.0
@@ -183,8 +199,10 @@ class _Writer:
     def footer(self) -> None:
         c = self.c
         c.setFont(FONT, 7)
-        c.drawString(MARGIN, MARGIN - 14, f"SHA-256 of the canonical JSON statement: {self.json_hash}")
-        label = f"Statement {self.doc['identifier']} - page {self.page} of "
+        c.drawString(
+            MARGIN, MARGIN - 14, gettext("SHA-256 of the canonical JSON statement: {hash}").format(hash=self.json_hash)
+        )
+        label = gettext("Statement {number} - page {page} of ").format(number=self.doc["identifier"], page=self.page)
         x = PAGE_W - MARGIN - 16 - stringWidth(label, FONT, 7)
         c.drawString(x, MARGIN - 14, label)
         # The page count is known only at the end: every page refers to one form that is filled in last.
@@ -205,9 +223,9 @@ class _Writer:
         self.c.setFont(BOLD, SIZE)
         for title, width in COLUMNS:
             if title == "Amount":
-                self.c.drawRightString(x + width - 2, self.y, title)
+                self.c.drawRightString(x + width - 2, self.y, _latin1(gettext(title)))
             else:
-                self.c.drawString(x + 2, self.y, title)
+                self.c.drawString(x + 2, self.y, _latin1(gettext(title)))
             x += width
         self.c.line(MARGIN, self.y - 3, PAGE_W - MARGIN, self.y - 3)
         self.y -= ROW_H
@@ -262,27 +280,40 @@ def _local_day(approval: dict[str, Any]) -> str:
 
 def _closing(doc: dict[str, Any], json_hash: str) -> list[tuple[str, str]]:
     people = doc.get("peopleReached") or {}
-    approvals = "; ".join(f"{a['step']} by {a['by']} on {_local_day(a)}" for a in doc.get("approvals", []))
+    currency = doc["priceCurrency"]
+    approvals = "; ".join(
+        gettext("{step} by {name} on {day}").format(step=a["step"], name=a["by"], day=_day(_local_day(a)))
+        for a in doc.get("approvals", [])
+    )
+    lines = len(doc["object"])
     out = [
-        ("bold", f"Total: {doc['priceCurrency']} {doc['price']} ({len(doc['object'])} lines)"),
-        ("", "Lines marked * are part of a device's value; the rest of it went to another donation or waits."),
+        (
+            "bold",
+            ngettext("Total: {amount} ({n} line)", "Total: {amount} ({n} lines)", lines).format(
+                amount=_money(doc["price"], currency), n=lines
+            ),
+        ),
+        ("", gettext("Lines marked * are part of a device's value; the rest of it went to another donation or waits.")),
         (
             "",
-            "Each line's value is the residual value accepted for the device, set by the valuation method and "
-            "policy version shown (the valuation record is kept with every estimate's breakdown).",
+            gettext(
+                "Each line's value is the residual value accepted for the device, set by the valuation method and "
+                "policy version shown (the valuation record is kept with every estimate's breakdown)."
+            ),
         ),
-        ("bold", NO_COUNTER_PERFORMANCE),
-        ("", f"Approvals: {approvals or '-'}"),
+        ("bold", gettext(NO_COUNTER_PERFORMANCE)),
+        ("", gettext("Approvals: {approvals}").format(approvals=approvals or "-")),
     ]
     if people.get("estimate") is not None:
         out.append(
             (
                 "",
-                f"People reached (estimate): {people['estimate']}, at the charity's cost of {doc['priceCurrency']} "
-                f"{people['costPerRefurbishedDevice']} per refurbished device.",
+                gettext(
+                    "People reached (estimate): {people}, at the charity's cost of {cost} per refurbished device."
+                ).format(people=people["estimate"], cost=_money(people["costPerRefurbishedDevice"], currency)),
             )
         )
-    out.append(("bold", f"SHA-256 of the canonical JSON statement: {json_hash}"))
+    out.append(("bold", gettext("SHA-256 of the canonical JSON statement: {hash}").format(hash=json_hash)))
     return out
 
 
@@ -291,15 +322,25 @@ def pdf_bytes(document: dict[str, Any], json_hash: str) -> bytes:
     w = _Writer(document, json_hash)
     doc, statement = document, document["statement"]
     top = PAGE_H - MARGIN
-    w.text(MARGIN, top - 10, "Donation statement (giftverklaring)", BOLD, 16)
-    w.text(MARGIN, top - 28, f"Statement {doc['identifier']}, issued {statement['issuedOn']}", FONT, 10)
+    w.text(MARGIN, top - 10, gettext("Donation statement (giftverklaring)"), BOLD, 16)
+    w.text(
+        MARGIN,
+        top - 28,
+        gettext("Statement {number}, issued {day}").format(number=doc["identifier"], day=_day(statement["issuedOn"])),
+        FONT,
+        10,
+    )
     notes = []
     if statement.get("supersedes"):
-        notes.append(f"This statement corrects and replaces statement {statement['supersedes']}.")
+        notes.append(
+            gettext("This statement corrects and replaces statement {number}.").format(number=statement["supersedes"])
+        )
     if statement.get("kind") == "cancellation":
-        notes.append("CANCELLED: this donation was cancelled before payment; earlier statements for it are void.")
+        notes.append(
+            gettext("CANCELLED: this donation was cancelled before payment; earlier statements for it are void.")
+        )
     if statement.get("reason"):
-        notes.append(f"Reason: {statement['reason']}")
+        notes.append(gettext("Reason: {reason}").format(reason=statement["reason"]))
     y = top - 42
     for note in notes:
         w.text(MARGIN, y, _fit(note, PAGE_W - 2 * MARGIN, BOLD, 9), BOLD, 9)
@@ -309,11 +350,11 @@ def pdf_bytes(document: dict[str, Any], json_hash: str) -> bytes:
         w,
         MARGIN,
         y - 14,
-        "Donor",
+        gettext("Donor"),
         [
-            ("Name", agent["name"]),
-            ("Address", agent["address"]),
-            ("KvK number", agent["kvkNumber"]),
+            (gettext("Name"), agent["name"]),
+            (gettext("Address"), agent["address"]),
+            (gettext("KvK number"), agent["kvkNumber"]),
             ("RSIN", agent["rsin"]),
         ],
     )
@@ -321,16 +362,18 @@ def pdf_bytes(document: dict[str, Any], json_hash: str) -> bytes:
         w,
         PAGE_W / 2,
         y - 14,
-        "Recipient",
+        gettext("Recipient"),
         [
-            ("Name", recipient["name"]),
-            ("Address", recipient["address"]),
-            ("KvK number", recipient["kvkNumber"]),
+            (gettext("Name"), recipient["name"]),
+            (gettext("Address"), recipient["address"]),
+            (gettext("KvK number"), recipient["kvkNumber"]),
             ("RSIN", recipient["rsin"]),
             (
-                "ANBI status",
-                f"{_anbi_words(recipient['anbiStatus'])} "
-                f"(checked {recipient['anbiCheckedOn'] or 'never'})",
+                gettext("ANBI status"),
+                gettext("{status} (checked {day})").format(
+                    status=_anbi_words(recipient["anbiStatus"]),
+                    day=_day(recipient["anbiCheckedOn"]) or gettext("never"),
+                ),
             ),
         ],
     )
@@ -340,15 +383,22 @@ def pdf_bytes(document: dict[str, Any], json_hash: str) -> bytes:
     w.text(
         MARGIN,
         y,
-        f"Donation {donation['id']}: {doc['priceCurrency']} {doc['price']}, approved {approved_on}, "
-        f"made of devices credited from {donation['period']['from']} to {donation['period']['to']}.",
+        gettext(
+            "Donation {id}: {amount}, approved {day}, made of devices credited from {start} to {end}."
+        ).format(
+            id=donation["id"],
+            amount=_money(doc["price"], doc["priceCurrency"]),
+            day=_day(approved_on),
+            start=_day(donation["period"]["from"]),
+            end=_day(donation["period"]["to"]),
+        ),
         BOLD,
         9,
     )
     w.y = y - 24
     w.table_header()
     for line in doc["object"]:
-        w.row(_row_cells(line))
+        w.row(_row_cells(line, doc["priceCurrency"]))
     w.y -= 6
     for style, text in closing:
         w.paragraph(text, BOLD if style == "bold" else FONT)

@@ -11,9 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
 from service.charities.models import Charity
+from service.charities.rules import statement_language
 from service.context import Actor
 from service.donations.models import Donation
 from service.errors import Conflict, NotFound
+from service.i18n import _, use_locale
 from service.settings import Settings
 from service.statements import delivery
 from service.statements.content import Approval, Meta, build_document, donor, donor_problems
@@ -82,8 +84,11 @@ async def with_documents(session: AsyncSession, donation_id: int, statement_id: 
         stmt = select(Statement).where(Statement.id == statement_id, Statement.donation_id == donation_id)
         found = (await session.exec(stmt)).first()
     if found is None:
-        what = "a statement" if statement_id is None else f"a statement with id {statement_id}"
-        raise NotFound(f"Donation {donation_id} has no {what} yet; one is issued when it is approved.")
+        if statement_id is None:
+            message = _("Donation {id} has no statement yet; one is issued when it is approved.")
+        else:
+            message = _("Donation {id} has no statement with id {statement} yet; one is issued when it is approved.")
+        raise NotFound(message.format(id=donation_id, statement=statement_id))
     return found
 
 
@@ -114,8 +119,9 @@ async def render(
     document = await build_document(session, settings, donation, charity, approvals, meta, status)
     json_doc = canonical_json(document)
     json_hash = sha256(json_doc)
-    csv_doc = csv_bytes(document)
-    pdf_doc = pdf_bytes(document, json_hash)
+    with use_locale(statement_language(charity)):  # the people's forms speak the charity's language
+        csv_doc = csv_bytes(document)
+        pdf_doc = pdf_bytes(document, json_hash)
     return Rendered(
         meta=meta,
         kind=kind,

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.errors import InvalidInput
+from service.i18n import _
 from service.money import format_cents, parse_amount
 from service.valuation import service
 from service.valuation.models import Disposition, Valuation
@@ -156,7 +157,7 @@ class ValuationPolicyController(Controller):
                 {"field": "policy." + ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
             ]
             raise InvalidInput(
-                "The policy is not valid: " + "; ".join(e["message"] for e in errors), errors=errors
+                _("The policy is not valid: ") + "; ".join(e["message"] for e in errors), errors=errors
             ) from None
         version = await service.save_policy(session, actor, policy, data.note)
         return PolicyOut(version=version, saved=True, policy=policy.model_dump(mode="json"))

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.i18n import _
+
 CATEGORIES = ("laptop", "phone", "tablet", "desktop", "monitor", "other")
 FAULTS = ("battery", "screen", "keyboard", "storage", "mainboard", "liquid_damage", "other")
 METHODS = ("market", "straight_line", "declining_balance")
@@ -89,13 +91,17 @@ class ValuationPolicy(BaseModel):
         ):
             missing = [k for k in keys if k not in table]
             if missing:
-                raise ValueError(f"missing entries: {', '.join(missing)}")
+                raise ValueError(_("missing entries: {missing}").format(missing=', '.join(missing)))
             unknown = sorted(set(table) - set(keys))
             if unknown:
-                raise ValueError(f"unknown entries: {', '.join(unknown)} (known: {', '.join(keys)})")
+                raise ValueError(
+                    _("unknown entries: {unknown} (known: {keys})").format(
+                        unknown=", ".join(unknown), keys=", ".join(keys)
+                    )
+                )
         amounts = [*self.parts_value_cents.values(), *(v for v in self.fault_repair_cents.values() if v is not None)]
         if any(a < 0 for a in amounts):
-            raise ValueError("amounts in cents cannot be negative")
+            raise ValueError(_("amounts in cents cannot be negative"))
         rates = [*self.monthly_decay.values(), *self.grade_factor.values(), self.declining_rate]
         # Plain decimals only: "NaN", "1e-3" or " 0.1" are refused here rather than failing in the estimator or
         # in the revaluation SQL, which writes these numbers into its CASE expressions.

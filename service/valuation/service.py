@@ -17,6 +17,7 @@ from service.devices.lifecycle import Move
 from service.devices.models import Device
 from service.devices.service import move_device
 from service.errors import Conflict, InvalidInput, NotFound
+from service.i18n import gettext
 from service.money import format_cents
 from service.pool import service as pool
 from service.pool.ledger import EntryKind
@@ -47,7 +48,7 @@ class PolicyVersionTaken(Conflict):
 async def save_policy(session: AsyncSession, actor: Actor, policy: ValuationPolicy, note: str) -> int:
     version, current, saved = await current_policy(session)
     if saved and current == policy:
-        raise Conflict("This is the current policy already; nothing changed.")
+        raise Conflict(gettext("This is the current policy already; nothing changed."))
     new_version = version + 1 if saved else 1
     row = ValuationPolicyVersion(
         version=new_version, data=policy.model_dump(mode="json"), note=note, created_by=actor.name
@@ -58,8 +59,10 @@ async def save_policy(session: AsyncSession, actor: Actor, policy: ValuationPoli
             session.add(row)
     except IntegrityError:
         raise PolicyVersionTaken(
-            f"Valuation policy version {new_version} was saved by someone else a moment ago; reload the policy "
-            "and make your change again."
+            gettext(
+                "Valuation policy version {new_version} was saved by someone else a moment ago; reload the policy "
+                "and make your change again."
+            ).format(new_version=new_version)
         ) from None
     await audit.record(
         session,
@@ -90,7 +93,7 @@ async def _device(session: AsyncSession, device_id: int, *, lock: bool = False) 
     stmt = select(Device).where(Device.id == device_id)
     device = (await session.exec(stmt.with_for_update() if lock else stmt)).first()
     if device is None:
-        raise NotFound(f"No device has id {device_id}.")
+        raise NotFound(gettext("No device has id {device_id}.").format(device_id=device_id))
     return device
 
 
@@ -159,7 +162,7 @@ async def _locked_valuation(session: AsyncSession, valuation_id: int) -> Valuati
         await session.execute(sa.select(Valuation.device_id).where(Valuation.id == valuation_id))
     ).scalar_one_or_none()
     if device_id is None:
-        raise NotFound(f"No valuation has id {valuation_id}.")
+        raise NotFound(gettext("No valuation has id {valuation_id}.").format(valuation_id=valuation_id))
     await _device(session, device_id, lock=True)
     await pool.lock(session)
     stmt = (
@@ -175,7 +178,11 @@ async def accept(session: AsyncSession, actor: Actor, valuation_id: int) -> Valu
     """wiped -> valued, and the accepted amount is credited to the pool (once per device)."""
     valuation = await _locked_valuation(session, valuation_id)
     if valuation.status != "estimate":
-        raise Conflict(f"Valuation {valuation_id} is {valuation.status}; only an open estimate can be accepted.")
+        raise Conflict(
+            gettext("Valuation {valuation_id} is {status}; only an open estimate can be accepted.").format(
+                valuation_id=valuation_id, status=valuation.status
+            )
+        )
     amount = valuation.amount_cents
     # The move enforces wiped -> valued, and with it the wipe gate.
     await move_device(
@@ -216,10 +223,14 @@ async def override(session: AsyncSession, actor: Actor, valuation_id: int, amoun
     """Finance sets the amount with a reason; the estimate stays visible. After the credit, the difference
     is written as an adjustment entry."""
     if len(reason.strip()) < 3:
-        raise InvalidInput.field("reason", "explain the override in a few words")
+        raise InvalidInput.field("reason", gettext("explain the override in a few words"))
     valuation = await _locked_valuation(session, valuation_id)
     if valuation.status == "superseded":
-        raise Conflict(f"Valuation {valuation_id} was superseded by a newer one; override that instead.")
+        raise Conflict(
+            gettext("Valuation {valuation_id} was superseded by a newer one; override that instead.").format(
+                valuation_id=valuation_id
+            )
+        )
     before = {"override_cents": valuation.override_cents, "override_reason": valuation.override_reason}
     if valuation.status == "accepted":
         await pool.ensure_not_allocated(session, valuation.device_id)
@@ -277,7 +288,7 @@ async def list_valuations(session: AsyncSession, device_id: int) -> list[Valuati
 async def get_valuation(session: AsyncSession, valuation_id: int) -> Valuation:
     valuation = await session.get(Valuation, valuation_id)
     if valuation is None:
-        raise NotFound(f"No valuation has id {valuation_id}.")
+        raise NotFound(gettext("No valuation has id {valuation_id}.").format(valuation_id=valuation_id))
     return valuation
 
 
@@ -294,7 +305,7 @@ async def dispose(
     """valued -> disposed. A device donated in kind takes its value with it (credit reversed); a sale that
     realised a different amount adjusts the pool when the policy says the realised amount counts."""
     if realised_cents is not None and disposition != "sold_to_refurbisher":
-        raise InvalidInput.field("realised_amount", "only a sale realises an amount")
+        raise InvalidInput.field("realised_amount", gettext("only a sale realises an amount"))
     await _device(session, device_id, lock=True)
     await pool.lock(session)
     await move_device(

@@ -17,6 +17,7 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.devices import repository as devices
 from service.errors import InvalidInput
+from service.i18n import gettext
 from service.money import decimal_point, parse_amount
 from service.pool import service as pool
 from service.valuation import repository, service
@@ -98,7 +99,7 @@ async def estimate_from_page(
     async def work() -> None:
         method = data.get("method") or None
         if method not in (None, "market", "straight_line", "declining_balance"):
-            raise InvalidInput.field("method", "unknown method")
+            raise InvalidInput.field("method", gettext("unknown method"))
         await service.estimate_device(
             session,
             actor,
@@ -197,11 +198,13 @@ async def save_policy_page(session: DbSession, actor: CurrentActor, data: URLEnc
 
     async def save() -> None:
         if len(note) < 3:
-            raise InvalidInput.field("note", "say in a few words why the policy changes")
+            raise InvalidInput.field("note", gettext("say in a few words why the policy changes"))
         try:
             policy = policy_from_json(json.loads(text))
         except json.JSONDecodeError as exc:
-            raise InvalidInput.field("policy", f"is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+            raise InvalidInput.field(
+                "policy", gettext("is not valid JSON: {msg} at line {lineno}").format(msg=exc.msg, lineno=exc.lineno)
+            ) from None
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
             raise InvalidInput.field("policy", problems) from None

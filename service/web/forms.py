@@ -17,18 +17,19 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.errors import DomainError
+from service.i18n import _, lazy_gettext
 
 T = TypeVar("T")
 
 # What to say when a field is left empty, where "This is required." would be vague.
 MISSING: Mapping[str, str] = {
-    "model_id": "Choose a model.",
-    "employee_id": "Choose an employee.",
-    "purchase_date": "Enter the purchase date.",
-    "purchase_price": "Enter the purchase price.",
-    "supplier": "Enter the repair supplier.",
-    "reason": "Give a reason.",
-    "amount": "Enter an amount.",
+    "model_id": lazy_gettext("Choose a model."),
+    "employee_id": lazy_gettext("Choose an employee."),
+    "purchase_date": lazy_gettext("Enter the purchase date."),
+    "purchase_price": lazy_gettext("Enter the purchase price."),
+    "supplier": lazy_gettext("Enter the repair supplier."),
+    "reason": lazy_gettext("Give a reason."),
+    "amount": lazy_gettext("Enter an amount."),
 }
 
 
@@ -55,19 +56,19 @@ def field_errors(exc: ValidationError, whole_form: str = "form") -> dict[str, st
         kind = e["type"]
         ctx = e.get("ctx") or {}
         if kind == "missing":
-            message = MISSING.get(field, "This is required.")
+            message = str(MISSING.get(field) or _("This is required."))
         elif kind in ("int_parsing", "int_type", "int_from_float"):
-            message = "Enter a whole number."
+            message = _("Enter a whole number.")
         elif kind.startswith("datetime_"):
-            message = "Enter a date and time."
+            message = _("Enter a date and time.")
         elif kind.startswith("date_"):
-            message = "Enter a date as YYYY-MM-DD."
+            message = _("Enter a date as YYYY-MM-DD.")
         elif kind == "string_too_short":
-            message = f"Use at least {ctx.get('min_length', 1)} characters."
+            message = _("Use at least {n} characters.").format(n=ctx.get("min_length", 1))
         elif kind == "string_too_long":
-            message = f"Use at most {ctx.get('max_length')} characters."
+            message = _("Use at most {n} characters.").format(n=ctx.get("max_length"))
         elif kind == "greater_than_equal":
-            message = f"Must be {ctx.get('ge')} or more."
+            message = _("Must be {n} or more.").format(n=ctx.get("ge"))
         else:
             message = str(e["msg"]).removeprefix("Value error, ")
         errors.setdefault(field, message)

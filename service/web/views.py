@@ -16,6 +16,7 @@ from service.devices import repository as devices_repo
 from service.devices.lifecycle import DeviceStatus
 from service.devices.views import DEVICE_VIEW_HANDLERS
 from service.errors import TooManyAttempts
+from service.i18n import _
 from service.web.deps import CurrentActor, DbSession
 
 
@@ -54,7 +55,7 @@ async def login(
             max_failures=settings.login_max_failures,
             window_seconds=settings.login_window_seconds,
         )
-        error = None if principal else "Unknown username or wrong password."
+        error = None if principal else _("Unknown username or wrong password.")
     except TooManyAttempts as exc:
         principal, error = None, exc.detail
     if principal is None:

@@ -14,6 +14,7 @@ from litestar.response import Template
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
+from service.i18n import _
 from service.web.deps import AppSettings, CurrentActor, DbSession
 from service.web.forms import Refused, submit_form
 from service.wipes import certificates, repository
@@ -69,9 +70,13 @@ async def _review(
 
     def done(result: Any) -> str:
         if action == "verify":
-            said = "Certificate verified" + (": the device passed the wipe gate and is now wiped" if result[2] else "")
+            said = (
+                _("Certificate verified: the device passed the wipe gate and is now wiped")
+                if result[2]
+                else _("Certificate verified")
+            )
         else:
-            said = "Certificate rejected"
+            said = _("Certificate rejected")
         target = _next(form, f"/wipe-certificates/{certificate_id}").split("#")[0].split("?")[0]
         anchor = "#wipes" if target.startswith("/devices/") else ""
         return f"{target}?{urlencode({'wipes': said})}{anchor}"

@@ -21,6 +21,7 @@ from service.devices.lifecycle import Move
 from service.devices.models import Device
 from service.editing import expect_version
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.i18n import gettext
 from service.wipes import gate
 from service.wipes.models import StorageMedium, WipeCertificate, WipeDocument
 from service.wipes.parsers import ensure_readable
@@ -43,7 +44,9 @@ def require_retired(device: Device) -> None:
     else:
         hint = "retire it first"
     raise Conflict(
-        f"Device {device.id} is {device.status}; wipe certificates are recorded for retired devices ({hint}).",
+        gettext("Device {id} is {status}; wipe certificates are recorded for retired devices ({hint}).").format(
+            id=device.id, status=device.status, hint=hint
+        ),
         current_status=device.status,
     )
 
@@ -57,17 +60,25 @@ async def ensure_medium_needs_certificate(session: AsyncSession, medium: Storage
     for cert_id, status, method in rows.all():
         if status == "recorded":
             raise Conflict(
-                f"Medium #{medium.id} already has certificate #{cert_id} waiting for review; verify or reject it first."
+                gettext(
+                    "Medium #{id} already has certificate #{cert_id} waiting for review; verify or reject it first."
+                ).format(id=medium.id, cert_id=cert_id)
             )
         if CURRENT_POLICY.accepts(medium.media_type, method):
-            raise Conflict(f"Medium #{medium.id} is already sanitized: certificate #{cert_id} was verified.")
+            raise Conflict(
+                gettext("Medium #{id} is already sanitized: certificate #{cert_id} was verified.").format(
+                    id=medium.id, cert_id=cert_id
+                )
+            )
 
 
 def check_performed_at(performed_at: datetime, device: Device, field: str = "performed_at") -> None:
     if performed_at > utcnow() + _CLOCK_SKEW:
-        raise InvalidInput.field(field, "is in the future")
+        raise InvalidInput.field(field, gettext("is in the future"))
     if performed_at.date() < device.purchase_date:
-        raise InvalidInput.field(field, f"is before the device was bought ({device.purchase_date.isoformat()})")
+        raise InvalidInput.field(
+            field, gettext("is before the device was bought ({day})").format(day=device.purchase_date.isoformat())
+        )
 
 
 async def store_document(session: AsyncSession, actor: Actor, upload: Upload, kind: str) -> WipeDocument:
@@ -186,7 +197,7 @@ async def _under_review(
 ) -> tuple[WipeCertificate, Device]:
     found = await session.get(WipeCertificate, certificate_id)
     if found is None:
-        raise NotFound(f"No wipe certificate has id {certificate_id}.")
+        raise NotFound(gettext("No wipe certificate has id {certificate_id}.").format(certificate_id=certificate_id))
     device = await gate.lock_device(session, found.device_id)
     stmt = (
         select(WipeCertificate)
@@ -199,14 +210,18 @@ async def _under_review(
         expect_version(certificate, expected_version, "wipe certificate")
     if certificate.status != "recorded":
         raise Conflict(
-            f"Certificate {certificate_id} was already {certificate.status} by {certificate.reviewed_by}.",
+            gettext("Certificate {certificate_id} was already {status} by {reviewed_by}.").format(
+                certificate_id=certificate_id, status=certificate.status, reviewed_by=certificate.reviewed_by
+            ),
             current_status=certificate.status,
         )
     if actor.name == certificate.recorded_by or (
         actor.user_id is not None and actor.user_id == certificate.recorded_by_user_id
     ):
         raise Forbidden(
-            "You recorded this certificate; another helpdesk or admin user must verify or reject it (four eyes)."
+            gettext(
+                "You recorded this certificate; another helpdesk or admin user must verify or reject it (four eyes)."
+            )
         )
     return certificate, device
 
@@ -222,7 +237,11 @@ async def verify_certificate(
     assert medium is not None
     refusal = CURRENT_POLICY.refusal(medium.media_type, certificate.method)
     if refusal:
-        raise Conflict(f"Certificate {certificate_id} cannot be verified: {refusal}. Reject it instead.")
+        raise Conflict(
+            gettext("Certificate {certificate_id} cannot be verified: {refusal}. Reject it instead.").format(
+                certificate_id=certificate_id, refusal=refusal
+            )
+        )
     before = {"status": certificate.status, "version": certificate.version}
     certificate.status, certificate.reviewed_by, certificate.reviewed_by_user_id = "verified", actor.name, actor.user_id
     certificate.reviewed_at = utcnow()
@@ -252,7 +271,7 @@ async def reject_certificate(
     session: AsyncSession, actor: Actor, certificate_id: int, reason: str, expected_version: int | None = None
 ) -> WipeCertificate:
     if len(reason.strip()) < 3:
-        raise InvalidInput.field("reason", "say in a few words why the certificate is rejected")
+        raise InvalidInput.field("reason", gettext("say in a few words why the certificate is rejected"))
     certificate, _ = await _under_review(session, actor, certificate_id, expected_version)
     before = {"status": certificate.status, "version": certificate.version}
     certificate.status, certificate.reviewed_by, certificate.reviewed_by_user_id = "rejected", actor.name, actor.user_id

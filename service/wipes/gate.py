@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.devices.lifecycle import DeviceStatus
 from service.devices.models import Device
 from service.errors import Conflict, NotFound
+from service.i18n import _
 from service.wipes.models import NoMediaAttestation, StorageMedium, WipeCertificate
 from service.wipes.policy import CURRENT_POLICY, GATED_STATUSES, MediumEvidence, WipePolicy, gate_blockers
 
@@ -23,7 +24,7 @@ async def lock_device(session: AsyncSession, device_id: int) -> Device:
     stmt = select(Device).where(Device.id == device_id).with_for_update().execution_options(populate_existing=True)
     device = (await session.exec(stmt)).first()
     if device is None:
-        raise NotFound(f"No device has id {device_id}.")
+        raise NotFound(_("No device has id {id}.").format(id=device_id))
     return device
 
 
@@ -60,7 +61,7 @@ async def ensure_wipe_gate(session: AsyncSession, device_id: int) -> None:
     found = await blockers(session, device_id)
     if found:
         raise Conflict(
-            f"Device {device_id} has not passed the wipe gate: {'; '.join(found)}.",
+            _("Device {id} has not passed the wipe gate: {blockers}.").format(id=device_id, blockers="; ".join(found)),
             blockers=found,
             policy_version=CURRENT_POLICY.version,
         )

@@ -22,6 +22,7 @@ from service.context import Actor
 from service.device_models.models import DeviceModel
 from service.devices.models import Device
 from service.errors import DomainError
+from service.i18n import gettext
 from service.wipes import gate
 from service.wipes.certificates import (
     check_performed_at,
@@ -99,7 +100,7 @@ async def _import_one(
     seen: set[int] = set()
     for m in matches:
         if m.medium is not None and m.medium.id in seen:
-            raise ReportRefused(f"the report lists two erasures of medium #{m.medium.id}")
+            raise ReportRefused(gettext("the report lists two erasures of medium #{id}").format(id=m.medium.id))
         if m.medium is not None and m.medium.id is not None:
             seen.add(m.medium.id)
     # Lock the devices in id order before writing anything, like every other writer of media and certificates.
@@ -188,12 +189,18 @@ async def _match(session: AsyncSession, report: ParsedReport, erasure: Erasure, 
             return _Match(erasure, await _device(session, device_id), here[0])
         if media:
             owner = await _device(session, media[0].device_id)
-            raise ReportRefused(f"disk serial {serial} is listed on {_name(owner)}, not on this device")
+            raise ReportRefused(
+                gettext("disk serial {serial} is listed on {owner}, not on this device").format(
+                    serial=serial, owner=_name(owner)
+                )
+            )
     elif len(media) == 1:
         return _Match(erasure, await _device(session, media[0].device_id), media[0])
     elif len(media) > 1:
         raise ReportRefused(
-            f"disk serial {serial} is listed on {len(media)} media; upload the report on the right device's page"
+            gettext(
+                "disk serial {serial} is listed on {media} media; upload the report on the right device's page"
+            ).format(serial=serial, media=len(media))
         )
     # No medium carries the serial: find the device by its own serial (the computer's, or the disk's for a phone).
     candidates = [s for s in (report.system_serial, erasure.serial) if s]
@@ -202,8 +209,10 @@ async def _match(session: AsyncSession, report: ParsedReport, erasure: Erasure, 
         own = (device.serial_number or "").upper()
         if report.system_serial and own and report.system_serial.upper() != own:
             raise ReportRefused(
-                f"the report is for the computer with serial {report.system_serial}, but this device's serial is "
-                f"{device.serial_number}"
+                gettext(
+                    "the report is for the computer with serial {system_serial}, but this device's serial is "
+                    "{serial_number}"
+                ).format(system_serial=report.system_serial, serial_number=device.serial_number)
             )
     else:
         found: dict[int, Device] = {}
@@ -212,9 +221,15 @@ async def _match(session: AsyncSession, report: ParsedReport, erasure: Erasure, 
                 found[d.id] = d  # type: ignore[index]
         if not found:
             also = f" nor computer serial {report.system_serial}" if report.system_serial else ""
-            raise ReportRefused(f"no device or storage medium has serial {serial}{also}")
+            raise ReportRefused(
+                gettext("no device or storage medium has serial {serial}{also}").format(serial=serial, also=also)
+            )
         if len(found) > 1:
-            raise ReportRefused(f"serial {candidates[0]} belongs to several devices; upload it on the device's page")
+            raise ReportRefused(
+                gettext("serial {serial} belongs to several devices; upload it on the device's page").format(
+                    serial=candidates[0]
+                )
+            )
         device = next(iter(found.values()))
     return await _match_within(session, erasure, device, device_page=device_id is not None)
 
@@ -225,31 +240,37 @@ async def _match_within(session: AsyncSession, erasure: Erasure, device: Device,
         if device_page:
             return _Match(erasure, device, None)
         raise ReportRefused(
-            f"{_name(device)} has no storage media listed; upload the report on its page to add the medium it "
-            "describes, or list the medium first"
+            gettext(
+                "{device} has no storage media listed; upload the report on its page to add the medium it "
+                "describes, or list the medium first"
+            ).format(device=_name(device))
         )
     unknown = [m for m in media if not m.serial and (erasure.media_type in (None, m.media_type))]
     if len(unknown) == 1:
         return _Match(erasure, device, unknown[0], serial_learned=True)
     listed = ", ".join(f"#{m.id} {m.media_type} {m.serial or 'serial unknown'}" for m in media)
     raise ReportRefused(
-        f"disk serial {erasure.serial} matches none of the media of {_name(device)} ({listed}); set the medium's "
-        "serial number first"
+        gettext(
+            "disk serial {serial} matches none of the media of {device} ({listed}); set the medium's "
+            "serial number first"
+        ).format(serial=erasure.serial, device=_name(device), listed=listed)
     )
 
 
 async def _device(session: AsyncSession, device_id: int) -> Device:
     device = await session.get(Device, device_id)
     if device is None:
-        raise ReportRefused(f"no device has id {device_id}")
+        raise ReportRefused(gettext("no device has id {device_id}").format(device_id=device_id))
     return device
 
 
 def _ensure_same_kind(medium: StorageMedium, erasure: Erasure) -> None:
     if erasure.media_type and erasure.media_type != medium.media_type:
         raise ReportRefused(
-            f"the report describes {erasure.serial} as {erasure.media_type}, but medium #{medium.id} is listed as "
-            f"{medium.media_type}; correct the medium first"
+            gettext(
+                "the report describes {serial} as {media_type}, but medium #{id} is listed as "
+                "{media_type2}; correct the medium first"
+            ).format(serial=erasure.serial, media_type=erasure.media_type, id=medium.id, media_type2=medium.media_type)
         )
 
 
@@ -263,7 +284,9 @@ async def _ensure_not_imported_before(session: AsyncSession, medium: StorageMedi
     ).first()
     if earlier is not None:
         raise ReportRefused(
-            f"this report was already recorded for medium #{medium.id} as certificate #{earlier[0]} ({earlier[1]})"
+            gettext(
+                "this report was already recorded for medium #{id} as certificate #{certificate} ({status})"
+            ).format(id=medium.id, certificate=earlier[0], status=earlier[1])
         )
 
 
@@ -276,7 +299,9 @@ async def _add_reported_medium(
         media_type = model.storage_media_type if model is not None else None
     if media_type not in MEDIA_TYPES:
         raise ReportRefused(
-            f"the report does not say what kind of medium {erasure.serial} is; add the medium with its type first"
+            gettext(
+                "the report does not say what kind of medium {serial} is; add the medium with its type first"
+            ).format(serial=erasure.serial)
         )
     assert media_type is not None
     medium = StorageMedium(

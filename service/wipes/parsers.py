@@ -17,6 +17,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from service.i18n import _
 from service.wipes.policy import MAX_CAPACITY
 from service.wipes.reports import (
     Erasure,
@@ -60,7 +61,7 @@ def _parse_xml(data: bytes) -> Element:
             "so it was refused unread"
         ) from None
     except ParseError as exc:
-        raise ReportRefused(f"the XML report is malformed: {exc}") from None
+        raise ReportRefused(_("the XML report is malformed: {exc}").format(exc=exc)) from None
 
 
 # ---------------------------------------------------------------------------------------------------------- nwipe
@@ -69,7 +70,7 @@ def _parse_xml(data: bytes) -> Element:
 def _count(section: dict[str, Any], key: str) -> int:
     value = section.get(key, 0)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ReportRefused(f"wipe_result.{key} is not a count: {value!r}")
+        raise ReportRefused(_("wipe_result.{key} is not a count: {value}").format(key=key, value=repr(value)))
     return value
 
 
@@ -78,11 +79,15 @@ def _epoch(section: dict[str, Any], key: str, required: bool) -> datetime | None
     if value is None and not required:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ReportRefused(f"wipe_result.{key} is not a time in epoch seconds: {value!r}")
+        raise ReportRefused(
+            _("wipe_result.{key} is not a time in epoch seconds: {value}").format(key=key, value=repr(value))
+        )
     try:
         return datetime.fromtimestamp(value, UTC)
     except (OverflowError, OSError, ValueError):
-        raise ReportRefused(f"wipe_result.{key} is out of range: {value!r}") from None
+        raise ReportRefused(
+            _("wipe_result.{key} is out of range: {value}").format(key=key, value=repr(value))
+        ) from None
 
 
 def parse_nwipe(data: bytes) -> ParsedReport:
@@ -98,7 +103,9 @@ def parse_nwipe(data: bytes) -> ParsedReport:
     assert isinstance(meta, dict) and isinstance(device, dict) and isinstance(result, dict) and isinstance(doc, dict)
     software = str(meta.get("software", "")).strip()
     if software.lower() != "nwipe":
-        raise ReportRefused(f"this JSON report comes from {software or 'an unnamed tool'}, not nwipe")
+        raise ReportRefused(
+            _("this JSON report comes from {tool}, not nwipe").format(tool=software or _("an unnamed tool"))
+        )
     serial = clean_serial(device.get("serial_no"))
     name = f"{device.get('name') or ''} {device.get('model') or ''}".strip()
     status = str(result.get("status", "")).strip().lower()
@@ -114,15 +121,15 @@ def parse_nwipe(data: bytes) -> ParsedReport:
             f"{serial or name}: sectors may still hold data; wipe the disk again or destroy it"
         )
     if serial is None or serial.lower() == "unknown":
-        raise ReportRefused("the nwipe report names no disk serial number, so it cannot be matched to a medium")
+        raise ReportRefused(_("the nwipe report names no disk serial number, so it cannot be matched to a medium"))
     method = str(result.get("method") or "").strip()
     if method and "verify" in method.lower() and "wipe" not in method.lower():
-        raise ReportRefused(f"nwipe's {method!r} only reads the disk; it erases nothing")
+        raise ReportRefused(_("nwipe's {method} only reads the disk; it erases nothing").format(method=repr(method)))
     finished = _epoch(result, "end_time", required=True)
     assert finished is not None
     started = _epoch(result, "start_time", required=False)
     if started is not None and started > finished:
-        raise ReportRefused("the nwipe report's start_time is after its end_time")
+        raise ReportRefused(_("the nwipe report's start_time is after its end_time"))
     size = device.get("size_bytes")
     rounds = result.get("rounds_requested")
     verify_setting = str(result.get("verify") or "")
@@ -211,7 +218,9 @@ def _time(text: str, what: str, tz: tzinfo) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ReportRefused(f"the Blancco report's {what} {text!r} is not a date and time") from None
+        raise ReportRefused(
+            _("the Blancco report's {what} {text} is not a date and time").format(what=what, text=repr(text))
+        ) from None
     return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
 
 
@@ -228,7 +237,7 @@ def parse_blancco(data: bytes, *, tz: tzinfo = UTC) -> ParsedReport:
     root = _parse_xml(data)
     blancco = _find(root, "blancco_data")
     if blancco is None:
-        raise ReportRefused("this XML file is not a Blancco erasure report (it has no blancco_data)")
+        raise ReportRefused(_("this XML file is not a Blancco erasure report (it has no blancco_data)"))
     description = _child(blancco, "description")
     author = _find(description, "author") if description is not None else None
     company = _child(description, "company_information")
@@ -237,7 +246,7 @@ def parse_blancco(data: bytes, *, tz: tzinfo = UTC) -> ParsedReport:
     disks = {clean_serial(_text(d, "serial")): d for d in _children(_child(hardware, "disks"), "disk")}
     erasures = _children(_child(_child(blancco, "blancco_erasure_report"), "erasures"), "erasure")
     if not erasures:
-        raise ReportRefused("the Blancco report lists no erasures")
+        raise ReportRefused(_("the Blancco report lists no erasures"))
     parsed = []
     for erasure in erasures:
         target = _child(erasure, "target")
@@ -252,13 +261,17 @@ def parse_blancco(data: bytes, *, tz: tzinfo = UTC) -> ParsedReport:
                 + ": an erasure that did not succeed is no evidence; erase again or destroy the medium"
             )
         if serial is None:
-            raise ReportRefused("an erasure in the Blancco report names no target serial number")
+            raise ReportRefused(_("an erasure in the Blancco report names no target serial number"))
         standard = _text(erasure, "erasure_standard_name")
         if not standard:
-            raise ReportRefused(f"the Blancco report does not say which erasure standard was used on {serial}")
+            raise ReportRefused(
+                _("the Blancco report does not say which erasure standard was used on {serial}").format(serial=serial)
+            )
         end = _text(erasure, "end_time")
         if not end:
-            raise ReportRefused(f"the Blancco report has no end_time for the erasure of {serial}")
+            raise ReportRefused(
+                _("the Blancco report has no end_time for the erasure of {serial}").format(serial=serial)
+            )
         finished = _time(end, "end_time", tz)
         start = _text(erasure, "start_time")
         started = _time(start, "start_time", tz) if start else None

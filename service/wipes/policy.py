@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from service.i18n import gettext, lazy_gettext
+
 # The largest medium anyone ships is a few hundred TB; a bigger number is a typo (or a corrupt report).
 MAX_CAPACITY = 10**16
 
@@ -24,30 +26,34 @@ METHODS = ("clear", "purge", "destroy")
 # Must equal service.device_models.models.MEDIA_TYPES (a unit test checks it).
 MEDIA_TYPES = ("hdd", "ssd", "emmc", "phone_memory", "sd_card", "other")
 MEDIA_LABELS = {
-    "hdd": "Hard disk (magnetic)",
-    "ssd": "Solid-state drive",
-    "emmc": "eMMC flash",
-    "phone_memory": "Phone memory (flash)",
-    "sd_card": "SD / memory card",
-    "other": "Other or unknown",
+    "hdd": lazy_gettext("Hard disk (magnetic)"),
+    "ssd": lazy_gettext("Solid-state drive"),
+    "emmc": lazy_gettext("eMMC flash"),
+    "phone_memory": lazy_gettext("Phone memory (flash)"),
+    "sd_card": lazy_gettext("SD / memory card"),
+    "other": lazy_gettext("Other or unknown"),
 }
 METHOD_LABELS = {
-    "clear": "Clear (overwrite)",
-    "purge": "Purge (block erase, crypto erase, sanitize, degauss)",
-    "destroy": "Destroy (shred, disintegrate, incinerate)",
+    "clear": lazy_gettext("Clear (overwrite)"),
+    "purge": lazy_gettext("Purge (block erase, crypto erase, sanitize, degauss)"),
+    "destroy": lazy_gettext("Destroy (shred, disintegrate, incinerate)"),
 }
 # NIST SP 800-88 Rev. 1 appendix G: where the medium goes after sanitization.
 DESTINATIONS = ("internal_reuse", "external_reuse", "recycling_facility", "manufacturer", "other")
 DESTINATION_LABELS = {
-    "internal_reuse": "Internal reuse",
-    "external_reuse": "External reuse (donated or sold)",
-    "recycling_facility": "Recycling facility",
-    "manufacturer": "Back to the manufacturer",
-    "other": "Other",
+    "internal_reuse": lazy_gettext("Internal reuse"),
+    "external_reuse": lazy_gettext("External reuse (donated or sold)"),
+    "recycling_facility": lazy_gettext("Recycling facility"),
+    "manufacturer": lazy_gettext("Back to the manufacturer"),
+    "other": lazy_gettext("Other"),
 }
 # NIST SP 800-88 Rev. 1 appendix G: full, sampling (quick/representative), or other.
 VERIFICATION_METHODS = ("full", "sampling", "other")
-VERIFICATION_LABELS = {"full": "Full", "sampling": "Sampling", "other": "Other"}
+VERIFICATION_LABELS = {
+    "full": lazy_gettext("Full"),
+    "sampling": lazy_gettext("Sampling"),
+    "other": lazy_gettext("Other"),
+}
 
 # States from which a device has left the company's hands for good: each needs the gate (DESIGN.md).
 GATED_STATUSES = ("wiped", "valued", "disposed")
@@ -72,8 +78,15 @@ class WipePolicy:
             return None
         allowed = " or ".join(self.accepted_methods(media_type)) or "nothing"
         return (
-            f"wipe policy v{self.version} accepts only {allowed} for {MEDIA_LABELS.get(media_type, media_type)}, "
-            f"not {method}: {self.why.get(media_type, '')}".rstrip(": ")
+            gettext("wipe policy v{version} accepts only {allowed} for {medium}, not {method}: {why}")
+            .format(
+                version=self.version,
+                allowed=allowed,
+                medium=MEDIA_LABELS.get(media_type, media_type),
+                method=method,
+                why=self.why.get(media_type, ""),
+            )
+            .rstrip(": ")
         )
 
 
@@ -120,12 +133,17 @@ def gate_blockers(media: list[MediumEvidence], has_attestation: bool, policy: Wi
         return ["no storage media are listed and nobody has attested that the device has none"]
     blockers = []
     for m in media:
-        label = f"medium #{m.medium_id} ({m.media_type}{', serial ' + m.serial if m.serial else ''})"
+        serial = gettext(", serial {serial}").format(serial=m.serial) if m.serial else ""
+        label = gettext("medium #{id} ({type})").format(id=m.medium_id, type=m.media_type + serial)
         if any(policy.accepts(m.media_type, method) for method in m.verified_methods):
             continue
         if m.verified_methods:
             method = sorted(set(m.verified_methods))[0]
-            blockers.append(f"{label} has only a verified {method} certificate; {policy.refusal(m.media_type, method)}")
+            blockers.append(
+                gettext("{medium} has only a verified {method} certificate; {why}").format(
+                    medium=label, method=method, why=policy.refusal(m.media_type, method)
+                )
+            )
         else:
-            blockers.append(f"{label} has no verified wipe certificate")
+            blockers.append(gettext("{medium} has no verified wipe certificate").format(medium=label))
     return blockers

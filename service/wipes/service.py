@@ -18,6 +18,7 @@ from service.devices.lifecycle import Move
 from service.devices.models import Device
 from service.editing import apply_changes, expect_version, patch_changes
 from service.errors import Conflict, InvalidInput, NotFound
+from service.i18n import gettext
 from service.wipes.gate import lock_device
 from service.wipes.models import NoMediaAttestation, StorageMedium, WipeCertificate
 from service.wipes.policy import GATED_STATUSES, MEDIA_TYPES
@@ -47,8 +48,9 @@ async def seed_media_from_model(session: AsyncSession, actor: Actor, device: Dev
 def _ensure_media_editable(device: Device) -> None:
     if device.status in GATED_STATUSES:
         raise Conflict(
-            f"Device {device.id} is {device.status}: its storage media are part of its wipe record and no longer "
-            "change.",
+            gettext(
+                "Device {id} is {status}: its storage media are part of its wipe record and no longer change."
+            ).format(id=device.id, status=device.status),
             current_status=device.status,
         )
 
@@ -64,15 +66,19 @@ async def _serial_free_on_device(session: AsyncSession, device_id: int, serial: 
     taken = (await session.exec(stmt)).first()
     if taken is not None:
         raise Conflict(
-            f"Medium #{taken} of this device already has serial {serial}.",
-            errors=[{"field": "serial", "message": "is already listed on this device"}],
+            gettext("Medium #{taken} of this device already has serial {serial}.").format(taken=taken, serial=serial),
+            errors=[{"field": "serial", "message": gettext("is already listed on this device")}],
         )
 
 
 async def get_medium(session: AsyncSession, device_id: int, medium_id: int) -> StorageMedium:
     medium = await session.get(StorageMedium, medium_id)
     if medium is None or medium.device_id != device_id:
-        raise NotFound(f"Device {device_id} has no storage medium {medium_id}.")
+        raise NotFound(
+            gettext("Device {device_id} has no storage medium {medium_id}.").format(
+                device_id=device_id, medium_id=medium_id
+            )
+        )
     return medium
 
 
@@ -108,8 +114,10 @@ async def update_medium(
     statuses = await certificate_statuses(session, medium_id)
     if any(s in ("recorded", "verified") for s in statuses) and changes:
         raise Conflict(
-            f"Medium #{medium_id} has a recorded or verified wipe certificate that describes it as it is; reject an "
-            "open certificate first if the medium was listed wrongly."
+            gettext(
+                "Medium #{medium_id} has a recorded or verified wipe certificate that describes it as it is; reject an "
+                "open certificate first if the medium was listed wrongly."
+            ).format(medium_id=medium_id)
         )
     await _serial_free_on_device(session, device_id, changes.get("serial"), except_id=medium_id)
     before, after = apply_changes(medium, changes)
@@ -125,15 +133,17 @@ async def remove_medium(
     session: AsyncSession, actor: Actor, device_id: int, medium_id: int, *, version: int, reason: str
 ) -> None:
     if len(reason.strip()) < 3:
-        raise InvalidInput.field("reason", "say in a few words why the medium is not in this device")
+        raise InvalidInput.field("reason", gettext("say in a few words why the medium is not in this device"))
     device = await lock_device(session, device_id)
     _ensure_media_editable(device)
     medium = await get_medium(session, device_id, medium_id)
     expect_version(medium, version, "storage medium")
     if await certificate_statuses(session, medium_id):
         raise Conflict(
-            f"Medium #{medium_id} has wipe certificates; a medium that is part of the wipe record stays listed. "
-            "Record a certificate for it (a removed and shredded disk gets a destroy certificate)."
+            gettext(
+                "Medium #{medium_id} has wipe certificates; a medium that is part of the wipe record stays listed. "
+                "Record a certificate for it (a removed and shredded disk gets a destroy certificate)."
+            ).format(medium_id=medium_id)
         )
     before = audit.snapshot(medium)
     await session.delete(medium)
@@ -160,20 +170,26 @@ async def attest_no_media(
         expect_version(device, expected_version, "device")
     if device.status != "retired":
         raise Conflict(
-            f"Device {device_id} is {device.status}; a no-storage-media attestation is recorded for a retired device.",
+            gettext(
+                "Device {device_id} is {status}; a no-storage-media attestation is recorded for a retired device."
+            ).format(device_id=device_id, status=device.status),
             current_status=device.status,
         )
     listed = (await session.exec(select(sa.func.count()).where(StorageMedium.device_id == device_id))).one()
     if listed:
         raise Conflict(
-            f"Device {device_id} has {listed} storage medium(s) listed; certify them, or remove any that is not "
-            "really there (with a reason) before attesting that it has none."
+            gettext(
+                "Device {device_id} has {listed} storage medium(s) listed; certify them, or remove any that is not "
+                "really there (with a reason) before attesting that it has none."
+            ).format(device_id=device_id, listed=listed)
         )
     model = await session.get(DeviceModel, device.model_id)
     if model is not None and model.storage_media_count > 0:
         raise Conflict(
-            f"A {model.manufacturer} {model.name} usually carries {model.storage_media_count} storage medium(s): list "
-            "and certify them (a removed and shredded disk gets a destroy certificate), or correct the model first."
+            gettext(
+                "A {manufacturer} {name} usually carries {storage_media_count} storage medium(s): list "
+                "and certify them (a removed and shredded disk gets a destroy certificate), or correct the model first."
+            ).format(manufacturer=model.manufacturer, name=model.name, storage_media_count=model.storage_media_count)
         )
     attestation = NoMediaAttestation(
         device_id=device_id, statement=statement.strip(), attested_by=actor.name, attested_by_user_id=actor.user_id

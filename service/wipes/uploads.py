@@ -18,6 +18,7 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.context import Actor
 from service.errors import InvalidInput
+from service.i18n import _
 from service.pagination import DEFAULT_LIMIT
 from service.settings import Settings
 from service.web.deps import AppSettings, CurrentActor, DbSession, PageLimit, created
@@ -47,7 +48,9 @@ async def read_form(
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
             if key != file_field:
-                raise InvalidInput.field(key, f"unexpected file; send the report as {file_field!r}")
+                raise InvalidInput.field(
+                    key, _("unexpected file; send the report as {file_field}").format(file_field=repr(file_field))
+                )
             if not value.filename and not value.content_type:
                 continue
             data = await value.read(settings.wipe_report_max_bytes + 1)
@@ -55,7 +58,12 @@ async def read_form(
         elif key != "_csrf_token":
             fields[key] = str(value).strip()
     if len(uploads) > settings.wipe_upload_max_files:
-        raise InvalidInput.field(file_field, f"send at most {settings.wipe_upload_max_files} files at once")
+        raise InvalidInput.field(
+            file_field,
+            _("send at most {wipe_upload_max_files} files at once").format(
+                wipe_upload_max_files=settings.wipe_upload_max_files
+            ),
+        )
     return fields, uploads
 
 
@@ -75,10 +83,12 @@ async def import_uploaded_reports(
     (``device_id``) a refused file refuses the upload; for many, each file has its outcome and the caller shows them.
     """
     if not uploads:
-        raise InvalidInput.field(file_field, "attach the wipe tool's report file")
+        raise InvalidInput.field(file_field, _("attach the wipe tool's report file"))
     destination = fields.get("destination") or "external_reuse"
     if destination not in DESTINATIONS:
-        raise InvalidInput.field("destination", f"use one of {', '.join(DESTINATIONS)}")
+        raise InvalidInput.field(
+            "destination", _("use one of {DESTINATIONS}").format(DESTINATIONS=", ".join(DESTINATIONS))
+        )
     outcomes = await imports.import_reports(
         session, actor, uploads, device_id=device_id, destination=destination,
         max_bytes=settings.wipe_report_max_bytes, tz=settings.tz,
@@ -114,7 +124,7 @@ def import_results(outcomes: list[imports.FileOutcome]) -> ImportResult:
 
 def refused_problem(result: ImportResult) -> InvalidInput:
     errors = [{"field": f.filename or "file", "message": f.reason or "refused"} for f in result.files]
-    detail = "Nothing was recorded: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    detail = _("Nothing was recorded: ") + "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return InvalidInput(detail, errors=errors, files=[f.model_dump(mode="json") for f in result.files])
 
 
@@ -133,13 +143,18 @@ async def record_for_device(
     content_type = request.content_type[0]
     if content_type == "application/json":
         if int(request.headers.get("content-length") or 0) > settings.max_body_bytes:
-            raise HTTPException(status_code=413, detail=f"A JSON body may be at most {settings.max_body_bytes} bytes.")
+            raise HTTPException(
+                status_code=413,
+                detail=_("A JSON body may be at most {max_body_bytes} bytes.").format(
+                    max_body_bytes=settings.max_body_bytes
+                ),
+            )
         try:
             data = CertificateCreate.model_validate(await request.json())
         except ValidationError as exc:
             raise validation_problem(exc) from None
         except SerializationException:
-            raise InvalidInput("The body is not valid JSON.") from None
+            raise InvalidInput(_("The body is not valid JSON.")) from None
         fields: dict[str, str] = {}
         uploads: list[Upload] = []
         body: BaseModel = data
@@ -148,7 +163,7 @@ async def record_for_device(
         body = fingerprint(fields, uploads)
     else:
         raise HTTPException(
-            status_code=415, detail="Send JSON, or multipart/form-data with the report file as 'report'."
+            status_code=415, detail=_("Send JSON, or multipart/form-data with the report file as 'report'.")
         )
     await repository.ensure_device(session, device_id)
 
@@ -160,7 +175,7 @@ async def record_for_device(
             return 201, {"certificates": [await certificate_json(session, cert.id)], "media_added": []}  # type: ignore[arg-type]
         if len(uploads) > 1:
             raise InvalidInput.field(
-                "report", "send one report here; several at once go to /api/v1/wipe-certificates/import"
+                "report", _("send one report here; several at once go to /api/v1/wipe-certificates/import")
             )
         if set(fields) <= {"destination"}:
             outcome = (
@@ -212,11 +227,13 @@ async def import_files(
     request: Request[Any, Any, Any], session: DbSession, actor: CurrentActor, settings: AppSettings
 ) -> Response[Any]:
     if request.content_type[0] != "multipart/form-data":
-        raise HTTPException(status_code=415, detail="Send the reports as multipart/form-data, each as a 'files' part.")
+        raise HTTPException(
+            status_code=415, detail=_("Send the reports as multipart/form-data, each as a 'files' part.")
+        )
     fields, uploads = await read_form(request, "files", settings)
     unknown = set(fields) - {"destination"}
     if unknown:
-        raise InvalidInput.field(sorted(unknown)[0], "unknown field; send 'files' and optionally 'destination'")
+        raise InvalidInput.field(sorted(unknown)[0], _("unknown field; send 'files' and optionally 'destination'"))
 
     async def create() -> tuple[int, Any]:
         result = import_results(await import_uploaded_reports(session, actor, settings, fields, uploads, "files"))

@@ -23,6 +23,7 @@ from service.accounts.permissions import Permission, can
 from service.devices.sections import DeviceSection
 from service.devices.views import render_device_page
 from service.errors import InvalidInput
+from service.i18n import _
 from service.web.deps import AppSettings, CurrentActor, DbSession
 from service.web.forms import Refused, submit_form
 from service.wipes import certificates, gate, repository, service
@@ -135,7 +136,7 @@ def _medium_fields(form: Form) -> dict[str, Any]:
     if form.get("capacity"):
         capacity = parse_capacity(form["capacity"])
         if capacity is None:
-            raise InvalidInput.field("capacity", "Enter a size such as 512 GB, 1 TB or a number of bytes.")
+            raise InvalidInput.field("capacity", _("Enter a size such as 512 GB, 1 TB or a number of bytes."))
         fields["capacity_bytes"] = capacity
     return fields
 
@@ -160,7 +161,7 @@ async def add_medium_page(
         await service.add_medium(session, actor, device_id, MediumCreate.model_validate(_medium_fields(form)))
 
     return await _act(request, state, session, device_id, "add-medium", form, work, default_field="media_type",
-                      done="Medium added")  # fmt: skip
+                      done=_("Medium added"))  # fmt: skip
 
 
 @post("/devices/{device_id:int}/wipes/media/{medium_id:int}", guards=CHANGE, include_in_schema=False)
@@ -183,7 +184,7 @@ async def update_medium_page(
         body = MediumUpdate.model_validate({**fields, "version": form.get("version") or 0})
         await service.update_medium(session, actor, device_id, medium_id, body)
 
-    return await _act(request, state, session, device_id, f"medium-{medium_id}", form, work, done="Medium corrected")
+    return await _act(request, state, session, device_id, f"medium-{medium_id}", form, work, done=_("Medium corrected"))
 
 
 @post("/devices/{device_id:int}/wipes/media/{medium_id:int}/remove", guards=CHANGE, include_in_schema=False)
@@ -195,13 +196,13 @@ async def remove_medium_page(
 
     async def work() -> None:
         if not form.get("version", "").isdigit():
-            raise InvalidInput.field("reason", "Reload the page and try again.")
+            raise InvalidInput.field("reason", _("Reload the page and try again."))
         await service.remove_medium(
             session, actor, device_id, medium_id, version=int(form["version"]), reason=form.get("reason", "")
         )
 
     return await _act(request, state, session, device_id, f"remove-{medium_id}", form, work, default_field="reason",
-                      done="Medium removed")  # fmt: skip
+                      done=_("Medium removed"))  # fmt: skip
 
 
 @post("/devices/{device_id:int}/wipes/attest", guards=CHANGE, include_in_schema=False)
@@ -214,11 +215,11 @@ async def attest_page(
     async def work() -> None:
         statement = form.get("statement", "")
         if len(statement) < 3:
-            raise InvalidInput.field("statement", "Say in a few words why the device holds no storage media.")
+            raise InvalidInput.field("statement", _("Say in a few words why the device holds no storage media."))
         await service.attest_no_media(session, actor, device_id, statement)
 
     return await _act(request, state, session, device_id, "attest", form, work, default_field="statement",
-                      done="No storage media attested; the device is wiped")  # fmt: skip
+                      done=_("No storage media attested; the device is wiped"))  # fmt: skip
 
 
 @post("/devices/{device_id:int}/wipes/report", guards=CHANGE, include_in_schema=False)
@@ -234,7 +235,7 @@ async def upload_report_page(
         await import_uploaded_reports(session, actor, settings, fields, uploads, "report", device_id=device_id)
 
     return await _act(request, state, session, device_id, "upload", form, work, default_field="report",
-                      done="Report recorded; it now waits for another user to verify it")  # fmt: skip
+                      done=_("Report recorded; it now waits for another user to verify it"))  # fmt: skip
 
 
 @post("/devices/{device_id:int}/wipes/certificates", guards=CHANGE, include_in_schema=False)
@@ -256,7 +257,7 @@ async def record_certificate_page(
         )
 
     return await _act(request, state, session, device_id, "record", form, work, default_field="medium_id",
-                      done="Certificate recorded; it now waits for another user to verify it")  # fmt: skip
+                      done=_("Certificate recorded; it now waits for another user to verify it"))  # fmt: skip
 
 
 WIPE_VIEW_HANDLERS: list[Any] = [add_medium_page, update_medium_page, remove_medium_page, attest_page, *PAGE_HANDLERS]

@@ -43,7 +43,7 @@ def test_register_assign_and_find_a_device(page: Any, live_server: LiveServer) -
     device_url = page.url
     expect(page.get_by_role("heading", level=1)).to_contain_text(asset_tag)
     expect(page.locator("#device-status")).to_contain_text("In stock")
-    expect(page.locator("#device-price")).to_have_text("EUR 1234.50")
+    expect(page.locator("#device-price")).to_have_text("€1,234.50")
     expect(page.locator(".device-history")).to_contain_text("Registered")
 
     # Assign it to the first active employee in the list.

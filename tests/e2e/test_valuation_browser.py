@@ -47,7 +47,7 @@ def _valued_monitor(live_server: LiveServer) -> tuple[int, str]:
 
 
 def _amount(text: str) -> Decimal:
-    return Decimal(text.split()[-1].replace(",", ""))
+    return Decimal(text.split()[-1].replace(",", "").lstrip("€"))
 
 
 def test_finance_reads_the_breakdown_overrides_and_the_pool_follows(page: Any, live_server: LiveServer) -> None:
@@ -69,8 +69,8 @@ def test_finance_reads_the_breakdown_overrides_and_the_pool_follows(page: Any, l
     page.get_by_role("button", name="Save override").click()
 
     expect(page.locator(".override")).to_contain_text("Refurbisher quoted more for grade A monitors")
-    expect(page.locator(".override")).to_contain_text(f"estimate was EUR {credited}")
-    expect(page.locator("#pool-balance")).to_have_text(f"EUR {before + Decimal('12.50'):,.2f}")
+    expect(page.locator(".override")).to_contain_text(f"estimate was €{credited}")
+    expect(page.locator("#pool-balance")).to_have_text(f"€{before + Decimal('12.50'):,.2f}")
     page.goto("/pool")
-    expect(page.locator("#pool-balance")).to_have_text(f"EUR {before + Decimal('12.50'):,.2f}")
+    expect(page.locator("#pool-balance")).to_have_text(f"€{before + Decimal('12.50'):,.2f}")
     expect(page.get_by_role("cell", name="Refurbisher quoted more for grade A monitors").first).to_be_visible()

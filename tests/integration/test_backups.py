@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def kringloop(url: str, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRINGLOOP_")}
-    env.update(KRINGLOOP_DATABASE_URL=url, KRINGLOOP_SECRET_KEY=TEST_SECRET, KRINGLOOP_LOG_LEVEL="WARNING")
+    env.update(KRINGLOOP_DATABASE_URL=url, KRINGLOOP_SECRET_KEY=TEST_SECRET, KRINGLOOP_LOG_LEVEL="WARNING",
+               KRINGLOOP_LANG="en")
     if path is not None:
         env["PATH"] = path
     return subprocess.run([sys.executable, "-m", "service.cli", *args], env=env, capture_output=True, text=True,

@@ -21,7 +21,8 @@ KRINGLOOP = [sys.executable, "-m", "service.cli"]
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRINGLOOP_")}
     env.update(KRINGLOOP_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
-               KRINGLOOP_SECRET_KEY="cli-test-secret-0123456789", KRINGLOOP_LOG_LEVEL="WARNING")
+               KRINGLOOP_SECRET_KEY="cli-test-secret-0123456789", KRINGLOOP_LOG_LEVEL="WARNING",
+               KRINGLOOP_LANG="en")
     env.update(extra)
     return env
 
@@ -52,6 +53,19 @@ def test_migrate_users_create_and_audit_verify(tmp_path: Path) -> None:
         db.execute("UPDATE audit_records SET action = 'user.delete' WHERE seq = 1")
     broken = _run(["audit", "verify"], env)
     assert broken.returncode == 1 and "record 1" in broken.stderr
+
+
+def test_the_cli_speaks_dutch_with_lang_or_kringloop_lang(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert _run(["--lang", "nl", "migrate"], env).stdout.strip() == "De database heeft het nieuwste schema."
+    created = _run(["users", "create", "alice", "--role", "admin", "--password-stdin"], {**env, "KRINGLOOP_LANG": "nl"},
+                   stdin="a long enough password\n")
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.startswith("Gebruiker alice aangemaakt (id 1, rol admin)")
+    weak = _run(["--lang", "nl", "users", "create", "bob", "--role", "admin", "--password-stdin"], env, stdin="short\n")
+    assert weak.returncode != 0 and "moet minstens" in weak.stderr
+    english = _run(["--lang", "en", "migrate"], {**env, "KRINGLOOP_LANG": "nl"})  # the option beats the variable
+    assert english.stdout.strip() == "Database is at the newest schema."
 
 
 def test_demo_loads_only_in_demo_mode_and_only_once(tmp_path: Path) -> None:

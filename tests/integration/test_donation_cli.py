@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def _kringloop(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRINGLOOP_")}
     env.update(
-        KRINGLOOP_DATABASE_URL=settings.database_url, KRINGLOOP_SECRET_KEY=TEST_SECRET, KRINGLOOP_LOG_LEVEL="WARNING"
+        KRINGLOOP_DATABASE_URL=settings.database_url, KRINGLOOP_SECRET_KEY=TEST_SECRET, KRINGLOOP_LOG_LEVEL="WARNING",
+        KRINGLOOP_LANG="en",
     )
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args], env=env, capture_output=True, text=True, cwd=ROOT, timeout=120

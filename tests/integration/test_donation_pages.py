@@ -38,7 +38,7 @@ async def test_finance_walks_a_donation_through_its_pages(api: Api) -> None:
 
     csrf2 = await ui_login(api, "finance2")
     approve_page = (await api.client.get(f"/donations/{first}")).text
-    assert "Approve EUR 48.00" in approve_page
+    assert "Approve €48.00" in approve_page
     assert (await _post(api, csrf2, f"/donations/{first}/approve")).status_code == 303
     detail = (await api.client.get(f"/donations/{first}")).text
     assert "Approved, to be paid" in detail and "current" in detail and "Mark paid" in detail

@@ -200,7 +200,8 @@ async def test_more_devices_than_one_page_stream_in_page_sized_chunks(api: Api) 
 
 def run_cli(database: Database, *args: str) -> subprocess.CompletedProcess[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRINGLOOP_")}
-    env.update(KRINGLOOP_DATABASE_URL=database.url, KRINGLOOP_SECRET_KEY=TEST_SECRET, KRINGLOOP_LOG_LEVEL="WARNING")
+    env.update(KRINGLOOP_DATABASE_URL=database.url, KRINGLOOP_SECRET_KEY=TEST_SECRET, KRINGLOOP_LOG_LEVEL="WARNING",
+               KRINGLOOP_LANG="en")
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args], env=env, capture_output=True, cwd=ROOT, timeout=120
     )

@@ -138,7 +138,7 @@ async def test_a_file_with_every_problem_at_once(api: Api, settings: Settings) -
 def test_the_cli_says_how_the_file_was_read(tmp_path: Path) -> None:
     env = {"KRINGLOOP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
            "KRINGLOOP_SECRET_KEY": "cli-test-secret-0123456789", "KRINGLOOP_LOG_LEVEL": "WARNING",
-           "PATH": "/usr/bin:/bin"}  # fmt: skip
+           "KRINGLOOP_LANG": "en", "PATH": "/usr/bin:/bin"}  # fmt: skip
     root = Path(__file__).resolve().parents[2]
     cli = [sys.executable, "-m", "service.cli"]
     assert subprocess.run([*cli, "migrate"], env=env, cwd=root, capture_output=True, timeout=120).returncode == 0

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from integrations.charity.fake import REJECTION, FakeCharityServer
+from service.i18n import format_day
 from service.settings import Settings
 from service.statements.render import canonical_json
 from tests.conftest import Database, make_settings
@@ -109,7 +110,7 @@ async def test_statement_hashes_match_the_bytes_served(api: Api) -> None:
     assert document["approvedOn"] == datetime.fromisoformat(document["startTime"]).astimezone(local).date().isoformat()
     assert all(a["on"] == datetime.fromisoformat(a["at"]).astimezone(local).date().isoformat()
                for a in document["approvals"])  # fmt: skip
-    assert f"approved {document['approvedOn']}" in pdf_text(forms["pdf"])
+    assert f"approved {format_day(date.fromisoformat(document['approvedOn']), 'en')}" in pdf_text(forms["pdf"])
     line = document["object"][0]
     assert line["assetTag"] == "MON-1" and line["serialNumber"] == "MSN-1" and line["grade"] == "B"
     assert line["valuation"]["method"] == "market" and line["valuation"]["policyVersion"] == 1

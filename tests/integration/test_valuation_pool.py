@@ -206,7 +206,7 @@ async def test_pool_page_shows_balance_and_takes_adjustments(api: Api) -> None:
     await api.post("finance", f"/api/v1/valuations/{v['id']}/accept")
     csrf = await ui_login(api, "finance")
     page = await api.client.get("/pool")
-    assert page.status_code == 200 and "EUR 30.00" in page.text and 'for="amount"' in page.text
+    assert page.status_code == 200 and "€30.00" in page.text and 'for="amount"' in page.text
     refused = await api.client.post(
         "/pool/adjustments", data={"amount": "-31.00", "reason": "Too much", "_csrf_token": csrf}
     )
@@ -219,7 +219,7 @@ async def test_pool_page_shows_balance_and_takes_adjustments(api: Api) -> None:
         "/pool/adjustments", data={"amount": "-5.00", "reason": "Transport cost", "_csrf_token": csrf}
     )
     assert ok.status_code == 303
-    assert "EUR 25.00" in (await api.client.get("/pool")).text
+    assert "€25.00" in (await api.client.get("/pool")).text
 
 
 async def test_valuation_page_estimates_overrides_and_accepts(api: Api) -> None:
@@ -245,7 +245,7 @@ async def test_valuation_page_estimates_overrides_and_accepts(api: Api) -> None:
     accepted = await api.client.post(f"/valuations/{v['id']}/accept", data={"_csrf_token": csrf})
     assert accepted.status_code == 303
     page = await api.client.get(f"/devices/{device['id']}/valuation")
-    assert "EUR 12.50" in page.text and "Record how it left" in page.text
+    assert "€12.50" in page.text and "Record how it left" in page.text
 
 
 async def test_policy_page_saves_a_new_version(api: Api) -> None:

@@ -38,7 +38,7 @@ def app_env(url: str, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRINGLOOP_")}
     env.update(
         KRINGLOOP_DATABASE_URL=url, KRINGLOOP_SECRET_KEY=TEST_SECRET, KRINGLOOP_DEMO_MODE="false",
-        KRINGLOOP_LOG_LEVEL="WARNING", KRINGLOOP_AUTH_CACHE_SECONDS="0",
+        KRINGLOOP_LOG_LEVEL="WARNING", KRINGLOOP_AUTH_CACHE_SECONDS="0", KRINGLOOP_LANG="en",
     )  # fmt: skip
     env.update({f"KRINGLOOP_{k.upper()}": v for k, v in settings.items()})
     return env
