@@ -19,8 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.db import is_postgres, utcnow
 from service.device_models.models import DeviceModel
 from service.employees.models import Employee
-from service.imports import bulk
 from service.i18n import gettext
+from service.imports import bulk
 from service.imports.reader import RowError
 from service.imports.rows import HolderRef
 
