@@ -336,7 +336,9 @@ async def save_custom_fields(
              for f in await custom_fields.field_rows(session) if f.category in (None, device.category)}  # fmt: skip
 
     async def save() -> None:
-        body = DeviceUpdate(version=int(form.get("version") or 0) or device.version, custom_fields=given)
+        # The version the page was drawn with: a change someone made meanwhile is a 409, not overwritten.
+        version = int(form["version"]) if form.get("version", "").isdigit() else device.version
+        body = DeviceUpdate(version=version, custom_fields=given)
         await service.update_device(session, actor, device_id, body, rules)
 
     async def show(refused: Refused) -> Template:
