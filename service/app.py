@@ -27,6 +27,7 @@ from service.audit.api import AuditController
 from service.bootstrap import build_ports, declared_jobs, wire_features
 from service.charities.api import CharityController
 from service.charities.views import CHARITY_VIEW_HANDLERS
+from service.companies.api import CompanyController
 from service.compensation.api import CompensationController
 from service.compensation.views import COMPENSATION_VIEW_HANDLERS
 from service.custom_fields.api import CustomFieldController
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         AuthController,
         UserController,
         ProfileController,
+        CompanyController,
         EmployeeController,
         DeviceModelController,
         CustomFieldController,

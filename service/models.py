@@ -3,6 +3,7 @@
 from service.accounts.models import LoginAttempt, User
 from service.audit.models import AuditChainHead, AuditRecord
 from service.charities.models import Charity
+from service.companies.models import Company, CompanyShare, UserCompany
 from service.compensation.models import CompensationBatch, CompensationObligation
 from service.custom_fields.models import CustomField, DeviceFieldValue
 from service.device_models.models import DeviceModel
@@ -24,6 +25,8 @@ __all__ = [
     "AuditChainHead",
     "AuditRecord",
     "Charity",
+    "Company",
+    "CompanyShare",
     "CompensationBatch",
     "CompensationObligation",
     "CustomField",
@@ -56,6 +59,7 @@ __all__ = [
     "StockAuditScan",
     "StorageMedium",
     "User",
+    "UserCompany",
     "Valuation",
     "ValuationPolicyVersion",
     "WipeCertificate",

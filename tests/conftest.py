@@ -103,6 +103,10 @@ async def _reset_postgres(url: str) -> None:
         url,
         f"TRUNCATE {tables} RESTART IDENTITY CASCADE",
         "INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')",
+        # What migration 0015 leaves: the default company, and its sequence past it.
+        "INSERT INTO companies (id, name, legal_name, address, kvk_number, rsin, active, version, created_at, "
+        "updated_at) VALUES (1, 'Default company', '', '', '', '', true, 1, now(), now())",
+        "SELECT setval(pg_get_serial_sequence('companies', 'id'), 1)",
     )
 
 
@@ -122,10 +126,18 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 
 def make_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = dict(
-        database_url=url, secret_key=TEST_SECRET, demo_mode=False, scheduler_enabled=False, auth_cache_seconds=0,
-        login_max_failures=5, log_level="WARNING", lang="en",
+        database_url=url,
+        secret_key=TEST_SECRET,
+        demo_mode=False,
+        scheduler_enabled=False,
+        auth_cache_seconds=0,
+        login_max_failures=5,
+        log_level="WARNING",
+        lang="en",
         # Outside demo mode no donation is approved without the donor's details (statements must be complete).
-        donor_name="Testbedrijf B.V.", donor_address="Teststraat 1, 3511 AA Utrecht", donor_kvk_number="87654321",
+        donor_name="Testbedrijf B.V.",
+        donor_address="Teststraat 1, 3511 AA Utrecht",
+        donor_kvk_number="87654321",
         donor_rsin="123456782",
     )
     values.update(overrides)

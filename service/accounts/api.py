@@ -5,6 +5,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts import service
 from service.accounts.auth import requires
@@ -25,8 +26,15 @@ from service.pagination import DEFAULT_LIMIT
 from service.web.deps import CurrentActor, DbSession, PageLimit, created
 
 
-def user_out(user: User) -> UserOut:
-    return UserOut.model_validate(user, from_attributes=True)
+def user_out(user: User, company_ids: list[int] | None = None) -> UserOut:
+    out = UserOut.model_validate(user, from_attributes=True)
+    out.company_ids = company_ids or []
+    return out
+
+
+async def one_user_out(session: AsyncSession, user: User) -> UserOut:
+    assert user.id is not None
+    return user_out(user, (await service.companies_by_user(session, [user.id])).get(user.id))
 
 
 class AuthController(Controller):
@@ -65,7 +73,9 @@ class UserController(Controller):
         self, session: DbSession, cursor: str | None = None, limit: PageLimit = DEFAULT_LIMIT
     ) -> UserPage:
         page = await service.list_users(session, cursor=cursor, limit=limit)
-        return UserPage(items=[user_out(u) for u in page.items], next_cursor=page.next_cursor)
+        companies = await service.companies_by_user(session, [u.id for u in page.items if u.id is not None])
+        items = [user_out(u, companies.get(u.id or 0)) for u in page.items]
+        return UserPage(items=items, next_cursor=page.next_cursor)
 
     @post("/")
     async def create_user(
@@ -73,13 +83,13 @@ class UserController(Controller):
     ) -> Response[Any]:
         async def create() -> tuple[int, Any]:
             user = await service.create_user(session, actor, data)
-            return 201, user_out(user).model_dump(mode="json")
+            return 201, (await one_user_out(session, user)).model_dump(mode="json")
 
         return await created(request, session, data, create)
 
     @get("/{user_id:int}")
     async def get_user(self, session: DbSession, user_id: int) -> UserOut:
-        return user_out(await service.get_user(session, user_id))
+        return await one_user_out(session, await service.get_user(session, user_id))
 
     @patch("/{user_id:int}")
     async def update_user(
@@ -87,7 +97,7 @@ class UserController(Controller):
     ) -> UserOut:
         user = await service.update_user(session, actor, user_id, data)
         state.principal_cache.forget(user_id)
-        return user_out(user)
+        return await one_user_out(session, user)
 
 
 class ProfileController(Controller):
@@ -99,7 +109,7 @@ class ProfileController(Controller):
     @get("/")
     async def get_profile(self, session: DbSession, actor: CurrentActor) -> UserOut:
         assert actor.user_id is not None
-        return user_out(await service.get_user(session, actor.user_id))
+        return await one_user_out(session, await service.get_user(session, actor.user_id))
 
     @patch("/")
     async def update_profile(
@@ -107,4 +117,4 @@ class ProfileController(Controller):
     ) -> UserOut:
         user = await service.set_own_locale(session, actor, data.locale)
         state.principal_cache.forget(user.id)
-        return user_out(user)
+        return await one_user_out(session, user)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.accounts.permissions import Permission, can
 from service.accounts.service import Principal, load_principal
 from service.accounts.tokens import TokenSigner
+from service.companies.scope import reset_scope, set_scope
 from service.i18n import gettext
 
 SESSION_COOKIE = "kringloop_session"
@@ -53,6 +54,15 @@ class PrincipalCache:
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # The company scope set below lasts exactly as long as this request (a test client may run requests in
+        # the caller's own context).
+        outer = set_scope(None)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            reset_scope(outer)
+
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         state = connection.app.state
         header = connection.headers.get("authorization", "")
@@ -72,6 +82,8 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         principal = await _principal(state.principal_cache, state.sessionmaker, claims.user_id)
         if principal is None or principal.session_epoch != claims.session_epoch:
             raise NotAuthorizedException(gettext("This sign-in is no longer valid; sign in again."))
+        # Every query of this request, in whatever session or task it runs, is held to the user's companies.
+        set_scope(principal.company_ids)
         return AuthenticationResult(user=principal, auth=claims)
 
 
@@ -87,11 +99,21 @@ async def _principal(
     return principal
 
 
+# What spans every company (users, companies, custom-field definitions, jobs, the audit trail): never a
+# company-scoped user's, whatever the role.
+ORGANISATION_WIDE = frozenset({Permission.administer, Permission.read_audit})
+
+
 def requires(*permissions: Permission) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
     """A route guard: the signed-in user's role must grant every one of ``permissions``."""
 
+    organisation_wide = ORGANISATION_WIDE.intersection(permissions)
+
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal: Principal = connection.user
+        if organisation_wide and principal.company_ids is not None:
+            # Not theirs to know about: for a company-scoped user the route does not exist.
+            raise NotFoundException()
         missing = [p for p in permissions if not can(principal.role, p)]
         if missing:
             raise PermissionDeniedException(

@@ -28,6 +28,9 @@ class UserCreate(Strict):
     role: Role
     full_name: str = Field(default="", max_length=200)
     charity_id: int | None = Field(default=None, ge=1)
+    company_ids: list[int] = Field(
+        default_factory=list, max_length=100, description="scope the user to these companies; empty: every company"
+    )
 
 
 class UserUpdate(Strict):
@@ -38,6 +41,9 @@ class UserUpdate(Strict):
     active: bool | None = None
     password: str | None = Field(default=None, max_length=1024)
     locale: Language | None = None
+    company_ids: list[int] | None = Field(
+        default=None, max_length=100, description="replaces the user's companies; [] lifts the scope"
+    )
 
 
 class ProfileUpdate(Strict):
@@ -52,6 +58,7 @@ class UserOut(BaseModel):
     charity_id: int | None
     active: bool
     locale: str | None = None
+    company_ids: list[int] = Field(default_factory=list, description="the companies the user is scoped to")
     version: int
     created_at: datetime
     last_login_at: datetime | None

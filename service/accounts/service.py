@@ -15,6 +15,7 @@ from service.accounts.permissions import Role
 from service.accounts.schemas import UserCreate, UserUpdate
 from service.audit import service as audit
 from service.charities.models import Charity
+from service.companies.models import Company, UserCompany
 from service.context import Actor
 from service.db import utcnow
 from service.editing import apply_changes, expect_version
@@ -34,12 +35,21 @@ class Principal:
     charity_id: int | None
     session_epoch: int
     locale: str | None = None
+    # The companies this person works for; None sees every company (see service/companies/scope.py).
+    company_ids: tuple[int, ...] | None = None
 
     @classmethod
-    def of(cls, user: User) -> Principal:
+    def of(cls, user: User, company_ids: tuple[int, ...] | None = None) -> Principal:
         assert user.id is not None
         return cls(
-            user.id, user.username, user.full_name, Role(user.role), user.charity_id, user.session_epoch, user.locale
+            user.id,
+            user.username,
+            user.full_name,
+            Role(user.role),
+            user.charity_id,
+            user.session_epoch,
+            user.locale,
+            company_ids,
         )
 
 
@@ -51,6 +61,24 @@ async def _check_charity_binding(session: AsyncSession, role: Role, charity_id: 
             raise InvalidInput.field("charity_id", _("no charity has id {id}").format(id=charity_id))
     elif charity_id is not None:
         raise InvalidInput.field("charity_id", _("only a charity user is bound to a charity"))
+
+
+async def _set_companies(session: AsyncSession, user: User, company_ids: list[int]) -> tuple[list[int], list[int]]:
+    """Replaces the user's companies; returns (before, after). A charity user reads its own charity's donations
+    from every company, so it is never scoped."""
+    assert user.id is not None
+    wanted = sorted(set(company_ids))
+    if wanted and user.role == Role.charity.value:
+        raise InvalidInput.field("company_ids", _("a charity user is not scoped to companies"))
+    found = set((await session.execute(sa.select(Company.id).where(Company.id.in_(wanted)))).scalars())  # type: ignore[union-attr]
+    if missing := [i for i in wanted if i not in found]:
+        raise InvalidInput.field("company_ids", _("no company has id {id}").format(id=missing[0]))
+    before = list(await company_ids_of(session, user.id) or ())
+    if before != wanted:
+        await session.execute(sa.delete(UserCompany).where(UserCompany.user_id == user.id))  # type: ignore[arg-type]
+        session.add_all([UserCompany(user_id=user.id, company_id=i) for i in wanted])
+        await session.flush()
+    return before, wanted
 
 
 async def create_user(
@@ -73,14 +101,16 @@ async def create_user(
     )
     session.add(user)
     await session.flush()
-    await audit.record(session, actor, "user.create", "user", user.id, after=audit.snapshot(user))
+    _before, companies = await _set_companies(session, user, data.company_ids)
+    after = {**audit.snapshot(user), **({"company_ids": companies} if companies else {})}
+    await audit.record(session, actor, "user.create", "user", user.id, after=after)
     return user
 
 
 async def update_user(session: AsyncSession, actor: Actor, user_id: int, data: UserUpdate) -> User:
     user = await get_user(session, user_id)
     expect_version(user, data.version, "user")
-    changes = data.model_dump(exclude_unset=True, exclude={"version", "password"})
+    changes = data.model_dump(exclude_unset=True, exclude={"version", "password", "company_ids"})
     role = Role(changes.get("role", user.role))
     charity_id = changes.get("charity_id", user.charity_id if role is Role.charity else None)
     if role is not Role.charity and "charity_id" not in changes:
@@ -97,6 +127,13 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: int, data: U
     if changes.get("active") is False or ("role" in changes and changes["role"] != user.role):
         user.session_epoch += 1  # sign the person out everywhere
     before, after = apply_changes(user, changes)
+    if data.company_ids is not None:
+        companies_before, companies_after = await _set_companies(session, user, data.company_ids)
+        if companies_before != companies_after:
+            if not after:
+                user.version += 1
+                user.updated_at = utcnow()
+            before["company_ids"], after["company_ids"] = companies_before, companies_after
     if data.password is not None:
         after["password"] = "changed"
         if not before:
@@ -124,14 +161,31 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
     return user
 
 
+async def companies_by_user(session: AsyncSession, user_ids: list[int]) -> dict[int, list[int]]:
+    """Each user's companies, for a page of users: one query."""
+    stmt = sa.select(UserCompany.user_id, UserCompany.company_id).where(UserCompany.user_id.in_(user_ids))  # type: ignore[attr-defined]
+    out: dict[int, list[int]] = {}
+    for user_id, company_id in (await session.execute(stmt.order_by(UserCompany.company_id))).all():
+        out.setdefault(user_id, []).append(company_id)
+    return out
+
+
 async def list_users(session: AsyncSession, *, cursor: str | None, limit: int) -> Page[User]:
     rows = (await session.exec(keyset(select(User), User.id, cursor, limit))).all()
     return page_of(list(rows), limit)
 
 
+async def company_ids_of(session: AsyncSession, user_id: int) -> tuple[int, ...] | None:
+    """The companies a user is scoped to, or None when it has none (and so sees all of them)."""
+    return tuple((await companies_by_user(session, [user_id])).get(user_id, ())) or None
+
+
 async def load_principal(session: AsyncSession, user_id: int) -> Principal | None:
     user = await session.get(User, user_id)
-    return Principal.of(user) if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    assert user.id is not None
+    return Principal.of(user, await company_ids_of(session, user.id))
 
 
 async def _recent_failures(session: AsyncSession, username: str, window: timedelta) -> int:

@@ -144,8 +144,9 @@ async def update_charity(
     return charity, generated
 
 
-async def set_shares(session: AsyncSession, actor: Actor, items: list[ShareItem]) -> list[Charity]:
-    """Sets every active charity's share at once; together they must make exactly 100 %."""
+async def validated_shares(session: AsyncSession, items: list[ShareItem]) -> tuple[list[Charity], dict[int, int]]:
+    """Every charity (locked) and the wanted basis points by charity id: one share per active charity, none for
+    an inactive one, together exactly 100 %. Refuses (422, on ``shares``) anything else."""
     wanted = {item.charity_id: parse_percent(item.share) for item in items}
     if len(wanted) != len(items):
         raise InvalidInput.field("shares", _("a charity is listed twice"))
@@ -172,6 +173,13 @@ async def set_shares(session: AsyncSession, actor: Actor, items: list[ShareItem]
         raise InvalidInput.field(
             "shares", _("the shares add up to {total} %; they must make 100.00 %").format(total=format_percent(total))
         )
+    return charities, wanted
+
+
+async def set_shares(session: AsyncSession, actor: Actor, items: list[ShareItem]) -> list[Charity]:
+    """Sets every active charity's share at once; together they must make exactly 100 %."""
+    charities, wanted = await validated_shares(session, items)
+    by_id = {c.id: c for c in charities}
     before = {c.name: format_percent(c.share_bp) for c in charities if c.active}
     for charity_id, bp in wanted.items():
         charity = by_id[charity_id]

@@ -84,6 +84,8 @@ class DeviceController(Controller):
         model_id: int | None = None,
         category: Category | None = None,
         q: str | None = Parameter(default=None, description="asset tag, serial, model or holder name contains"),
+        company_id: int | None = Parameter(default=None, ge=1, description="only this company's devices"),
+        cost_centre: str | None = Parameter(default=None, max_length=64, description="only this cost centre's"),
         cursor: str | None = None,
         limit: PageLimit = DEFAULT_LIMIT,
         format: str = Parameter(
@@ -100,8 +102,9 @@ class DeviceController(Controller):
                 custom = await repository.custom_filters(conn, params)
             # Litestar sends a returned Response as it is; the annotation keeps the JSON page in the OpenAPI schema.
             return await devices_csv_response(  # type: ignore[return-value]
-                state, status=status, holder_id=holder_id, model_id=model_id, category=category, q=q, custom=custom
-            )
+                state, status=status, holder_id=holder_id, model_id=model_id, category=category, q=q, custom=custom,
+                company_id=company_id, cost_centre=cost_centre,
+            )  # fmt: skip
         custom = await repository.custom_filters(session, params)
         page = await repository.list_device_views(
             session,
@@ -111,6 +114,8 @@ class DeviceController(Controller):
             category=category,
             q=q,
             custom=custom,
+            company_id=company_id,
+            cost_centre=cost_centre,
             cursor=cursor,
             limit=limit,
         )

@@ -23,9 +23,15 @@ class Device(SQLModel, table=True):
         sa.CheckConstraint(sql_in("condition_grade", GRADES), name="grade"),
         sa.CheckConstraint(sql_in("status", STATUSES), name="status"),
         sa.Index("ix_devices_status_id", "status", "id"),
+        # A company-scoped list pages by id within the company; reports filter by cost centre within it.
+        sa.Index("ix_devices_company_id_id", "company_id", "id"),
+        sa.Index("ix_devices_company_id_cost_centre", "company_id", "cost_centre"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="companies.id")
+    # The budget inside the company that paid for it (free text, as finance names it: "IT-4100", "Zorg Noord").
+    cost_centre: str = Field(default="", max_length=64)
     asset_tag: str | None = Field(default=None, max_length=64, unique=True)
     serial_number: str | None = Field(default=None, max_length=128)
     manufacturer: str = Field(max_length=100)

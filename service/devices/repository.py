@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.companies.scope import restrict, sees
 from service.custom_fields import repository as custom_fields_repo
 from service.custom_fields.rules import BadValue, FieldDef, FieldFilter, parse_filters, values_json
 from service.device_models.models import DeviceModel
@@ -48,7 +49,7 @@ _DEVICE_VIEW = _view().where(_devices.c.id == sa.bindparam("device_id"))
 async def device_view(db: AsyncSession | AsyncConnection, device_id: int) -> sa.Row[Any]:
     """One device with its model and holder names: the request's session, or a read-only connection."""
     row = (await db.execute(_DEVICE_VIEW, {"device_id": device_id})).first()
-    if row is None:
+    if row is None or not sees(row.company_id):
         raise NotFound(f"No device has id {device_id}.")
     return row
 
@@ -70,8 +71,16 @@ def _filtered(
     q: str | None = None,
     custom: list[FieldFilter] | None = None,
     after: int | None = None,
+    company_id: int | None = None,
+    cost_centre: str | None = None,
 ) -> sa.Select[Any]:
-    """The list filters, shared by the JSON pages and the CSV export so both select the same devices."""
+    """The list filters, shared by the JSON pages and the CSV export so both select the same devices; always within
+    the companies the user may see."""
+    stmt = restrict(stmt, _devices.c.company_id)
+    if company_id is not None:
+        stmt = stmt.where(_devices.c.company_id == company_id)
+    if cost_centre is not None:
+        stmt = stmt.where(_devices.c.cost_centre == cost_centre)
     for wanted in custom or ():
         stmt = stmt.where(custom_fields_repo.filter_clause(_devices.c.id, wanted, after))
     if status:
@@ -106,13 +115,15 @@ async def list_device_views(
     category: str | None = None,
     q: str | None = None,
     custom: list[FieldFilter] | None = None,
+    company_id: int | None = None,
+    cost_centre: str | None = None,
     cursor: str | None,
     limit: int,
 ) -> Page[sa.Row[Any]]:
     after = decode_cursor(cursor) if custom else None
     stmt = _filtered(
         _view(), status=status, holder_id=holder_id, model_id=model_id, category=category, q=q, custom=custom,
-        after=after,
+        after=after, company_id=company_id, cost_centre=cost_centre,
     )  # fmt: skip
     rows = (await session.execute(keyset(stmt, Device.id, cursor, limit))).all()
     return page_of(list(rows), limit)
@@ -130,6 +141,8 @@ async def export_pages(
     category: str | None = None,
     q: str | None = None,
     custom: list[FieldFilter] | None = None,
+    company_id: int | None = None,
+    cost_centre: str | None = None,
     custom_fields: Sequence[FieldDef] = (),
     page_size: int = EXPORT_PAGE_SIZE,
 ) -> AsyncIterator[list[Any]]:
@@ -148,6 +161,8 @@ async def export_pages(
         category=category,
         q=q,
         custom=custom,
+        company_id=company_id,
+        cost_centre=cost_centre,
     )
     after = 0
     while True:

@@ -31,6 +31,10 @@ class DeviceCreate(Strict):
     notes: str = Field(default="", max_length=10_000)
     replaces_id: int | None = Field(default=None, ge=1, description="the retired device this one replaces")
     custom_fields: CustomValues = Field(default_factory=dict, description=CUSTOM_FIELDS_HELP)
+    company_id: int | None = Field(
+        default=None, ge=1, description="the owning company; default: the replaced device's, your only one, the default"
+    )
+    cost_centre: str = Field(default="", max_length=64)
 
 
 class DeviceUpdate(Strict):
@@ -46,11 +50,14 @@ class DeviceUpdate(Strict):
     location: str | None = Field(default=None, max_length=200)
     condition_grade: Grade | None = None
     notes: str | None = Field(default=None, max_length=10_000)
+    cost_centre: str | None = Field(default=None, max_length=64)
     custom_fields: CustomValues | None = Field(default=None, description=CUSTOM_FIELDS_HELP + " Keys left out stay.")
 
 
 class DeviceOut(BaseModel):
     id: int
+    company_id: int
+    cost_centre: str
     asset_tag: str | None
     serial_number: str | None
     manufacturer: str

@@ -12,6 +12,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
+from service.companies import service as companies
+from service.companies.scope import scoped
 from service.compensation.rules import CompensationRules
 from service.compensation.service import create_obligations, settle_obligations
 from service.context import Actor
@@ -83,6 +85,14 @@ def _check_dates(errors: FieldErrors, purchase: date | None, warranty_end: date 
 async def _ensure_identity_free(
     session: AsyncSession, asset_tag: str | None, manufacturer: str, serial: str | None, except_id: int | None = None
 ) -> None:
+    # Asset tags and serial numbers are unique across every company, seen or not.
+    with scoped(None):
+        await _ensure_identity_free_everywhere(session, asset_tag, manufacturer, serial, except_id)
+
+
+async def _ensure_identity_free_everywhere(
+    session: AsyncSession, asset_tag: str | None, manufacturer: str, serial: str | None, except_id: int | None
+) -> None:
     if asset_tag:
         stmt = select(Device.id).where(Device.asset_tag == asset_tag)
         if except_id:
@@ -105,12 +115,16 @@ async def _ensure_identity_free(
             )
 
 
-async def _active_employee(session: AsyncSession, employee_id: int, field: str) -> Employee:
+async def _active_employee(session: AsyncSession, employee_id: int, field: str, company_id: int) -> Employee:
     employee = await session.get(Employee, employee_id)
     if employee is None:
         raise InvalidInput.field(field, _("no employee has id {id}").format(id=employee_id))
     if not employee.active:
         raise InvalidInput.field(field, _("{name} is no longer active").format(name=employee.name))
+    if employee.company_id != company_id:
+        raise InvalidInput.field(
+            field, _("{name} works for another company than the device's").format(name=employee.name)
+        )
     return employee
 
 
@@ -125,17 +139,27 @@ async def register_device(session: AsyncSession, actor: Actor, data: DeviceCreat
         errors.add("model_id", _("no device model has id {id}").format(id=data.model_id))
     errors.raise_if_any()
     assert model is not None and price is not None
+    company_id = data.company_id
+    if company_id is None and data.replaces_id is not None and (old := await session.get(Device, data.replaces_id)):
+        company_id = old.company_id  # a replacement belongs where the device it replaces did
+    company_id = await companies.company_for_new(session, company_id)
     holder_id = data.holder_id
     if holder_id is not None:
-        await _active_employee(session, holder_id, "holder_id")
+        await _active_employee(session, holder_id, "holder_id", company_id)
     if data.replaces_id is not None:
         await _check_replaceable(session, data.replaces_id)
         if holder_id is None:
             holder_id = await last_active_holder(session, data.replaces_id)
     await _ensure_identity_free(session, data.asset_tag, model.manufacturer, data.serial_number)
 
-    fields = data.model_dump(exclude={"purchase_price", "holder_id", "custom_fields"})
-    device = Device(**fields, manufacturer=model.manufacturer, purchase_price_cents=price, status=DeviceStatus.in_stock)
+    fields = data.model_dump(exclude={"purchase_price", "holder_id", "custom_fields", "company_id"})
+    device = Device(
+        **fields,
+        company_id=company_id,
+        manufacturer=model.manufacturer,
+        purchase_price_cents=price,
+        status=DeviceStatus.in_stock,
+    )
     session.add(device)
     await session.flush()
     assert device.id is not None
@@ -286,7 +310,7 @@ async def move_device(
     if move is Move.assign:
         if holder_id is None:
             raise InvalidInput.field("employee_id", _("is required"))
-        await _active_employee(session, holder_id, "employee_id")
+        await _active_employee(session, holder_id, "employee_id", device.company_id)
     before = {"status": device.status, "holder_id": device.holder_id, "version": device.version}
     event_holder = device.holder_id
     if move is Move.assign:

@@ -68,6 +68,18 @@ class Plan:
     def donated_cents(self) -> int:
         return sum(d.amount_cents for d in self.drafts)
 
+    def merged(self, other: Plan) -> Plan:
+        """This plan and another (of another company's pool) as one, for a run's totals."""
+        return Plan(
+            self.drafts + other.drafts,
+            self.skipped + other.skipped,
+            self.waiting_cents + other.waiting_cents,
+            self.available_cents + other.available_cents,
+        )
+
+
+NOTHING = Plan((), (), 0, 0)
+
 
 def split_by_share(total_cents: int, recipients: Sequence[Recipient]) -> dict[int, int]:
     """Largest remainder: parts add up to ``total_cents`` exactly; deterministic for equal remainders."""

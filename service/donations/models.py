@@ -20,9 +20,12 @@ class Donation(SQLModel, table=True):
         sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
         sa.Index("ix_donations_status_id", "status", "id"),
         sa.Index("ix_donations_charity_id_id", "charity_id", "id"),
+        sa.Index("ix_donations_company_id_id", "company_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # The donating company: its pool pays, its statement names it.
+    company_id: int = Field(foreign_key="companies.id")
     charity_id: int = Field(foreign_key="charities.id")
     status: str = Field(default="draft", max_length=16)
     amount_cents: int = Field(sa_type=sa.BigInteger)

@@ -142,7 +142,7 @@ async def approve(session: AsyncSession, actor: Actor, settings: Settings, donat
     donation = await _locked(session, actor, donation_id, Permission.handle_money)
     await pool.lock(session)
     target = _advance(donation, Step.approve)
-    statements.require_donor_details(settings)  # before any approval counts: its statement must be complete
+    await statements.require_donor_details(session, settings, donation)  # before any approval counts
     earlier = await approvals_of(session, donation_id)
     try:
         check_approver(actor.user_id, donation.submitted_by_id, {a.user_id for a in earlier})
@@ -173,6 +173,7 @@ async def approve(session: AsyncSession, actor: Actor, settings: Settings, donat
             actor,
             EntryKind.debit,
             -donation.amount_cents,
+            company_id=donation.company_id,
             reason=f"Donation {donation.id} approved ({format_cents(donation.amount_cents)})",
         )
         donation.debit_entry_id = debit.id
@@ -247,6 +248,7 @@ async def cancel(session: AsyncSession, actor: Actor, settings: Settings, donati
         actor,
         EntryKind.reversal,
         donation.amount_cents,
+        company_id=donation.company_id,
         reason=f"Donation {donation.id} cancelled before payment: {reason}",
     )
     _touch(donation, target)
@@ -309,7 +311,7 @@ async def correct_statement(
                 donation_id=donation_id, status=donation.status
             )
         )
-    statements.require_donor_details(settings)
+    await statements.require_donor_details(session, settings, donation)
     charity = await _charity(session, donation)
     trail = approval_trail(donation, await approvals_of(session, donation_id))
     rendered = await statements.render(

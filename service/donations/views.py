@@ -26,7 +26,6 @@ from service.i18n import gettext, lazy_gettext
 from service.money import format_cents
 from service.pool import service as pool
 from service.statements import service as statements
-from service.statements.content import donor, donor_problems
 from service.statements.formats import FORMATS, route_paths, statement_path
 from service.statements.models import DeliveryStatus
 from service.web.deps import CurrentActor, DbSession
@@ -186,7 +185,7 @@ async def _detail_page(
             "can_acknowledge": can(role, Permission.acknowledge_donation),
             "is_submitter": donation.submitted_by_id is not None and donation.submitted_by_id == actor.user_id,
             "has_approved": any(a.by == actor.name for a in detail.approvals),
-            "donor_problems": donor_problems(donor(settings)),
+            "donor_problems": (await statements.donor_problems_of(session, settings, donation))[0],
             "form": form or {},
             "error": error,
             "error_for": error_for,

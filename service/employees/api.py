@@ -29,10 +29,13 @@ class EmployeeController(Controller):
         session: DbSession,
         q: str | None = None,
         active: bool | None = None,
+        company_id: int | None = None,
         cursor: str | None = None,
         limit: PageLimit = DEFAULT_LIMIT,
     ) -> EmployeePage:
-        page = await service.list_employees(session, q=q, active=active, cursor=cursor, limit=limit)
+        page = await service.list_employees(
+            session, q=q, active=active, company_id=company_id, cursor=cursor, limit=limit
+        )
         return EmployeePage(items=[employee_out(e) for e in page.items], next_cursor=page.next_cursor)
 
     @post("/", guards=[requires(Permission.change_registry)])

@@ -13,6 +13,7 @@ class Employee(SQLModel, table=True):
     __tablename__ = "employees"
 
     id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="companies.id", index=True)
     name: str = Field(max_length=200, index=True)
     email: str = Field(max_length=254, unique=True)
     department: str = Field(default="", max_length=120)

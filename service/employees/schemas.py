@@ -12,6 +12,7 @@ class EmployeeCreate(Strict):
     email: EmailStr
     department: str = Field(default="", max_length=120)
     active: bool = True
+    company_id: int | None = Field(default=None, ge=1, description="default: your only company, else the default one")
 
 
 class EmployeeUpdate(Strict):
@@ -24,6 +25,7 @@ class EmployeeUpdate(Strict):
 
 class EmployeeOut(BaseModel):
     id: int
+    company_id: int
     name: str
     email: str
     department: str

@@ -7,6 +7,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
+from service.companies import service as companies
+from service.companies.scope import scoped
 from service.context import Actor
 from service.editing import apply_changes, expect_version, patch_changes
 from service.employees.models import Employee
@@ -20,7 +22,9 @@ async def _ensure_email_free(session: AsyncSession, email: str, except_id: int |
     stmt = select(Employee.id).where(sa.func.lower(Employee.email) == email.lower())
     if except_id is not None:
         stmt = stmt.where(Employee.id != except_id)
-    if (await session.exec(stmt)).first() is not None:
+    with scoped(None):  # an e-mail address is unique across every company, seen or not
+        taken = (await session.exec(stmt)).first() is not None
+    if taken:
         raise Conflict(
             _("An employee with email {email} already exists.").format(email=email),
             errors=[{"field": "email", "message": _("is already used by another employee")}],
@@ -29,8 +33,11 @@ async def _ensure_email_free(session: AsyncSession, email: str, except_id: int |
 
 async def create_employee(session: AsyncSession, actor: Actor, data: EmployeeCreate) -> Employee:
     email = str(data.email).lower()
+    company_id = await companies.company_for_new(session, data.company_id)
     await _ensure_email_free(session, email)
-    employee = Employee(name=data.name, email=email, department=data.department, active=data.active)
+    employee = Employee(
+        name=data.name, email=email, department=data.department, active=data.active, company_id=company_id
+    )
     session.add(employee)
     await session.flush()
     await audit.record(session, actor, "employee.create", "employee", employee.id, after=audit.snapshot(employee))
@@ -59,9 +66,17 @@ async def get_employee(session: AsyncSession, employee_id: int) -> Employee:
 
 
 async def list_employees(
-    session: AsyncSession, *, q: str | None = None, active: bool | None = None, cursor: str | None, limit: int
+    session: AsyncSession,
+    *,
+    q: str | None = None,
+    active: bool | None = None,
+    company_id: int | None = None,
+    cursor: str | None,
+    limit: int,
 ) -> Page[Employee]:
     stmt = select(Employee)
+    if company_id is not None:
+        stmt = stmt.where(Employee.company_id == company_id)
     if q:
         like = f"%{q.strip().lower()}%"
         stmt = stmt.where(sa.or_(sa.func.lower(Employee.name).like(like), sa.func.lower(Employee.email).like(like)))

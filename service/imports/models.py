@@ -26,6 +26,8 @@ class ImportRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=32, unique=True)
+    # Kept for scoped imports (a run visible to that company's users only); None until imports take a company.
+    company_id: int | None = Field(default=None, foreign_key="companies.id", index=True)
     status: str = Field(default="running", max_length=16)
     format: str = Field(default="kringloop", max_length=16)
     dry_run: bool = Field(default=False)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.companies.models import DEFAULT_COMPANY_ID
 from service.db import is_postgres, utcnow
 from service.device_models.models import DeviceModel
 from service.employees.models import Employee
@@ -263,7 +264,11 @@ class References:
         return found  # possibly inactive: only a device moving to them is refused (plan.py)
 
     async def insert_new(
-        self, session: AsyncSession, models: list[NewModel], employees: list[NewEmployee]
+        self,
+        session: AsyncSession,
+        models: list[NewModel],
+        employees: list[NewEmployee],
+        company_id: int = DEFAULT_COMPANY_ID,
     ) -> dict[str, list[dict[str, Any]]]:
         """Inserts the planned models and employees a chunk's written rows use; returns them for the audit."""
         now = utcnow()
@@ -292,7 +297,7 @@ class References:
         if employees:
             values = [
                 {"name": e.name, "email": e.email, "department": "", "active": True, "version": 1,
-                 "created_at": now, "updated_at": now}
+                 "created_at": now, "updated_at": now, "company_id": company_id}
                 for e in employees
             ]  # fmt: skip
             ids = await _insert_returning_ids(session, _employees, values)

@@ -29,7 +29,7 @@ from service.db import session_scope, utcnow
 from service.imports.models import ImportRun
 from service.imports.reader import UnusableFile
 from service.imports.report import ReportWriter
-from service.imports.service import ImportOptions, RowOutcome, run_import
+from service.imports.service import ImportOptions, RowOutcome, refuse_company_scoped, run_import
 from service.metrics.instruments import count_import
 from service.settings import Settings
 from service.spreadsheet import unguard_text
@@ -80,6 +80,7 @@ async def start_run(
     options: ImportOptions,
 ) -> tuple[ImportRun, asyncio.Task[None]]:
     """Keeps the upload, records the run and starts it; returns at once (the task is for callers that wait)."""
+    refuse_company_scoped()
     key = uuid.uuid4().hex
     size = await asyncio.to_thread(_save, source, upload_path(settings, key))
     run = ImportRun(

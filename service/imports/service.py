@@ -25,11 +25,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.companies.scope import current_scope
 from service.compensation.service import compensation_rules
 from service.context import Actor
 from service.custom_fields import repository as custom_fields_repository
 from service.custom_fields.rules import FieldDef
 from service.db import is_postgres, utcnow
+from service.errors import Forbidden
+from service.i18n import _
 from service.imports.plan import YIELD_EVERY, ChunkPlanner, Planned
 from service.imports.reader import (
     SNIFF_BYTES,
@@ -343,6 +346,13 @@ class _Importer:
             raise
 
 
+def refuse_company_scoped() -> None:
+    """A company-scoped user may not import yet: rows are matched against every company's devices by asset tag
+    and serial, and written into the default company, so a scoped file could reach another company's devices."""
+    if current_scope() is not None:
+        raise Forbidden(_("Importing is open only to users who see every company, for now."))
+
+
 async def run_import(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -359,6 +369,7 @@ async def run_import(
     """
     if options.chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
+    refuse_company_scoped()
     if not stream.seekable():
         # Standard input or a pipe: spooled to disk first, so the whole file is still checked before anything is
         # written (memory stays flat; the disk holds one copy of the file for the length of the import).

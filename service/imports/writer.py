@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
+from service.companies.models import DEFAULT_COMPANY_ID
 from service.compensation.rules import CompensationRules
 from service.compensation.service import insert_obligations, settle_obligations
 from service.context import Actor
@@ -84,6 +85,8 @@ class ChunkWork:
     last_row: int
     creations: list[Creation] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    # The company new devices and new employees of this chunk belong to.
+    company_id: int = DEFAULT_COMPANY_ID
 
     def new_references(self) -> tuple[list[NewModel], list[NewEmployee]]:
         models: dict[int, NewModel] = {}
@@ -141,7 +144,8 @@ async def _insert_devices(session: AsyncSession, work: ChunkWork, now: datetime)
         rows.append(
             {**c.values, "model_id": c.model.id, "manufacturer": c.model.manufacturer, "holder_id": _holder_id(holder),
              "status": final, "replaces_id": None, "status_changed_at": now, "version": 1, "created_at": now,
-             "updated_at": now}
+             "updated_at": now, "company_id": c.values.get("company_id", work.company_id),
+             "cost_centre": c.values.get("cost_centre", "")}
         )  # fmt: skip
     if is_postgres(session):
         for row, device_id in zip(rows, await bulk.reserve_ids(session, _devices, len(rows)), strict=True):
@@ -384,7 +388,7 @@ async def write_chunk(
     """Writes a planned chunk in the caller's transaction; fills in the new devices' ids."""
     new_models, new_employees = work.new_references()
     after: dict[str, Any] = {"import": work.import_key, "format": work.format, "rows": [work.first_row, work.last_row]}
-    after.update(await references.insert_new(session, new_models, new_employees))
+    after.update(await references.insert_new(session, new_models, new_employees, work.company_id))
     created_ids: list[int] = []
     if work.creations:
         rows = await _insert_devices(session, work, now)

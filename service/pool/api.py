@@ -24,6 +24,7 @@ def entry_out(e: PoolEntry) -> EntryOut:
     assert e.id is not None
     return EntryOut(
         id=e.id,
+        company_id=e.company_id,
         kind=e.kind,
         amount=format_cents(e.amount_cents),
         balance_after=format_cents(e.balance_after_cents),
@@ -104,7 +105,9 @@ class PoolController(Controller):
 
     @post("/adjustments", guards=[requires(Permission.handle_money)], status_code=201)
     async def adjust(self, session: DbSession, actor: CurrentActor, data: JSONBody[AdjustmentRequest]) -> EntryOut:
-        entry = await service.adjust(session, actor, parse_amount(data.amount), data.reason, data.device_id)
+        entry = await service.adjust(
+            session, actor, parse_amount(data.amount), data.reason, data.device_id, data.company_id
+        )
         return entry_out(entry)
 
 

@@ -19,9 +19,12 @@ class PoolEntry(SQLModel, table=True):
         sa.CheckConstraint("balance_after_cents >= 0", name="balance_not_negative"),
         sa.CheckConstraint("(kind = 'credit') = (credit_device_id IS NOT NULL)", name="credit_names_device"),
         sa.Index("ix_pool_entries_at", "at"),
+        sa.Index("ix_pool_entries_company_id_id", "company_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # Each company has its own pool: the running balance below is the company's, and its runs donate only it.
+    company_id: int = Field(foreign_key="companies.id")
     kind: str = Field(max_length=16)
     amount_cents: int = Field(sa_type=sa.BigInteger)
     # The running balance, derived and checked: it always equals the sum of the entries up to this one.

@@ -12,13 +12,19 @@ class AdjustmentRequest(Strict):
     amount: SignedAmount
     reason: str = Field(min_length=3, max_length=2000)
     device_id: int | None = Field(default=None, ge=1)
+    company_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="whose pool, when no device is named; default: your only company, else the default",
+    )
 
 
 class EntryOut(BaseModel):
     id: int
+    company_id: int
     kind: str
     amount: str
-    balance_after: str
+    balance_after: str = Field(description="the balance of this entry's company's pool after it")
     device_id: int | None
     valuation_id: int | None
     category: str

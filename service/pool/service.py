@@ -11,6 +11,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
+from service.companies import service as companies
 from service.context import Actor
 from service.devices.models import Device
 from service.errors import Conflict, InvalidInput
@@ -21,9 +22,23 @@ from service.pool.ledger import EntryKind, LedgerRefused, next_balance
 from service.pool.models import PoolEntry, PoolLock
 
 
-async def balance(session: AsyncSession) -> int:
-    stmt = sa.select(PoolEntry.balance_after_cents).order_by(PoolEntry.id.desc()).limit(1)  # type: ignore[union-attr]
-    return int((await session.execute(stmt)).scalar_one_or_none() or 0)
+async def balance(session: AsyncSession, company_id: int | None = None) -> int:
+    """One company's pool balance; without a company, the sum of the pools the user may see."""
+    if company_id is not None:
+        stmt = (
+            sa.select(PoolEntry.balance_after_cents)
+            .where(PoolEntry.company_id == company_id)
+            .order_by(PoolEntry.id.desc())  # type: ignore[union-attr]
+            .limit(1)
+        )
+        return int((await session.execute(stmt)).scalar_one_or_none() or 0)
+    latest = sa.select(sa.func.max(PoolEntry.id)).group_by(PoolEntry.company_id)
+    stmt = sa.select(sa.func.coalesce(sa.func.sum(PoolEntry.balance_after_cents), 0)).where(PoolEntry.id.in_(latest))  # type: ignore[union-attr]
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def _company_of_device(session: AsyncSession, device_id: int) -> int:
+    return int((await session.execute(sa.select(Device.company_id).where(Device.id == device_id))).scalar_one())
 
 
 async def lock(session: AsyncSession) -> None:
@@ -43,15 +58,22 @@ async def append(
     valuation_id: int | None = None,
     category: str = "",
     reason: str = "",
+    company_id: int | None = None,
 ) -> PoolEntry:
-    """Adds one entry. Writers queue on the pool lock, so the balance check and the insert are one step."""
+    """Adds one entry to a company's pool: ``company_id``'s, else the device's. Writers queue on the pool lock, so
+    the balance check and the insert are one step."""
+    if company_id is None:
+        if device_id is None:
+            raise ValueError("a pool entry without a device names its company")
+        company_id = await _company_of_device(session, device_id)
     await lock(session)
-    current = await balance(session)
+    current = await balance(session, company_id)
     try:
         after = next_balance(current, kind, amount_cents)
     except LedgerRefused as refused:
         raise Conflict(str(refused), balance=format_cents(current)) from None
     entry = PoolEntry(
+        company_id=company_id,
         kind=kind.value,
         amount_cents=amount_cents,
         balance_after_cents=after,
@@ -117,12 +139,21 @@ async def ensure_not_allocated(session: AsyncSession, device_id: int) -> None:
 
 
 async def adjust(
-    session: AsyncSession, actor: Actor, amount_cents: int, reason: str, device_id: int | None = None
+    session: AsyncSession,
+    actor: Actor,
+    amount_cents: int,
+    reason: str,
+    device_id: int | None = None,
+    company_id: int | None = None,
 ) -> PoolEntry:
+    """A correction: of one device's credit (in the device's company's pool), or of a company's pool as a whole."""
     if not reason.strip():
         raise InvalidInput.field("reason", _("an adjustment needs a written reason"))
     category = ""
-    if device_id is not None:
+    if device_id is None:
+        company_id = await companies.company_for_new(session, company_id)
+    else:
+        company_id = None
         device = await session.get(Device, device_id)
         if device is None:
             raise InvalidInput.field("device_id", _("no device has id {device_id}").format(device_id=device_id))
@@ -138,6 +169,7 @@ async def adjust(
         device_id=device_id,
         category=category,
         reason=reason.strip(),
+        company_id=company_id,
     )
 
 

@@ -82,12 +82,15 @@ async def adjust_from_page(
 ) -> Any:
     form = {k: v for k, v in data.items() if k != "_csrf_token"}
     body = {"amount": decimal_point(form.get("amount", "").strip()), "reason": form.get("reason", "")}
-    if form.get("device_id"):
-        body["device_id"] = form["device_id"]
+    for optional in ("device_id", "company_id"):
+        if form.get(optional):
+            body[optional] = form[optional]
 
     async def adjust() -> None:
         parsed = AdjustmentRequest.model_validate(body)
-        await service.adjust(session, actor, parse_amount(parsed.amount), parsed.reason, parsed.device_id)
+        await service.adjust(
+            session, actor, parse_amount(parsed.amount), parsed.reason, parsed.device_id, parsed.company_id
+        )
 
     async def show(refused: Refused) -> Template:
         errors = refused.errors

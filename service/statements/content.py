@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.charities.models import Charity
 from service.charities.rules import kvk_problem, people_reached, rsin_problem
+from service.companies.models import Company
 from service.device_models.models import DeviceModel
 from service.devices.models import Device
 from service.donations.models import Donation, DonationAllocation
@@ -55,7 +56,15 @@ class Approval:
     at: datetime
 
 
-def donor(settings: Settings) -> dict[str, str]:
+def donor(settings: Settings, company: Company | None = None) -> dict[str, str]:
+    """Who gives: the donating company, when it has a legal name of its own; else the organisation (settings)."""
+    if company is not None and company.legal_name.strip():
+        return {
+            "name": company.legal_name,
+            "address": company.address,
+            "kvkNumber": company.kvk_number,
+            "rsin": company.rsin,
+        }
     if settings.demo_mode and not settings.donor_name:
         return dict(DEMO_DONOR)
     return {
@@ -73,13 +82,27 @@ DONOR_FIELDS = (
     ("kvkNumber", "chamber of commerce (KvK) number", "KRINGLOOP_DONOR_KVK_NUMBER"),
     ("rsin", "RSIN", "KRINGLOOP_DONOR_RSIN"),
 )
+# The same, when the donating company gives under its own legal name: the company's fields hold them.
+COMPANY_DONOR_FIELDS = (
+    ("name", "legal name", "legal_name"),
+    ("address", "address", "address"),
+    ("kvkNumber", "chamber of commerce (KvK) number", "kvk_number"),
+    ("rsin", "RSIN", "rsin"),
+)
 
 
-def donor_problems(details: dict[str, str]) -> list[dict[str, str]]:
-    """Per missing or malformed donor field, the setting that holds it and what is wrong; empty when complete."""
+def donor_fields(company: Company | None) -> tuple[tuple[str, str, str], ...]:
+    return COMPANY_DONOR_FIELDS if company is not None and company.legal_name.strip() else DONOR_FIELDS
+
+
+def donor_problems(
+    details: dict[str, str], fields: tuple[tuple[str, str, str], ...] = DONOR_FIELDS
+) -> list[dict[str, str]]:
+    """Per missing or malformed donor field, the setting (or company field) that holds it and what is wrong;
+    empty when complete."""
     checks = {"kvkNumber": kvk_problem, "rsin": rsin_problem}
     problems: list[dict[str, str]] = []
-    for key, label, variable in DONOR_FIELDS:
+    for key, label, variable in fields:
         value = details.get(key, "").strip()
         wrong = f"the donor's {label} is not set" if not value else (checks[key](value) if key in checks else None)
         if wrong:
@@ -186,6 +209,7 @@ async def build_document(
     status: str,
 ) -> dict[str, Any]:
     tz = settings.tz
+    company = await session.get(Company, donation.company_id)
     lines = await _lines(session, donation.id, meta.issued_on)  # type: ignore[arg-type]
     estimate = people_reached(donation.amount_cents, charity.cost_per_device_cents)
     approved_at = donation.approved_at or meta.issued_at
@@ -202,7 +226,9 @@ async def build_document(
             "supersedes": meta.supersedes,
             "reason": meta.reason,
         },
-        "agent": {"@type": "Organization", **donor(settings)},
+        "agent": {"@type": "Organization", **donor(settings, company)},
+        # The company whose pool gave, named even when it gives under the organisation's legal identity.
+        "donorCompany": None if company is None else {"id": company.id, "name": company.name},
         "recipient": {
             "@type": "Organization",
             "name": charity.name,

@@ -69,6 +69,7 @@ CSV_COLUMNS = (
     N_("donor_address"),
     N_("donor_kvk_number"),
     N_("donor_rsin"),
+    N_("donor_company"),
 )
 
 
@@ -83,6 +84,7 @@ def csv_bytes(document: dict[str, Any]) -> bytes:
     number, currency = document["identifier"], document["priceCurrency"]
     agent = document["agent"]
     donor = [_cell(agent.get(k)) for k in ("name", "address", "kvkNumber", "rsin")]
+    donor.append(_cell((document.get("donorCompany") or {}).get("name")))
     for line in document["object"]:
         valuation = line.get("valuation") or {}
         certificates = line.get("wipeCertificates") or []
@@ -356,6 +358,7 @@ def pdf_bytes(document: dict[str, Any], json_hash: str) -> bytes:
             (gettext("Address"), agent["address"]),
             (gettext("KvK number"), agent["kvkNumber"]),
             ("RSIN", agent["rsin"]),
+            *([(gettext("Company"), doc["donorCompany"]["name"])] if doc.get("donorCompany") else []),
         ],
     )
     _party(

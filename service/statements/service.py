@@ -12,13 +12,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.audit import service as audit
 from service.charities.models import Charity
 from service.charities.rules import statement_language
+from service.companies.models import Company
 from service.context import Actor
 from service.donations.models import Donation
 from service.errors import Conflict, NotFound
 from service.i18n import _, use_locale
 from service.settings import Settings
 from service.statements import delivery
-from service.statements.content import Approval, Meta, build_document, donor, donor_problems
+from service.statements.content import (
+    COMPANY_DONOR_FIELDS,
+    Approval,
+    Meta,
+    build_document,
+    donor,
+    donor_fields,
+    donor_problems,
+)
 from service.statements.models import Statement
 from service.statements.render import canonical_json, csv_bytes, pdf_bytes, sha256
 
@@ -29,15 +38,32 @@ class DonorDetailsMissing(Conflict):
     type_slug = "donor-details-missing"
 
 
-def require_donor_details(settings: Settings) -> None:
+async def donor_problems_of(
+    session: AsyncSession, settings: Settings, donation: Donation
+) -> tuple[list[dict[str, str]], bool]:
+    """What is missing from the donor's details on this donation's statement, and whether they are the donating
+    company's own (true) or the organisation's (settings)."""
+    company = await session.get(Company, donation.company_id)
+    fields = donor_fields(company)
+    return donor_problems(donor(settings, company), fields), fields is COMPANY_DONOR_FIELDS
+
+
+async def require_donor_details(session: AsyncSession, settings: Settings, donation: Donation) -> None:
     """Refuses (409, naming each missing field) to issue a statement without the donor's full identity: a tax
-    authority may refuse an ANBI gift whose written proof lacks it (reference/statements.md)."""
-    problems = donor_problems(donor(settings))
+    authority may refuse an ANBI gift whose written proof lacks it (reference/statements.md). The donor is the
+    donating company when it has a legal name of its own, else the organisation."""
+    problems, own = await donor_problems_of(session, settings, donation)
     if problems:
+        where = (
+            _("An administrator sets them on the company (PATCH /api/v1/companies/{id})").format(id=donation.company_id)
+            if own
+            else _("An administrator sets them in the installation's settings")
+        )
         raise DonorDetailsMissing(
-            "A donation statement needs the donor's details, and these are missing or wrong: "
-            + "; ".join(f"{p['message']} ({p['field']})" for p in problems)
-            + ". An administrator sets them in the installation's settings; then try again.",
+            _(
+                "A donation statement needs the donor's details, and these are missing or wrong: {problems}. "
+                "{where}; then try again."
+            ).format(problems="; ".join(f"{p['message']} ({p['field']})" for p in problems), where=where),
             errors=problems,
         )
 

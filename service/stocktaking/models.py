@@ -20,7 +20,9 @@ class StockAudit(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    # What the audit covers: a kind and its value (a location's name now; a company's id once companies exist).
+    # The company whose devices the audit counts (a location audit counts only that company's devices there).
+    company_id: int = Field(foreign_key="companies.id", index=True)
+    # What the audit covers: a kind and its value (a location's name, or the company's id for a whole company).
     scope_kind: str = Field(default="location", max_length=16)
     scope_value: str = Field(max_length=200)
     status: str = Field(default="open", max_length=8)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from service.devices.lifecycle import DeviceStatus, IllegalMove, Move, allowed_moves, next_status
 from service.i18n import gettext as _
 
-SCOPE_KINDS = ("location",)
+SCOPE_KINDS = ("location", "company")
 AUDIT_STATUSES = ("open", "closed")
 SCAN_OUTCOMES = ("found", "misplaced", "unknown")
 # Devices that have left the organisation are not expected on a shelf.

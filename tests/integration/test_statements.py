@@ -124,8 +124,11 @@ async def test_statement_hashes_match_the_bytes_served(api: Api) -> None:
     assert line["faults"] == []
     csv_rows = forms["csv"].decode().splitlines()
     assert csv_rows[0].startswith("statement_number,line,asset_tag") and len(csv_rows) == 3
-    assert csv_rows[0].endswith(",donor_name,donor_address,donor_kvk_number,donor_rsin")
-    assert csv_rows[1].endswith(',Voorbeeld B.V.,"Stationsplein 1, Utrecht",12345678,123456782')
+    assert csv_rows[0].endswith(",donor_name,donor_address,donor_kvk_number,donor_rsin,donor_company")
+    # The donating company is named, also when it gives under the organisation's legal identity.
+    assert document["donorCompany"] == {"id": 1, "name": "Default company"}
+    assert csv_rows[1].endswith(",Default company") and "Default company" in pdf_text(forms["pdf"])
+    assert csv_rows[1].endswith(',Voorbeeld B.V.,"Stationsplein 1, Utrecht",12345678,123456782,Default company')
     text = pdf_text(forms["pdf"])
     assert "Voorbeeld B.V." in text and "12345678" in text and "123456782" in text
     assert "MON-1" in text and "geen tegenprestatie" in text and "finance2" in text
