@@ -77,6 +77,7 @@ def donation_out(d: Donation, charity: Charity, approvals: list[DonationApproval
     status = DonationStatus(d.status)
     return DonationOut(
         id=d.id,
+        company_id=d.company_id,
         charity_id=d.charity_id,
         charity_name=charity.name,
         status=d.status,

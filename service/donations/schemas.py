@@ -62,6 +62,7 @@ class DeliveryOut(BaseModel):
 
 class DonationOut(BaseModel):
     id: int
+    company_id: int = Field(description="the donating company: its pool pays, its statement names it")
     charity_id: int
     charity_name: str
     status: str

@@ -57,12 +57,13 @@ async def pool_view(
     device_id: int | None,
     cursor: str | None,
     limit: int,
+    company_id: int | None = None,
 ) -> PoolOut:
     if kind is not None and kind not in EntryKind.values():
         raise InvalidInput.field("kind", _("use one of {kinds}").format(kinds=", ".join(EntryKind.values())))
     lo, hi = period(state, start, end)
     page = await service.list_entries(
-        session, start=lo, end=hi, kind=kind, device_id=device_id, cursor=cursor, limit=limit
+        session, start=lo, end=hi, kind=kind, device_id=device_id, cursor=cursor, limit=limit, company_id=company_id
     )
     totals = [
         CategoryTotalOut(
@@ -75,7 +76,7 @@ async def pool_view(
         for t in await service.totals_by_category(session, lo, hi)
     ]
     return PoolOut(
-        balance=format_cents(await service.balance(session)),
+        balance=format_cents(await service.balance(session, company_id)),
         currency=state.settings.currency,
         period_from=start,
         period_to=end,
@@ -98,10 +99,11 @@ class PoolController(Controller):
         end: Annotated[date | None, QueryParameter(name="to")] = None,
         kind: str | None = None,
         device_id: int | None = None,
+        company_id: Annotated[int | None, QueryParameter(description="one company's pool: balance and entries")] = None,
         cursor: str | None = None,
         limit: PageLimit = 100,
     ) -> PoolOut:
-        return await pool_view(state, session, start, end, kind, device_id, cursor, limit)
+        return await pool_view(state, session, start, end, kind, device_id, cursor, limit, company_id)
 
     @post("/adjustments", guards=[requires(Permission.handle_money)], status_code=201)
     async def adjust(self, session: DbSession, actor: CurrentActor, data: JSONBody[AdjustmentRequest]) -> EntryOut:

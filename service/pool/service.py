@@ -227,8 +227,11 @@ async def list_entries(
     device_id: int | None,
     cursor: str | None,
     limit: int,
+    company_id: int | None = None,
 ) -> Page[PoolEntry]:
     stmt = _in_period(select(PoolEntry), start, end)
+    if company_id is not None:
+        stmt = stmt.where(PoolEntry.company_id == company_id)
     if kind:
         stmt = stmt.where(PoolEntry.kind == kind)
     if device_id is not None:

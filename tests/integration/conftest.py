@@ -52,6 +52,9 @@ class Api:
     async def patch(self, who: str, url: str, json: Any = None, **kw: Any) -> Any:
         return await self.client.patch(url, json=json, headers=self.headers(who, **kw.pop("headers", {})), **kw)
 
+    async def delete(self, who: str, url: str, **kw: Any) -> Any:
+        return await self.client.delete(url, headers=self.headers(who, **kw.pop("headers", {})), **kw)
+
 
 USERS = [
     ("admin", "admin"), ("helpdesk", "helpdesk"), ("helpdesk2", "helpdesk"), ("finance", "finance"),

@@ -49,7 +49,9 @@ async def test_a_dutch_charitys_statement_is_in_dutch(api: Api) -> None:
     assert "Schenker" in text and "Ontvanger" in text and "geen tegenprestatie" in text
     header, *rows = forms["csv"].decode().splitlines()
     assert header.startswith("verklaringnummer,regel,inventarisnummer,fabrikant,model,categorie,serienummer")
-    assert header.endswith(",bedrag,valuta,naam_schenker,adres_schenker,kvk_nummer_schenker,rsin_schenker,bedrijf_schenker")
+    assert header.endswith(
+        ",bedrag,valuta,naam_schenker,adres_schenker,kvk_nummer_schenker,rsin_schenker,bedrijf_schenker"
+    )
     assert len(rows) == 2
     # the cells keep the JSON's values: a decimal point
     assert rows[0].endswith(',1234.00,EUR,Voorbeeld B.V.,"Teststraat 1, 3511 AA Utrecht",87654321,123456782')
