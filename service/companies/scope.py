@@ -57,6 +57,11 @@ _OF_DEVICE = (
     DeviceFieldValue,
 )
 _OF_DONATION = (DonationAllocation, DonationApproval, Statement, Delivery)
+_DEVICES: sa.Table = Device.__table__  # type: ignore[attr-defined]
+_DONATIONS: sa.Table = Donation.__table__  # type: ignore[attr-defined]
+_OWNED_TABLES = frozenset(m.__table__ for m in (*_OWNED, ImportRun))  # type: ignore[attr-defined]
+_OF_DEVICE_TABLES = frozenset(m.__table__ for m in _OF_DEVICE)  # type: ignore[attr-defined]
+_OF_DONATION_TABLES = frozenset(m.__table__ for m in _OF_DONATION)  # type: ignore[attr-defined]
 
 
 def set_scope(company_ids: Sequence[int] | None) -> Token[CompanyIds | None]:
@@ -119,10 +124,43 @@ def _criteria(ids: CompanyIds) -> list[Any]:
     return options
 
 
+def _joined_tables(from_: Any, nullable: bool = False) -> Iterator[tuple[Any, sa.Table, bool]]:
+    """The tables (or table aliases) a FROM element joins, each with its table and whether an outer join may
+    leave it NULL. Subqueries are not entered: a condition on their inner tables does not belong out here."""
+    if isinstance(from_, sa.Join):
+        yield from _joined_tables(from_.left, nullable)
+        yield from _joined_tables(from_.right, nullable or from_.isouter)
+    elif isinstance(from_, sa.Table):
+        yield from_, from_, nullable
+    elif isinstance(from_, sa.Alias) and isinstance(from_.element, sa.Table):
+        yield from_, from_.element, nullable
+
+
+def _core_criteria(stmt: Any, ids: CompanyIds) -> Any:
+    """``stmt`` (a Core select over plain tables, which loader criteria never reach) limited to the scope: each
+    company-owned table it reads from is filtered on its company, or through its device or donation. A table an
+    outer join may leave NULL is left alone, so the rows it would extend are not dropped."""
+    devices = sa.select(_DEVICES.c.id).where(_DEVICES.c.company_id.in_(ids))
+    donations = sa.select(_DONATIONS.c.id).where(_DONATIONS.c.company_id.in_(ids))
+    for from_ in stmt.get_final_froms():
+        for table, base, nullable in _joined_tables(from_):
+            if nullable:
+                continue
+            if base in _OWNED_TABLES:
+                stmt = stmt.where(table.c.company_id.in_(ids))
+            elif base in _OF_DEVICE_TABLES:
+                stmt = stmt.where(table.c.device_id.in_(devices))
+            elif base in _OF_DONATION_TABLES:
+                stmt = stmt.where(table.c.donation_id.in_(donations))
+    return stmt
+
+
 @event.listens_for(orm.Session, "do_orm_execute")
 def _scope_statement(state: orm.ORMExecuteState) -> None:
     ids = _scope.get()
     if ids is None or state.is_column_load:
         return
-    if state.is_select or state.is_update or state.is_delete:
+    if state.is_select and not state.is_orm_statement:
+        state.statement = _core_criteria(state.statement, ids)
+    elif state.is_select or state.is_update or state.is_delete:
         state.statement = state.statement.options(*_criteria(ids))

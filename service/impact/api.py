@@ -29,7 +29,11 @@ async def report_for(session: Any, settings: Settings, query: dict[str, str | No
         to=query.get("to") or None, group_by=query.get("group_by") or None,
         today=utcnow().astimezone(settings.tz).date(),
     )  # fmt: skip
-    return await service.build_report(session, settings, period, group_by)
+    company_id = _int("company_id", query.get("company_id"))
+    cost_centre = (query.get("cost_centre") or "").strip() or None
+    return await service.build_report(
+        session, settings, period, group_by, company_id=company_id, cost_centre=cost_centre
+    )
 
 
 def _int(field: str, text: str | None) -> int | None:
@@ -62,9 +66,12 @@ class ImpactController(Controller):
         quarter: str | None = Parameter(default=None, description="1-4, with year"),
         from_: str | None = QueryParameter(name="from", default=None, description="custom period start, YYYY-MM-DD"),
         to: str | None = Parameter(default=None, description="custom period end (inclusive), YYYY-MM-DD"),
-        group_by: str | None = Parameter(default=None, description="category (the default)"),
+        group_by: str | None = Parameter(default=None, description="category (the default), company or cost_centre"),
+        company_id: int | None = Parameter(default=None, description="one company's devices, pool and donations"),
+        cost_centre: str | None = Parameter(default=None, description="one cost centre's devices (and their credits)"),
     ) -> ImpactReportOut:
-        query = {"year": year, "quarter": quarter, "from": from_, "to": to, "group_by": group_by}
+        query = {"year": year, "quarter": quarter, "from": from_, "to": to, "group_by": group_by,
+                 "company_id": None if company_id is None else str(company_id), "cost_centre": cost_centre}  # fmt: skip
         return ImpactReportOut.model_validate(await report_for(session, state.settings, query))
 
     @get(

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-# How rows are grouped. Companies do not exist yet; a "company" grouping is one more entry here and one more
-# column in repository.GROUP_COLUMNS, nothing else.
-GROUP_BYS = ("category",)
+# How rows are grouped (repository.group_column gives each one's column).
+GROUP_BYS = ("category", "company", "cost_centre")
 
 
 class PeriodError(ValueError):
@@ -47,11 +46,28 @@ class Window:
     after: datetime
     group_by: str
     programme_start: date
+    # Only these companies' devices, pools and donations (None: every company); only this cost centre's devices.
+    company_ids: tuple[int, ...] | None = None
+    cost_centre: str | None = None
+    # Every company's name by id, for the company grouping.
+    company_names: tuple[tuple[int, str], ...] = ()
 
     @classmethod
-    def of(cls, period: Period, tz: ZoneInfo, group_by: str, programme_start: date) -> Window:
+    def of(
+        cls,
+        period: Period,
+        tz: ZoneInfo,
+        group_by: str,
+        programme_start: date,
+        *,
+        company_ids: tuple[int, ...] | None = None,
+        cost_centre: str | None = None,
+        company_names: tuple[tuple[int, str], ...] = (),
+    ) -> Window:
         first, after = period.bounds(tz)
-        return cls(period.start, period.end, first, after, group_by, programme_start)
+        return cls(
+            period.start, period.end, first, after, group_by, programme_start, company_ids, cost_centre, company_names
+        )
 
 
 def _parse(field: str, text: str) -> date:

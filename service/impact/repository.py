@@ -42,8 +42,36 @@ _pool: sa.Table = PoolEntry.__table__  # type: ignore[attr-defined]
 _don: sa.Table = Donation.__table__  # type: ignore[attr-defined]
 _char: sa.Table = Charity.__table__  # type: ignore[attr-defined]
 
-# period.GROUP_BYS -> the column that names a row's group (a company column joins here once companies exist).
-GROUP_COLUMNS: dict[str, sa.ColumnElement[Any]] = {"category": _mod.c.category}
+
+
+def group_column(w: Window) -> sa.ColumnElement[Any]:
+    """The column that names a row's group (period.GROUP_BYS). Companies are named through a CASE over their
+    handful of ids, so no query needs one more join for it."""
+    if w.group_by == "company" and w.company_names:
+        return sa.case(dict(w.company_names), value=_dev.c.company_id, else_=sa.cast(_dev.c.company_id, sa.String))
+    if w.group_by == "cost_centre":
+        return _dev.c.cost_centre
+    return _mod.c.category
+
+
+def _devices_in(w: Window) -> list[Any]:
+    """The conditions on devices of the report's company and cost-centre filters."""
+    conditions = []
+    if w.company_ids is not None:
+        conditions.append(_dev.c.company_id.in_(w.company_ids))
+    if w.cost_centre is not None:
+        conditions.append(_dev.c.cost_centre == w.cost_centre)
+    return conditions
+
+
+def _pool_in(w: Window) -> list[Any]:
+    """The same filters on pool entries: their company's pool; for a cost centre, only its devices' entries."""
+    conditions = []
+    if w.company_ids is not None:
+        conditions.append(_pool.c.company_id.in_(w.company_ids))
+    if w.cost_centre is not None:
+        conditions.append(_pool.c.device_id.in_(sa.select(_dev.c.id).where(*_devices_in(w))))
+    return conditions
 IN_SERVICE = ("in_stock", "in_use", "in_repair")
 SECOND_LIFE = ("sold_to_refurbisher", "donated_in_kind")
 
@@ -66,7 +94,7 @@ def _months(session: AsyncSession, start: Any, end: Any) -> sa.ColumnElement[int
     return sa.case((months < 0, 0), else_=months)
 
 
-def _replaced(session: AsyncSession, group: sa.ColumnElement[Any], until: datetime) -> sa.Subquery:
+def _replaced(session: AsyncSession, group: sa.ColumnElement[Any], until: datetime, w: Window) -> sa.Subquery:
     """Fault-replaced devices (retired, with a successor registered through replaces_id) retired before ``until``:
     group, category, age at replacement in months, and the retirement's UTC year."""
     successor = _dev.alias("successor")
@@ -83,6 +111,7 @@ def _replaced(session: AsyncSession, group: sa.ColumnElement[Any], until: dateti
             _ev.c.move == Move.retire.value,
             _ev.c.at < until,
             sa.exists().where(successor.c.replaces_id == _dev.c.id),
+            *_devices_in(w),
         )
         .subquery()
     )
@@ -107,7 +136,7 @@ class Replacements:
 
 async def replacements(session: AsyncSession, w: Window, baseline: int) -> Replacements:
     """One pass over the retirements up to the period's end, split by year and by whether they fall in it."""
-    sub = _replaced(session, GROUP_COLUMNS[w.group_by], w.after)
+    sub = _replaced(session, group_column(w), w.after, w)
     in_period = sa.case((sub.c.at >= w.first, 1), else_=0)
     rows = await session.execute(
         sa.select(sub.c.grp, sub.c.category, sub.c.year, in_period, *_lifetime_columns(sub, baseline)).group_by(
@@ -149,7 +178,7 @@ async def one_for_one(
     joined, compensated = _owing(w)
     owed = _dev.c.purchase_date >= w.programme_start
     inside = sa.case((_dev.c.purchase_date >= w.start, 1), else_=0)
-    group = GROUP_COLUMNS[w.group_by]
+    group = group_column(w)
     year = _part(session, "year", _dev.c.purchase_date)
     quarter = (_part(session, "month", _dev.c.purchase_date) + 2) // 3
     statement = (
@@ -169,6 +198,7 @@ async def one_for_one(
         .where(
             _dev.c.purchase_date.between(min(w.start, w.programme_start), w.end),
             _mod.c.category.in_(list(categories)),
+            *_devices_in(w),
         )
         .group_by(group, _mod.c.category, year, quarter, inside)
     )
@@ -207,6 +237,7 @@ async def uncovered(session: AsyncSession, w: Window, categories: Sequence[str],
             _dev.c.purchase_date.between(max(w.start, w.programme_start), w.end),
             _mod.c.category.in_(list(categories)),
             sa.or_(_obl.c.status.is_(None), _obl.c.status != "compensated"),
+            *_devices_in(w),
         )
         .order_by(_dev.c.purchase_date, _dev.c.id)
         .limit(limit)
@@ -215,7 +246,7 @@ async def uncovered(session: AsyncSession, w: Window, categories: Sequence[str],
 
 
 async def second_life(session: AsyncSession, w: Window) -> list[SecondLifeAggregate]:
-    group = GROUP_COLUMNS[w.group_by]
+    group = group_column(w)
     statement = (
         sa.select(
             group,
@@ -226,6 +257,7 @@ async def second_life(session: AsyncSession, w: Window) -> list[SecondLifeAggreg
         )
         .select_from(_disp.join(_dev, _dev.c.id == _disp.c.device_id).join(_mod, _mod.c.id == _dev.c.model_id))
         .where(_disp.c.disposition.in_(SECOND_LIFE), _disp.c.recorded_at >= w.first, _disp.c.recorded_at < w.after)
+        .where(*_devices_in(w))
         .group_by(group, _disp.c.disposition, _disp.c.counterparty)
         .order_by(group, _disp.c.disposition, _disp.c.counterparty)
     )
@@ -234,7 +266,7 @@ async def second_life(session: AsyncSession, w: Window) -> list[SecondLifeAggreg
 
 async def pooled_cents(session: AsyncSession, w: Window) -> int:
     statement = sa.select(sa.func.coalesce(sa.func.sum(_pool.c.amount_cents), 0)).where(
-        _pool.c.kind.in_(("credit", "adjustment")), _pool.c.at >= w.first, _pool.c.at < w.after
+        _pool.c.kind.in_(("credit", "adjustment")), _pool.c.at >= w.first, _pool.c.at < w.after, *_pool_in(w)
     )
     return int((await session.execute(statement)).scalar_one())
 
@@ -250,10 +282,15 @@ async def pool_by_month(session: AsyncSession, w: Window) -> dict[tuple[int, int
             sa.func.sum(sa.case((amount > 0, amount), else_=0)),
             sa.func.sum(sa.case((amount < 0, -amount), else_=0)),
         )
-        .where(_pool.c.at >= w.first, _pool.c.at < w.after)
+        .where(_pool.c.at >= w.first, _pool.c.at < w.after, *_pool_in(w))
         .group_by(year, month)
     )
     return {(int(y), int(m)): (int(i), int(o)) for y, m, i, o in (await session.execute(statement)).all()}
+
+
+def _donations_in(w: Window) -> list[Any]:
+    """Donations are a company's (a cost centre gives none of its own): only the company filter applies."""
+    return [] if w.company_ids is None else [_don.c.company_id.in_(w.company_ids)]
 
 
 def _sum_when(condition: Any) -> Any:
@@ -269,7 +306,7 @@ async def charities(session: AsyncSession, w: Window) -> list[CharityAggregate]:
     paid = sa.and_(_don.c.status.in_(("paid", "acknowledged")), _don.c.paid_at >= w.first, _don.c.paid_at < w.after)
     statement = (
         sa.select(_char.c.name, _sum_when(approved), _sum_when(paid), _char.c.cost_per_device_cents)
-        .select_from(_char.outerjoin(_don, _don.c.charity_id == _char.c.id))
+        .select_from(_char.outerjoin(_don, sa.and_(_don.c.charity_id == _char.c.id, *_donations_in(w))))
         .group_by(_char.c.id, _char.c.name, _char.c.cost_per_device_cents)
         .order_by(_char.c.name)
     )
@@ -306,14 +343,14 @@ async def purchases(session: AsyncSession, w: Window) -> tuple[list[PurchaseAggr
     purchases split exactly at its certificates' expiry dates without grouping by day."""
     models = await _model_attributes(session)
     expiries = sorted({e for m in models.values() for _, e in m.certifications if e is not None})
-    group = GROUP_COLUMNS[w.group_by]
+    group = group_column(w)
     price = _dev.c.purchase_price_cents
     base = [sa.func.count(), sa.func.sum(price), sa.func.sum(sa.case((price == 0, 1), else_=0))]
     if len(expiries) > MAX_EXPIRY_COLUMNS:
         statement = (
             sa.select(group, _dev.c.model_id, _dev.c.purchase_date, *base)
             .select_from(_dev.join(_mod, _mod.c.id == _dev.c.model_id))
-            .where(_dev.c.purchase_date.between(w.start, w.end))
+            .where(_dev.c.purchase_date.between(w.start, w.end), *_devices_in(w))
             .group_by(group, _dev.c.model_id, _dev.c.purchase_date)
         )
         rows = (await session.execute(statement)).all()
@@ -325,7 +362,7 @@ async def purchases(session: AsyncSession, w: Window) -> tuple[list[PurchaseAggr
     statement = (
         sa.select(group, _dev.c.model_id, *base, *by_expiry)
         .select_from(_dev.join(_mod, _mod.c.id == _dev.c.model_id))
-        .where(_dev.c.purchase_date.between(w.start, w.end))
+        .where(_dev.c.purchase_date.between(w.start, w.end), *_devices_in(w))
         .group_by(group, _dev.c.model_id)
     )
     aggs = []
@@ -346,12 +383,12 @@ async def purchases(session: AsyncSession, w: Window) -> tuple[list[PurchaseAggr
     return aggs, models
 
 
-async def fleet_age(session: AsyncSession, on: date) -> dict[int, int]:
+async def fleet_age(session: AsyncSession, on: date, w: Window) -> dict[int, int]:
     """Devices in service now, by whole years of age on ``on`` (grouped by purchase day in the database: a few
     thousand rows, aged here with the estimator's month count)."""
     statement = (
         sa.select(_dev.c.purchase_date, sa.func.count())
-        .where(_dev.c.status.in_(IN_SERVICE), _dev.c.purchase_date <= on)
+        .where(_dev.c.status.in_(IN_SERVICE), _dev.c.purchase_date <= on, *_devices_in(w))
         .group_by(_dev.c.purchase_date)
     )
     years: dict[int, int] = {}

@@ -51,6 +51,7 @@ class ImpactReportOut(BaseModel):
     method_version: str
     period: dict[str, str]
     group_by: str
+    filters: dict[str, Any] = Field(description="company (name), company_id and cost_centre the report is limited to")
     currency: str
     factors: dict[str, Any]
     totals: dict[str, FigureOut]

@@ -14,10 +14,13 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
+from service.companies import service as companies
+from service.companies.scope import current_scope
 from service.compensation.rules import coverage_percent
 from service.context import Actor
 from service.db import utcnow
 from service.errors import Conflict, InvalidInput
+from service.i18n import _
 from service.impact import calculations as calc
 from service.impact import procurement as buying
 from service.impact import repository
@@ -125,13 +128,31 @@ def _sum(rows: list[calc.Row], name: str) -> Decimal:
 
 
 async def build_report(
-    session: AsyncSession, settings: Settings, period: Period, group_by: str, progress: Progress | None = None
+    session: AsyncSession,
+    settings: Settings,
+    period: Period,
+    group_by: str,
+    progress: Progress | None = None,
+    *,
+    company_id: int | None = None,
+    cost_centre: str | None = None,
 ) -> dict[str, Any]:
+    """The report for a period, of one company (``company_id``) or of every company the user may see, and of
+    one cost centre or all."""
     step = progress or (lambda _name: None)
     version, factors, saved = await current_factors(session, settings)
     factor_version = f"v{version}/{fingerprint(factors)}"
     ctx = calc.Context(factors, factor_version)
-    w = Window.of(period, settings.tz, group_by, factors.programme_start)
+    visible = await companies.all_companies(session)
+    if company_id is not None and company_id not in {c.id for c in visible}:
+        raise InvalidInput.field("company_id", _("no company has id {id}").format(id=company_id))
+    scope = current_scope()
+    company_ids = (company_id,) if company_id is not None else scope
+    w = Window.of(
+        period, settings.tz, group_by, factors.programme_start,
+        company_ids=company_ids, cost_centre=cost_centre or None,
+        company_names=tuple((c.id, c.name) for c in visible if c.id is not None),
+    )  # fmt: skip
     categories = settings.compensation_category_list
     baseline = factors.baseline_months
 
@@ -152,7 +173,7 @@ async def build_report(
     purchase_aggs, models = await repository.purchases(session, w)
     procurement = buying.procurement_rows(purchase_aggs, models, ctx)
     step("procurement")
-    fleet = calc.age_histogram(await repository.fleet_age(session, min(period.end, _today(settings))))
+    fleet = calc.age_histogram(await repository.fleet_age(session, min(period.end, _today(settings)), w))
     step("fleet")
 
     owed, compensated = int(_sum(coverage_rows, "owed")), int(_sum(coverage_rows, "compensated"))
@@ -244,6 +265,11 @@ async def build_report(
         "method_version": calc.METHOD_VERSION,
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(), "label": period.label},
         "group_by": group_by,
+        "filters": {
+            "company": None if company_id is None else next(c.name for c in visible if c.id == company_id),
+            "company_id": company_id,
+            "cost_centre": cost_centre or None,
+        },
         "currency": settings.currency,
         "factors": {
             "version": version,

@@ -19,7 +19,7 @@ from service.web.deps import DbSession
 from service.web.forms import domain_errors
 
 READ = [requires(Permission.read_impact)]
-QUERY_KEYS = ("year", "quarter", "from", "to", "group_by")
+QUERY_KEYS = ("year", "quarter", "from", "to", "group_by", "company_id", "cost_centre")
 
 
 def chart_svg(chart: dict[str, Any]) -> str:
