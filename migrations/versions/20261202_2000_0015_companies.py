@@ -98,17 +98,18 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column("company_id", sa.Integer(), nullable=True))
         op.execute(sa.text(f"UPDATE {table} SET company_id = {DEFAULT_COMPANY_ID}"))
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column("company_id", existing_type=sa.Integer(), nullable=False)
+            batch_op.alter_column(
+                "company_id", existing_type=sa.Integer(), nullable=False, server_default=str(DEFAULT_COMPANY_ID)
+            )
             batch_op.create_foreign_key(
                 batch_op.f(f"fk_{table}_company_id_companies"), "companies", ["company_id"], ["id"]
             )
             batch_op.create_index(index, columns, unique=False)
 
     if not sqlite:
-        op.add_column("devices", sa.Column("cost_centre", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
-        op.execute(sa.text("UPDATE devices SET cost_centre = ''"))
-        op.alter_column(
-            "devices", "cost_centre", existing_type=sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
+        op.add_column(
+            "devices",
+            sa.Column("cost_centre", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False, server_default=""),
         )
     op.create_index("ix_devices_company_id_cost_centre", "devices", ["company_id", "cost_centre"], unique=False)
 

@@ -8,6 +8,9 @@ from service.db import UTCDateTime, utcnow
 
 # The company migration 0015 creates for the data that existed before companies did; never deleted.
 DEFAULT_COMPANY_ID = 1
+# The company_id columns' server default: a row loaded without one (a bulk load by another tool, a benchmark's
+# COPY) lands in the default company, as the rows that existed before companies did. The app always names one.
+COMPANY_DEFAULT = {"server_default": str(DEFAULT_COMPANY_ID)}
 
 
 class Company(SQLModel, table=True):

@@ -6,6 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from service.companies.models import COMPANY_DEFAULT
 from service.db import UTCDateTime, sql_in, utcnow
 from service.devices.lifecycle import DeviceStatus
 
@@ -29,9 +30,9 @@ class Device(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    company_id: int = Field(foreign_key="companies.id")
+    company_id: int = Field(foreign_key="companies.id", sa_column_kwargs=COMPANY_DEFAULT)
     # The budget inside the company that paid for it (free text, as finance names it: "IT-4100", "Zorg Noord").
-    cost_centre: str = Field(default="", max_length=64)
+    cost_centre: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     asset_tag: str | None = Field(default=None, max_length=64, unique=True)
     serial_number: str | None = Field(default=None, max_length=128)
     manufacturer: str = Field(max_length=100)

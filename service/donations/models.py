@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from service.companies.models import COMPANY_DEFAULT
 from service.db import UTCDateTime, sql_in, utcnow
 from service.donations.workflow import DonationStatus
 
@@ -25,7 +26,7 @@ class Donation(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     # The donating company: its pool pays, its statement names it.
-    company_id: int = Field(foreign_key="companies.id")
+    company_id: int = Field(foreign_key="companies.id", sa_column_kwargs=COMPANY_DEFAULT)
     charity_id: int = Field(foreign_key="charities.id")
     status: str = Field(default="draft", max_length=16)
     amount_cents: int = Field(sa_type=sa.BigInteger)

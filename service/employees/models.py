@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
+from service.companies.models import COMPANY_DEFAULT
 from service.db import UTCDateTime, utcnow
 
 
@@ -13,7 +14,7 @@ class Employee(SQLModel, table=True):
     __tablename__ = "employees"
 
     id: int | None = Field(default=None, primary_key=True)
-    company_id: int = Field(foreign_key="companies.id", index=True)
+    company_id: int = Field(foreign_key="companies.id", index=True, sa_column_kwargs=COMPANY_DEFAULT)
     name: str = Field(max_length=200, index=True)
     email: str = Field(max_length=254, unique=True)
     department: str = Field(default="", max_length=120)

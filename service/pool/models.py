@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from service.companies.models import COMPANY_DEFAULT
 from service.db import UTCDateTime, sql_in, utcnow
 from service.pool.ledger import EntryKind
 
@@ -24,7 +25,7 @@ class PoolEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     # Each company has its own pool: the running balance below is the company's, and its runs donate only it.
-    company_id: int = Field(foreign_key="companies.id")
+    company_id: int = Field(foreign_key="companies.id", sa_column_kwargs=COMPANY_DEFAULT)
     kind: str = Field(max_length=16)
     amount_cents: int = Field(sa_type=sa.BigInteger)
     # The running balance, derived and checked: it always equals the sum of the entries up to this one.

@@ -85,7 +85,9 @@ class StockAuditController(Controller):
         self, request: Request[Any, Any, Any], session: DbSession, actor: CurrentActor, data: JSONBody[AuditCreate]
     ) -> Response[Any]:
         async def create() -> tuple[int, Any]:
-            audit = await service.start_audit(session, actor, location=data.location, kind=data.scope_kind)
+            audit = await service.start_audit(
+                session, actor, location=data.location, kind=data.scope_kind, company_id=data.company_id
+            )
             return 201, (await audit_out(session, audit)).model_dump(mode="json")
 
         return await created(request, session, data, create)

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from service.companies.models import COMPANY_DEFAULT
 from service.db import UTCDateTime, sql_in, utcnow
 from service.stocktaking.scope import AUDIT_STATUSES, SCAN_OUTCOMES, SCOPE_KINDS
 
@@ -21,7 +22,7 @@ class StockAudit(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     # The company whose devices the audit counts (a location audit counts only that company's devices there).
-    company_id: int = Field(foreign_key="companies.id", index=True)
+    company_id: int = Field(foreign_key="companies.id", index=True, sa_column_kwargs=COMPANY_DEFAULT)
     # What the audit covers: a kind and its value (a location's name, or the company's id for a whole company).
     scope_kind: str = Field(default="location", max_length=16)
     scope_value: str = Field(max_length=200)

@@ -28,10 +28,13 @@ _DEVICE_COLUMNS = (
 
 def in_scope_clause(scope: AuditScope) -> sa.ColumnElement[bool]:
     """Devices an audit of ``scope`` expects to see (the one place a new scope kind adds its rule)."""
+    present = sa.and_(Device.company_id == scope.company_id, Device.status.not_in(NOT_EXPECTED))  # type: ignore[attr-defined]
+    if scope.kind == "company":
+        return present
     if scope.kind == "location":
         # The same comparison as AuditScope.holds (scope.key_of): trimmed, case-insensitive.
         place = sa.func.lower(sa.func.trim(Device.location)) == key_of(scope.value)
-        return sa.and_(place, Device.status.not_in(NOT_EXPECTED))  # type: ignore[attr-defined]
+        return sa.and_(place, present)
     raise ValueError(f"unknown scope kind {scope.kind!r}")
 
 
@@ -46,6 +49,7 @@ async def get_audit(session: AsyncSession, audit_id: int, *, lock: bool = False)
 async def open_audit_for(session: AsyncSession, scope: AuditScope) -> StockAudit | None:
     statement = select(StockAudit).where(
         StockAudit.status == "open",
+        StockAudit.company_id == scope.company_id,
         StockAudit.scope_kind == scope.kind,
         sa.func.lower(StockAudit.scope_value) == key_of(scope.value),
     )

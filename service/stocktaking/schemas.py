@@ -11,8 +11,13 @@ from service.stocktaking.scope import why_not_lost
 
 
 class AuditCreate(Strict):
-    location: str = Field(min_length=1, max_length=200, description="the registered location to count")
-    scope_kind: Literal["location"] = "location"
+    location: str = Field(
+        default="", max_length=200, description="the registered location to count (for scope_kind location)"
+    )
+    scope_kind: Literal["location", "company"] = "location"
+    company_id: int | None = Field(
+        default=None, ge=1, description="whose devices; default: your only company, else the default company"
+    )
 
 
 class ScanBody(Strict):
@@ -26,6 +31,7 @@ class LostBody(Strict):
 
 class AuditOut(BaseModel):
     id: int
+    company_id: int
     scope_kind: str
     scope_value: str
     status: str

@@ -30,11 +30,17 @@ def key_of(text: str) -> str:
 
 @dataclass(frozen=True)
 class AuditScope:
+    """What an audit counts: one company's devices at a location (kind "location"), or all of them ("company",
+    whose value is the company's name)."""
+
     kind: str
     value: str
+    company_id: int = 1
 
-    def holds(self, device_location: str) -> bool:
-        return key_of(device_location) == key_of(self.value)
+    def holds(self, device_location: str, device_company_id: int | None = None) -> bool:
+        if device_company_id is not None and device_company_id != self.company_id:
+            return False
+        return self.kind == "company" or key_of(device_location) == key_of(self.value)
 
 
 def clean_term(text: str) -> str:
@@ -42,10 +48,11 @@ def clean_term(text: str) -> str:
     return text.strip()
 
 
-def outcome_of(scope: AuditScope, device_location: str | None) -> str:
+def outcome_of(scope: AuditScope, device_location: str | None, device_company_id: int | None = None) -> str:
+    """A device of another company is misplaced too: this count does not expect it."""
     if device_location is None:
         return "unknown"
-    return "found" if scope.holds(device_location) else "misplaced"
+    return "found" if scope.holds(device_location, device_company_id) else "misplaced"
 
 
 def why_not_lost(status: str) -> str | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit_trail
+from service.companies import service as companies
 from service.context import Actor
 from service.db import utcnow
 from service.devices import repository as devices
@@ -26,7 +27,7 @@ from service.stocktaking.upload import terms_from_file
 
 
 def scope_of(audit: StockAudit) -> AuditScope:
-    return AuditScope(audit.scope_kind, audit.scope_value)
+    return AuditScope(audit.scope_kind, audit.scope_value, audit.company_id)
 
 
 def _refuse_if_closed(audit: StockAudit) -> None:
@@ -37,20 +38,28 @@ def _refuse_if_closed(audit: StockAudit) -> None:
         )
 
 
-async def start_audit(session: AsyncSession, actor: Actor, *, location: str, kind: str = "location") -> StockAudit:
-    value = location.strip()
+async def start_audit(
+    session: AsyncSession, actor: Actor, *, location: str = "", kind: str = "location", company_id: int | None = None
+) -> StockAudit:
+    """An audit of one company's devices at a location, or of all of that company's devices (kind "company").
+    The company is the one asked for, else the user's only one, else the default."""
     if kind not in SCOPE_KINDS:
         raise InvalidInput.field("scope_kind", _("use one of {kinds}").format(kinds=", ".join(SCOPE_KINDS)))
-    if not value:
-        raise InvalidInput.field("location", _("Name the location to count."))
-    if len(value) > 200:
-        raise InvalidInput.field("location", _("Use at most 200 characters."))
-    scope = AuditScope(kind, value)
+    company_id = await companies.company_for_new(session, company_id)
+    if kind == "company":
+        value = (await companies.get_company(session, company_id)).name
+    else:
+        value = location.strip()
+        if not value:
+            raise InvalidInput.field("location", _("Name the location to count."))
+        if len(value) > 200:
+            raise InvalidInput.field("location", _("Use at most 200 characters."))
+    scope = AuditScope(kind, value, company_id)
     running = await repository.open_audit_for(session, scope)
     if running is not None:
         message = _("Audit #{id} of {place} is still open; carry on with it or close it first.")
         raise Conflict(message.format(id=running.id, place=running.scope_value), audit_id=running.id)
-    audit = StockAudit(scope_kind=kind, scope_value=value, started_by=actor.name)
+    audit = StockAudit(company_id=company_id, scope_kind=kind, scope_value=value, started_by=actor.name)
     session.add(audit)
     await session.flush()
     await audit_trail.record(
@@ -71,15 +80,16 @@ async def _scan(session: AsyncSession, actor: Actor, audit: StockAudit, term: st
     earlier = await repository.scan_for(session, audit.id, device_id=device_id, term_key=key_of(term))
     if earlier is not None:
         return ScanResult(earlier, repeated=True)
-    location = None
+    location = company_id = None
     if device_id is not None:
-        location = (await device_service.get_device(session, device_id)).location
+        device = await device_service.get_device(session, device_id)
+        location, company_id = device.location, device.company_id
     scan = StockAuditScan(
         audit_id=audit.id,
         term=term,
         term_key=key_of(term),
         device_id=device_id,
-        outcome=outcome_of(scope_of(audit), location),
+        outcome=outcome_of(scope_of(audit), location, company_id),
         registered_location=location or "",
         source=source,
         scanned_by=actor.name,
@@ -164,6 +174,9 @@ async def move_here(
     if scan.moved_at is not None:
         raise Conflict(_("This device was already moved here by {who}.").format(who=scan.moved_by))
     device = await device_service.get_device(session, scan.device_id, lock=True)
+    if audit.scope_kind != "location" or device.company_id != audit.company_id:
+        # A whole-company count has no place to move to; another company's device stays that company's.
+        raise Conflict(_("This device belongs to another company; a move here would not make it this company's."))
     update = DeviceUpdate(version=device.version, location=audit.scope_value)
     await device_service.update_device(session, actor, scan.device_id, update, rules)
     scan.moved_by, scan.moved_at = actor.name, utcnow()

@@ -173,8 +173,10 @@ async def test_roles_and_bad_input(api: Api) -> None:
     assert (await api.get("charity", AUDITS)).status_code == 403
     empty = await api.post("helpdesk", AUDITS, {"location": ""})
     assert empty.status_code == 422
-    company = await api.post("helpdesk", AUDITS, {"location": "Acme", "scope_kind": "company"})
-    assert company.status_code == 422
+    company = await api.post("helpdesk", AUDITS, {"scope_kind": "company", "company_id": 99})
+    assert company.status_code == 422 and "company_id" in company.text
+    unknown_kind = await api.post("helpdesk", AUDITS, {"location": "Acme", "scope_kind": "building"})
+    assert unknown_kind.status_code == 422
     assert (await api.get("helpdesk", f"{AUDITS}/999")).status_code == 404
     aid = (await api.post("admin", AUDITS, {"location": "Utrecht"})).json()["id"]
     nothing = await api.client.post(f"{AUDITS}/{aid}/upload", content="\n\n",
@@ -200,3 +202,30 @@ async def test_a_double_fired_scan_is_recorded_once(api: Api, app: Litestar) -> 
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
     assert len({r.json()["id"] for r in responses}) == 1
     assert await count(app, "stock_audit_scans") == 1
+
+
+async def test_a_company_audit_counts_its_own_devices_everywhere_and_flags_another_companys(api: Api) -> None:
+    devices = await _fleet(api)
+    zorg = (await api.post("admin", "/api/v1/companies/", {"name": "Zorg Noord"})).json()
+    model = (await api.get("helpdesk", "/api/v1/device-models/")).json()["items"][0]
+    theirs = await seed_device(api, model["id"], asset_tag="ZN-1", serial_number="SN-ZN-1", location="Depot Noord",
+                               company_id=zorg["id"])  # fmt: skip
+    # A location audit of the default company does not expect Zorg Noord's device on the same shelf.
+    depot = (await api.post("helpdesk", AUDITS, {"location": "Depot Noord", "company_id": 1})).json()
+    assert depot["company_id"] == 1 and depot["expected"] == 5  # KL-1 to KL-4 and the retired KL-6
+    scanned = (await _scan(api, depot["id"], "ZN-1")).json()
+    assert scanned["result"] == "misplaced"
+    moved = await api.post("helpdesk", f"{AUDITS}/{depot['id']}/scans/{scanned['id']}/move-here")
+    assert moved.status_code == 409 and "another company" in moved.json()["detail"]
+
+    whole = await api.post("helpdesk", AUDITS, {"scope_kind": "company", "company_id": zorg["id"]})
+    assert whole.status_code == 201, whole.text
+    audit = whole.json()
+    assert (audit["scope_kind"], audit["scope_value"], audit["expected"]) == ("company", "Zorg Noord", 1)
+    assert (await _scan(api, audit["id"], "ZN-1")).json()["result"] == "found"
+    assert (await _scan(api, audit["id"], "KL-5")).json()["result"] == "misplaced"  # the default company's
+    again = await api.post("helpdesk", AUDITS, {"scope_kind": "company", "company_id": zorg["id"]})
+    assert again.status_code == 409
+    closed = (await api.post("helpdesk", f"{AUDITS}/{audit['id']}/close")).json()
+    assert (closed["expected"], closed["found"], closed["missing"]) == (1, 1, 0)
+    assert theirs["company_id"] == zorg["id"] and devices["KL-5"]["company_id"] == 1
