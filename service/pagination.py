@@ -36,6 +36,24 @@ def decode_cursor(cursor: str | None) -> int | None:
         raise InvalidInput.field("cursor", _("is not a cursor this server gave out; start again without it")) from None
 
 
+def encode_position(position: list[Any]) -> str:
+    """A cursor for a page sorted by something other than id: the last row's sort key, as JSON values."""
+    return base64.urlsafe_b64encode(json.dumps({"at": position}).encode()).decode().rstrip("=")
+
+
+def decode_position(cursor: str | None, length: int) -> list[Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        position = json.loads(base64.urlsafe_b64decode(padded.encode()))["at"]
+        if not isinstance(position, list) or len(position) != length:
+            raise ValueError
+        return position
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise InvalidInput.field("cursor", _("is not a cursor this server gave out; start again without it")) from None
+
+
 def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput.field("limit", _("must be between 1 and {MAX_LIMIT}").format(MAX_LIMIT=MAX_LIMIT))

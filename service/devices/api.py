@@ -86,6 +86,12 @@ class DeviceController(Controller):
         q: str | None = Parameter(default=None, description="asset tag, serial, model or holder name contains"),
         company_id: int | None = Parameter(default=None, ge=1, description="only this company's devices"),
         cost_centre: str | None = Parameter(default=None, max_length=64, description="only this cost centre's"),
+        sort: str | None = Parameter(
+            default=None,
+            pattern=r"^-?(id|cf\.[A-Za-z0-9_]+)$",
+            description="id (the default), or cf.<key> to sort by a custom field; -cf.<key> for descending. Devices "
+            "without a value come last; the cursor keeps the order.",
+        ),
         cursor: str | None = None,
         limit: PageLimit = DEFAULT_LIMIT,
         format: str = Parameter(
@@ -106,6 +112,7 @@ class DeviceController(Controller):
                 company_id=company_id, cost_centre=cost_centre,
             )  # fmt: skip
         custom = await repository.custom_filters(session, params)
+        order = await repository.sort_of(session, sort)
         page = await repository.list_device_views(
             session,
             status=status,
@@ -116,6 +123,7 @@ class DeviceController(Controller):
             custom=custom,
             company_id=company_id,
             cost_centre=cost_centre,
+            sort=order,
             cursor=cursor,
             limit=limit,
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,16 +14,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.companies.scope import restrict, sees
 from service.custom_fields import repository as custom_fields_repo
+from service.custom_fields.models import DeviceFieldValue
 from service.custom_fields.rules import BadValue, FieldDef, FieldFilter, parse_filters, values_json
 from service.device_models.models import DeviceModel
 from service.devices.models import STATUSES, Device, DeviceEvent
 from service.employees.models import Employee
 from service.errors import InvalidInput, NotFound
-from service.pagination import Page, decode_cursor, keyset, page_of
+from service.i18n import _
+from service.pagination import Page, check_limit, decode_cursor, decode_position, encode_position, keyset, page_of
 
 _devices: sa.Table = Device.__table__  # type: ignore[attr-defined]
 _models: sa.Table = DeviceModel.__table__  # type: ignore[attr-defined]
 _employees: sa.Table = Employee.__table__  # type: ignore[attr-defined]
+_field_values: sa.Table = DeviceFieldValue.__table__  # type: ignore[attr-defined]
 
 # Plain table columns, so reading a view is a Core statement: no ORM compile step, no entity loading.
 _VIEW_COLUMNS = (
@@ -117,16 +122,85 @@ async def list_device_views(
     custom: list[FieldFilter] | None = None,
     company_id: int | None = None,
     cost_centre: str | None = None,
+    sort: SortBy | None = None,
     cursor: str | None,
     limit: int,
 ) -> Page[sa.Row[Any]]:
-    after = decode_cursor(cursor) if custom else None
+    after = decode_cursor(cursor) if custom and sort is None else None
     stmt = _filtered(
         _view(), status=status, holder_id=holder_id, model_id=model_id, category=category, q=q, custom=custom,
         after=after, company_id=company_id, cost_centre=cost_centre,
     )  # fmt: skip
+    if sort is not None:
+        return await _sorted_page(session, stmt, sort, cursor, limit)
     rows = (await session.execute(keyset(stmt, Device.id, cursor, limit))).all()
     return page_of(list(rows), limit)
+
+
+@dataclass(frozen=True)
+class SortBy:
+    """A list sorted by one custom field's value (devices without one last), then by id; ``descending`` reverses
+    both but keeps the devices without a value last."""
+
+    field: FieldDef
+    descending: bool = False
+
+
+async def sort_of(db: AsyncSession | AsyncConnection, sort: str | None) -> SortBy | None:
+    if sort is None or sort.strip() in ("", "id"):
+        return None
+    return parse_sort(sort, await custom_fields_repo.definitions(db))
+
+
+def parse_sort(sort: str | None, fields: dict[str, FieldDef]) -> SortBy | None:
+    """``cf.<key>`` or ``-cf.<key>``; None (or ``id``) is the default order by id. A 422 names a bad one."""
+    if sort is None or sort.strip() in ("", "id"):
+        return None
+    descending = sort.startswith("-")
+    key = sort.removeprefix("-")
+    if not key.startswith("cf.") or key[3:] not in fields:
+        raise InvalidInput.field("sort", _("sort by id or by a custom field as cf.<key> (with - for descending)"))
+    return SortBy(fields[key[3:]], descending)
+
+
+async def _sorted_page(
+    session: AsyncSession, stmt: sa.Select[Any], sort: SortBy, cursor: str | None, limit: int
+) -> Page[sa.Row[Any]]:
+    """Keyset over (has no value, value, id): stable and OFFSET-free like the id order."""
+    values = _field_values.alias("sort_value")
+    textual = sort.field.type.column == "text_value"
+    column = values.c.text_folded if textual else values.c[sort.field.type.column]
+    missing = sa.case((column.is_(None), 1), else_=0)
+    stmt = stmt.outerjoin(values, sa.and_(values.c.device_id == _devices.c.id, values.c.field_id == sort.field.id))
+    stmt = stmt.add_columns(missing.label("sort_missing"), column.label("sort_value"))
+    after = decode_position(cursor, 3)
+    if after is not None:
+        was_missing, value, last_id = after
+        beyond = (lambda c, v: c < v) if sort.descending else (lambda c, v: c > v)
+        if was_missing:
+            stmt = stmt.where(missing == 1, beyond(_devices.c.id, last_id))
+        else:
+            value = _from_json(sort.field, value)
+            later = sa.or_(beyond(column, value), sa.and_(column == value, beyond(_devices.c.id, last_id)))
+            stmt = stmt.where(sa.or_(missing == 1, sa.and_(missing == 0, later)))
+    order = (column.desc(), _devices.c.id.desc()) if sort.descending else (column, _devices.c.id)
+    rows = list((await session.execute(stmt.order_by(missing, *order).limit(check_limit(limit) + 1))).all())
+    if len(rows) <= limit:
+        return Page(rows, None)
+    rows = rows[:limit]
+    last = rows[-1]
+    value = last.sort_value.isoformat() if isinstance(last.sort_value, date) else last.sort_value
+    return Page(rows, encode_position([last.sort_missing, value, last.id]))
+
+
+def _from_json(field: FieldDef, value: Any) -> Any:
+    """A cursor's value back in its column's type (dates travel as ISO text)."""
+    if field.type.column != "date_value":
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InvalidInput.field("cursor", _("is not a cursor this server gave out; start again without it")) from None
 
 
 EXPORT_PAGE_SIZE = 1000
@@ -199,7 +273,7 @@ async def custom_filters(db: AsyncSession | AsyncConnection, params: dict[str, s
     try:
         return parse_filters(params, await custom_fields_repo.definitions(db))
     except BadValue as exc:
-        name, _, message = str(exc).partition(": ")
+        name, _colon, message = str(exc).partition(": ")
         raise InvalidInput.field(name, message) from None
 
 

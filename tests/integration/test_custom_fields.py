@@ -136,6 +136,39 @@ async def test_lists_filter_by_equality_and_range_and_refuse_bad_parameters(api:
     assert len(lines) == 3 and "RAM GB" in lines[0] and lines[1].startswith("KL-2,")
 
 
+async def test_lists_sort_by_a_custom_field_page_by_page_with_devices_without_one_last(api: Api) -> None:
+    await standard_fields(api)
+    model = await seed_model(api)
+    for n, (ram, leased) in enumerate([("16", "2026-03-01"), ("8", None), (None, "2026-01-01"), ("16", "2027-01-01"),
+                                       ("32", "2026-02-01")], start=1):  # fmt: skip
+        custom = {"ram_gb": ram, "leased_until": leased, "lease_contract": f"l-{6 - n}"}
+        await seed_device(api, model["id"], asset_tag=f"KL-{n}", serial_number=f"SN-{n}", custom_fields=custom)
+
+    async def walk(sort: str, limit: int = 2, **params: str) -> list[str]:
+        """Every page of the sorted list, following the cursors."""
+        seen: list[str] = []
+        cursor = None
+        while True:
+            query = {"sort": sort, "limit": str(limit), **params, **({"cursor": cursor} if cursor else {})}
+            response = await api.get("helpdesk", "/api/v1/devices", params=query)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            seen += [d["asset_tag"] for d in page["items"]]
+            if not (cursor := page["next_cursor"]):
+                return seen
+
+    # Equal values keep id order; a device without a value comes last, also in descending order.
+    assert await walk("cf.ram_gb") == ["KL-2", "KL-1", "KL-4", "KL-5", "KL-3"]
+    assert await walk("-cf.ram_gb") == ["KL-5", "KL-4", "KL-1", "KL-2", "KL-3"]
+    assert await walk("cf.leased_until", limit=1) == ["KL-3", "KL-5", "KL-1", "KL-4", "KL-2"]
+    assert await walk("cf.lease_contract", limit=3) == ["KL-5", "KL-4", "KL-3", "KL-2", "KL-1"]
+    assert await walk("-cf.ram_gb", **{"cf.ram_gb.gte": "16"}) == ["KL-5", "KL-4", "KL-1"]  # filters still apply
+    assert await walk("id") == ["KL-1", "KL-2", "KL-3", "KL-4", "KL-5"]
+    for sort in ("cf.colour", "ram_gb", "model"):
+        response = await api.get("helpdesk", "/api/v1/devices", params={"sort": sort})
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "sort", response.text
+
+
 async def test_a_type_change_is_refused_with_the_count_that_would_not_fit(api: Api) -> None:
     fields = await standard_fields(api)
     model = await seed_model(api)
