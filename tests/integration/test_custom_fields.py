@@ -303,3 +303,29 @@ async def test_the_pages_define_fill_in_and_filter(api: Api) -> None:
     assert registered.status_code == 303, registered.text
     new = await api.client.get(registered.headers["location"])
     assert re.search(r"<dt>Keyboard layout</dt><dd>US intl</dd>", new.text)
+
+
+async def test_the_openapi_schema_describes_the_fields_defined_now(api: Api) -> None:
+    async def schema() -> dict[str, Any]:
+        response = await api.client.get("/schema/openapi.json")
+        assert response.status_code == 200
+        return response.json()
+
+    before = await schema()
+    assert not [p for p in before["paths"]["/api/v1/devices"]["get"]["parameters"] if p["name"].startswith("cf.")]
+    await standard_fields(api)
+    after = await schema()
+    parameters = {p["name"]: p for p in after["paths"]["/api/v1/devices"]["get"]["parameters"]}
+    assert {"cf.ram_gb", "cf.ram_gb.gte", "cf.ram_gb.lte", "cf.keyboard_layout", "cf.has_sim"} <= set(parameters)
+    assert "cf.keyboard_layout.gte" not in parameters  # a choice has no range
+    assert parameters["cf.keyboard_layout"]["schema"]["enum"] == ["US intl", "NL", "DE"]
+    assert parameters["cf.leased_until.lte"]["schema"] == {"type": "string", "format": "date"}
+    out = after["components"]["schemas"]["DeviceOut"]["properties"]["custom_fields"]["properties"]
+    assert out["has_sim"]["type"] == "boolean" and out["ram_gb"]["title"] == "RAM GB"
+    # A rename shows at once, with no restart (the schema is rewritten from the definitions on every request).
+    field = (await api.get("admin", URL)).json()["items"][0]
+    renamed = await api.patch("admin", f"{URL}/{field['id']}", {"version": field["version"], "name": "Lay-out"})
+    assert renamed.status_code == 200, renamed.text
+    titles = {k: v["title"] for k, v in (await schema())["components"]["schemas"]["DeviceOut"]["properties"][
+        "custom_fields"]["properties"].items()}  # fmt: skip
+    assert "Lay-out" in titles.values()
