@@ -98,7 +98,9 @@ def _template_engine_callback(settings: Settings) -> Any:
                 return format_day(value.astimezone(tz).date())
             return format_moment(value, tz)
 
-        def local_date(value: date | None) -> str:
+        def local_date(value: date | str | None) -> str:
+            if isinstance(value, str):  # an ISO date from a report document (the impact report)
+                value = date.fromisoformat(value) if value else None
             return "" if value is None else format_day(value)
 
         def money(value: int | str | None, currency: str | None = None) -> str:

@@ -24,6 +24,7 @@ from service.devices.schemas import DeviceCreate
 from service.devices.service import RegistryRules, move_device, register_device
 from service.employees.schemas import EmployeeCreate
 from service.employees.service import create_employee
+from service.i18n import gettext
 from service.settings import Settings
 
 DEMO_PASSWORD = "demo"
@@ -143,7 +144,9 @@ async def load_demo(settings: Settings) -> str:
     try:
         async with session_scope(make_sessionmaker(engine)) as session:
             if (await session.exec(select(User.id).limit(1))).first() is not None:
-                raise DemoRefused("The database already has users; the demo loads only into an empty database.")
+                raise DemoRefused(
+                    gettext("The database already has users; the demo loads only into an empty database.")
+                )
             return await _load(session, settings)
     finally:
         await engine.dispose()

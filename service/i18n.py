@@ -145,11 +145,15 @@ def _format_locale(locale: str | None) -> str:
     return _FORMAT_LOCALES[supported(locale) or current_locale()]
 
 
-def format_money(amount: int | str | Decimal, currency: str = "EUR", locale: str | None = None) -> str:
+def format_money(
+    amount: int | str | Decimal, currency: str = "EUR", locale: str | None = None, *, code: bool = False
+) -> str:
     """Integer cents (or a decimal string from an API schema) as people here read money: ``€ 1.234,56``
-    in Dutch (with a no-break space), ``€1,234.56`` in English. Decimal all the way, never float."""
+    in Dutch (with a no-break space), ``€1,234.56`` in English. Decimal all the way, never float.
+    ``code``: ``EUR 1.234,56`` / ``EUR 1,234.56``, for a PDF font without the euro sign."""
     value = Decimal(amount).scaleb(-2) if isinstance(amount, int) else Decimal(str(amount))
-    return format_currency(value, currency, locale=_format_locale(locale))
+    pattern = "\u00a4\u00a4\u00a0#,##0.00" if code else None
+    return format_currency(value, currency, pattern, locale=_format_locale(locale))
 
 
 def format_number(value: int | Decimal | str, locale: str | None = None) -> str:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from service.i18n import gettext
 from service.money import MoneyFormatError, parse_amount
 
 
@@ -21,7 +22,7 @@ def _amount(text: str) -> str:
     except MoneyFormatError as exc:
         raise ValueError(str(exc)) from None
     if cents < 0:
-        raise ValueError("must not be negative")
+        raise ValueError(gettext("must not be negative"))
     return text.strip()
 
 

@@ -90,7 +90,8 @@ async def create_user(
     await _check_charity_binding(session, data.role, data.charity_id)
     if (await session.exec(select(User.id).where(User.username == username))).first() is not None:
         raise Conflict(
-            f'A user named "{username}" already exists.', errors=[{"field": "username", "message": "is taken"}]
+            _('A user named "{username}" already exists.').format(username=username),
+            errors=[{"field": "username", "message": _("is taken")}],
         )
     user = User(
         username=username,

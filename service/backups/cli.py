@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from service.i18n import gettext
+
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
@@ -34,5 +36,9 @@ def restore(file: Path, replace: bool) -> None:
         click.echo(run_restore(command_settings(), file, replace=replace))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo("Next: `kringloop audit verify` checks the restored audit trail; `kringloop migrate` (or serve) "
-               "brings an older backup to the newest schema.")
+    click.echo(
+        gettext(
+            "Next: `kringloop audit verify` checks the restored audit trail; `kringloop migrate` (or serve) "
+            "brings an older backup to the newest schema."
+        )
+    )

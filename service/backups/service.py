@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from service.i18n import _, format_number
 from service.settings import Settings
 
 PG_MAGIC = b"PGDMP"  # the first bytes of pg_dump's custom format
@@ -35,36 +36,42 @@ def backup(settings: Settings, target: Path) -> str:
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
-    return f"{summary} to {target} ({target.stat().st_size:,} bytes)."
+    return _("{summary} to {target} ({size} bytes).").format(
+        summary=summary, target=target, size=format_number(target.stat().st_size)
+    )
 
 
 def restore(settings: Settings, source: Path, *, replace: bool) -> str:
     if not source.is_file():
-        raise BackupError(f"{source} is not a file.")
+        raise BackupError(_("{source} is not a file.").format(source=source))
     with source.open("rb") as f:
         head = f.read(len(SQLITE_MAGIC))
     if settings.is_sqlite:
         if not head.startswith(SQLITE_MAGIC):
-            raise BackupError(f"{source} is not a SQLite backup{_kind_hint(head)}.")
+            raise BackupError(_("{source} is not a SQLite backup{hint}.").format(source=source, hint=_kind_hint(head)))
         return _restore_sqlite(settings, source, replace=replace)
     if not head.startswith(PG_MAGIC):
-        raise BackupError(f"{source} is not a pg_dump custom-format backup{_kind_hint(head)}.")
+        raise BackupError(
+            _("{source} is not a pg_dump custom-format backup{hint}.").format(source=source, hint=_kind_hint(head))
+        )
     return _restore_postgres(settings, source, replace=replace)
 
 
 def _kind_hint(head: bytes) -> str:
     if head.startswith(PG_MAGIC):
-        return " (it is a PostgreSQL backup: restore it with a postgresql+asyncpg:// KRINGLOOP_DATABASE_URL)"
+        return _(" (it is a PostgreSQL backup: restore it with a postgresql+asyncpg:// KRINGLOOP_DATABASE_URL)")
     if head.startswith(SQLITE_MAGIC):
-        return " (it is a SQLite backup: restore it with a sqlite+aiosqlite:/// KRINGLOOP_DATABASE_URL)"
+        return _(" (it is a SQLite backup: restore it with a sqlite+aiosqlite:/// KRINGLOOP_DATABASE_URL)")
     return ""
 
 
 def _refuse_unless_empty(tables: int, replace: bool) -> None:
     if tables and not replace:
         raise BackupError(
-            f"The database already holds {tables} tables. A restore replaces everything in it: stop the app, "
-            "then run the restore again with --replace."
+            _(
+                "The database already holds {tables} tables. A restore replaces everything in it: stop the app, "
+                "then run the restore again with --replace."
+            ).format(tables=tables)
         )
 
 
@@ -74,7 +81,7 @@ def _refuse_unless_empty(tables: int, replace: bool) -> None:
 def _sqlite_file(settings: Settings) -> Path:
     path = settings.sqlite_path()
     if path is None:
-        raise BackupError("An in-memory SQLite database has nothing to back up or restore into.")
+        raise BackupError(_("An in-memory SQLite database has nothing to back up or restore into."))
     return path
 
 
@@ -86,10 +93,10 @@ def _tables(db: sqlite3.Connection) -> int:
 def _backup_sqlite(settings: Settings, partial: Path) -> str:
     path = _sqlite_file(settings)
     if not path.is_file():
-        raise BackupError(f"There is no database at {path}.")
+        raise BackupError(_("There is no database at {path}.").format(path=path))
     with closing(sqlite3.connect(path)) as src, closing(sqlite3.connect(partial)) as dest:
         src.backup(dest)
-    return "Backed up the SQLite database"
+    return _("Backed up the SQLite database")
 
 
 def _restore_sqlite(settings: Settings, source: Path, *, replace: bool) -> str:
@@ -97,12 +104,13 @@ def _restore_sqlite(settings: Settings, source: Path, *, replace: bool) -> str:
     with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src:
         check = src.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
-            raise BackupError(f"{source} is damaged ({check}); nothing was restored.")
+            damaged = _("{source} is damaged ({check}); nothing was restored.")
+            raise BackupError(damaged.format(source=source, check=check))
         path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(path)) as dest:
             _refuse_unless_empty(_tables(dest), replace)
             src.backup(dest)
-    return f"Restored {source} into the SQLite database {path}"
+    return _("Restored {source} into the SQLite database {path}").format(source=source, path=path)
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------------------------
@@ -112,8 +120,10 @@ def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
         raise BackupError(
-            f"{name} was not found on PATH. Install the PostgreSQL client tools of the server's major version "
-            "(Debian and Ubuntu: apt-get install postgresql-client) and run this again."
+            _(
+                "{name} was not found on PATH. Install the PostgreSQL client tools of the server's major version "
+                "(Debian and Ubuntu: apt-get install postgresql-client) and run this again."
+            ).format(name=name)
         )
     return found
 
@@ -134,14 +144,17 @@ def _pg_env(settings: Settings) -> tuple[dict[str, str], str]:
 def _run(command: list[str], env: dict[str, str], what: str) -> None:
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise BackupError(f"{what} failed (exit {done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+        output = done.stderr.strip() or done.stdout.strip()
+        raise BackupError(
+            _("{what} failed (exit {code}): {output}").format(what=what, code=done.returncode, output=output)
+        )
 
 
 def _backup_postgres(settings: Settings, partial: Path) -> str:
     pg_dump = _tool("pg_dump")
     env, database = _pg_env(settings)
     _run([pg_dump, "--format=custom", f"--file={partial}", f"--dbname={database}"], env, "pg_dump")
-    return f"Backed up the PostgreSQL database {database}"
+    return _("Backed up the PostgreSQL database {database}").format(database=database)
 
 
 async def _pg_tables(settings: Settings) -> int:
@@ -164,4 +177,4 @@ def _restore_postgres(settings: Settings, source: Path, *, replace: bool) -> str
     if tables:
         command += ["--clean", "--if-exists"]
     _run([*command, f"--dbname={database}", str(source)], env, "pg_restore")
-    return f"Restored {source} into the PostgreSQL database {database}"
+    return _("Restored {source} into the PostgreSQL database {database}").format(source=source, database=database)

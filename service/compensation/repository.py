@@ -17,6 +17,7 @@ from service.compensation.rules import CompensationRules, coverage_percent, kilo
 from service.device_models.models import DeviceModel
 from service.devices.models import Device
 from service.errors import InvalidInput, NotFound
+from service.i18n import gettext
 from service.pagination import Page, keyset, page_of
 
 _ob: sa.Table = CompensationObligation.__table__  # type: ignore[attr-defined]
@@ -101,7 +102,12 @@ def _obligation_view() -> sa.Select[Any]:
 def _known(status: str, statuses: tuple[str, ...]) -> str:
     """A misspelt filter is an error, not an empty page."""
     if status not in statuses:
-        raise InvalidInput.field("status", f"unknown status {status!r}; use one of {', '.join(statuses)}")
+        raise InvalidInput.field(
+            "status",
+            gettext("unknown status {status}; use one of {choices}").format(
+                status=repr(status), choices=", ".join(statuses)
+            ),
+        )
     return status
 
 
@@ -138,5 +144,5 @@ async def get_batch(session: AsyncSession, batch_id: int, *, lock: bool = False)
     statement = sa.select(CompensationBatch).where(CompensationBatch.id == batch_id)  # type: ignore[arg-type]
     batch = (await session.execute(statement.with_for_update() if lock else statement)).scalar_one_or_none()
     if batch is None:
-        raise NotFound(f"No compensation batch has id {batch_id}.")
+        raise NotFound(gettext("No compensation batch has id {id}.").format(id=batch_id))
     return batch

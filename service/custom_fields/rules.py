@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from service.i18n import N_, gettext
+
 NUMBER_SCALE = 10_000  # four decimals: enough for inches, gigabytes, kWh; a fifth is refused, not rounded
 NUMBER_LIMIT = 10**14  # |value| below 10^14 keeps the scaled integer inside BIGINT with room to spare
 MAX_TEXT = 500
@@ -34,7 +36,7 @@ class FieldType(StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        return gettext(_LABELS[self])
 
     @property
     def column(self) -> str:
@@ -42,8 +44,8 @@ class FieldType(StrEnum):
         return _COLUMNS[self]
 
 
-_LABELS = {FieldType.text: "Text", FieldType.number: "Number", FieldType.date: "Date",
-           FieldType.choice: "Choice", FieldType.boolean: "Yes/no"}  # fmt: skip
+_LABELS = {FieldType.text: N_("Text"), FieldType.number: N_("Number"), FieldType.date: N_("Date"),
+           FieldType.choice: N_("Choice"), FieldType.boolean: N_("Yes/no")}  # fmt: skip
 _COLUMNS = {FieldType.text: "text_value", FieldType.choice: "text_value", FieldType.number: "number_value",
             FieldType.date: "date_value", FieldType.boolean: "bool_value"}  # fmt: skip
 RANGED = frozenset({FieldType.number, FieldType.date})
@@ -107,14 +109,14 @@ def parse_number(text: str) -> int:
     try:
         number = Decimal(cleaned)
     except InvalidOperation:
-        raise BadValue(f'"{text}" is not a number') from None
+        raise BadValue(gettext('"{value}" is not a number').format(value=text)) from None
     if not number.is_finite():
-        raise BadValue(f'"{text}" is not a number')
+        raise BadValue(gettext('"{value}" is not a number').format(value=text))
     scaled = number * NUMBER_SCALE
     if scaled != scaled.to_integral_value():
-        raise BadValue(f'"{text}" has more than four decimals')
+        raise BadValue(gettext('"{value}" has more than four decimals').format(value=text))
     if abs(number) >= NUMBER_LIMIT:
-        raise BadValue(f'"{text}" is too large')
+        raise BadValue(gettext('"{value}" is too large').format(value=text))
     return int(scaled)
 
 
@@ -136,9 +138,9 @@ def parse_value(field: FieldDef, raw: Any) -> Stored | None:
         word = str(raw).strip().lower()
         if word in _TRUE or word in _FALSE:
             return Stored(bool_value=word in _TRUE)
-        raise BadValue(f'"{raw}" is not yes or no')
+        raise BadValue(gettext('"{value}" is not yes or no').format(value=raw))
     if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
-        raise BadValue(f"give {kind.label.lower()} as text")
+        raise BadValue(gettext("give {type} as text").format(type=kind.label.lower()))
     text = str(raw).strip()
     if kind is FieldType.number:
         return Stored(number_value=parse_number(text))
@@ -146,14 +148,15 @@ def parse_value(field: FieldDef, raw: Any) -> Stored | None:
         try:
             return Stored(date_value=date.fromisoformat(text))
         except ValueError:
-            raise BadValue(f'"{text}" is not a date (use YYYY-MM-DD)') from None
+            raise BadValue(gettext('"{value}" is not a date (use YYYY-MM-DD)').format(value=text)) from None
     if len(text) > MAX_TEXT:
-        raise BadValue(f"is longer than {MAX_TEXT} characters")
+        raise BadValue(gettext("is longer than {n} characters").format(n=MAX_TEXT))
     if kind is FieldType.choice:
         # Choices match regardless of case, and are stored as the field spells them.
         found = next((c for c in field.choices if c.lower() == text.lower()), None)
         if found is None:
-            raise BadValue(f'"{text}" is not one of {", ".join(field.choices)}')
+            choices = ", ".join(field.choices)
+            raise BadValue(gettext('"{value}" is not one of {choices}').format(value=text, choices=choices))
         return Stored(text_value=found)
     return Stored(text_value=text)
 
@@ -199,14 +202,14 @@ def fits(new: FieldDef, old_type: FieldType, stored: Stored) -> bool:
 def check_choices(choices: list[str]) -> tuple[str, ...]:
     cleaned = [c.strip() for c in choices if c.strip()]
     if not cleaned:
-        raise BadValue("a choice field needs at least one choice")
+        raise BadValue(gettext("a choice field needs at least one choice"))
     if len(cleaned) > MAX_CHOICES:
-        raise BadValue(f"at most {MAX_CHOICES} choices")
+        raise BadValue(gettext("at most {n} choices").format(n=MAX_CHOICES))
     lowered = [c.lower() for c in cleaned]
     if len(set(lowered)) != len(lowered):
-        raise BadValue("each choice may appear once")
+        raise BadValue(gettext("each choice may appear once"))
     if any(len(c) > MAX_TEXT for c in cleaned):
-        raise BadValue(f"a choice is longer than {MAX_TEXT} characters")
+        raise BadValue(gettext("a choice is longer than {n} characters").format(n=MAX_TEXT))
     return tuple(cleaned)
 
 
@@ -229,11 +232,11 @@ def parse_filters(params: dict[str, str], fields: dict[str, FieldDef]) -> list[F
         key, _, operator = rest.partition(".")
         field = fields.get(key)
         if field is None:
-            raise BadValue(f"{name}: no custom field has the key {key!r}")
+            raise BadValue(gettext("{name}: no custom field has the key {key}").format(name=name, key=repr(key)))
         if operator and operator not in RANGE_OPERATORS:
-            raise BadValue(f"{name}: use cf.{key}, cf.{key}.gte or cf.{key}.lte")
+            raise BadValue(gettext("{name}: use cf.{key}, cf.{key}.gte or cf.{key}.lte").format(name=name, key=key))
         if operator and field.type not in RANGED:
-            raise BadValue(f"{name}: only number and date fields filter by a range")
+            raise BadValue(gettext("{name}: only number and date fields filter by a range").format(name=name))
         try:
             value = parse_value(field, raw)
         except BadValue as exc:

@@ -29,6 +29,7 @@ from service.custom_fields.rules import (
 from service.custom_fields.schemas import FieldCreate, FieldUpdate
 from service.editing import apply_changes, expect_version, patch_changes
 from service.errors import Conflict, InvalidInput, NotFound
+from service.i18n import _, ngettext
 
 
 def _field_errors(field: str, exc: BadValue) -> InvalidInput:
@@ -38,7 +39,9 @@ def _field_errors(field: str, exc: BadValue) -> InvalidInput:
 async def create_field(session: AsyncSession, actor: Actor, data: FieldCreate) -> CustomField:
     key = data.key.strip().lower() if data.key else key_of(data.name)
     if not KEY_PATTERN.match(key):
-        raise InvalidInput.field("key", "use lower-case letters, digits and _, starting with a letter (at most 48)")
+        raise InvalidInput.field(
+            "key", _("use lower-case letters, digits and _, starting with a letter (at most {n})").format(n=48)
+        )
     choices: tuple[str, ...] = ()
     if data.type is FieldType.choice:
         try:
@@ -46,11 +49,13 @@ async def create_field(session: AsyncSession, actor: Actor, data: FieldCreate) -
         except BadValue as exc:
             raise _field_errors("choices", exc) from None
     elif data.choices:
-        raise InvalidInput.field("choices", "only a choice field has choices")
+        raise InvalidInput.field("choices", _("only a choice field has choices"))
     if await repository.name_or_key_taken(session, data.name, key, None):
         raise Conflict(
-            f"A custom field named {data.name!r} or with key {key!r} exists already.",
-            errors=[{"field": "name", "message": "is already used by another field"}],
+            _("A custom field named {name} or with key {key} exists already.").format(
+                name=repr(data.name), key=repr(key)
+            ),
+            errors=[{"field": "name", "message": _("is already used by another field")}],
         )
     field = CustomField(
         key=key,
@@ -83,8 +88,8 @@ async def update_field(session: AsyncSession, actor: Actor, field_id: int, data:
             raise _field_errors("choices", exc) from None
     if "name" in changes and await repository.name_or_key_taken(session, changes["name"], field.key, field.id):
         raise Conflict(
-            f"A custom field named {changes['name']!r} exists already.",
-            errors=[{"field": "name", "message": "is already used by another field"}],
+            _("A custom field named {name} exists already.").format(name=repr(changes["name"])),
+            errors=[{"field": "name", "message": _("is already used by another field")}],
         )
     old = repository.definition(field)
     new = FieldDef(
@@ -110,12 +115,26 @@ async def _convert_values(session: AsyncSession, old: FieldDef, new: FieldDef) -
     stored = await repository.stored_values(session, old.id)
     misfits = [device_id for device_id, value in stored if not fits(new, old.type, value)]
     if misfits:
-        what = f"a {new.type.label.lower()} field" if new.type != old.type else "these choices"
+        what = (
+            _("a {type} field").format(type=new.type.label.lower()) if new.type != old.type else _("these choices")
+        )
+        devices = ", ".join(str(d) for d in misfits[:10]) + (" …" if len(misfits) > 10 else "")
         raise Conflict(
-            f"{len(misfits)} of the {len(stored)} values kept for {old.name} would not fit {what} "
-            f"(devices {', '.join(str(d) for d in misfits[:10])}{' …' if len(misfits) > 10 else ''}). "
-            "Correct or clear them first.",
-            errors=[{"field": "type", "message": f"{len(misfits)} values would not fit"}],
+            ngettext(
+                "{n} of the {total} values kept for {field} would not fit {what} (device {devices}). "
+                "Correct or clear it first.",
+                "{n} of the {total} values kept for {field} would not fit {what} (devices {devices}). "
+                "Correct or clear them first.",
+                len(misfits),
+            ).format(n=len(misfits), total=len(stored), field=old.name, what=what, devices=devices),
+            errors=[
+                {
+                    "field": "type",
+                    "message": ngettext("{n} value would not fit", "{n} values would not fit", len(misfits)).format(
+                        n=len(misfits)
+                    ),
+                }
+            ],
             misfits=len(misfits),
         )
     rows = []
@@ -128,9 +147,20 @@ async def _convert_values(session: AsyncSession, old: FieldDef, new: FieldDef) -
         repeated = [v for v, n in Counter(r["unique_value"] for r in rows).items() if n > 1]
         if repeated:
             raise Conflict(
-                f"{len(repeated)} values of {old.name} are used by more than one device, so it cannot be unique "
-                f"(e.g. {repeated[0]!r}).",
-                errors=[{"field": "unique", "message": f"{len(repeated)} values are used more than once"}],
+                ngettext(
+                    "{n} value of {field} is used by more than one device, so it cannot be unique ({example}).",
+                    "{n} values of {field} are used by more than one device, so it cannot be unique "
+                    "(e.g. {example}).",
+                    len(repeated),
+                ).format(n=len(repeated), field=old.name, example=repr(repeated[0])),
+                errors=[
+                    {
+                        "field": "unique",
+                        "message": ngettext(
+                            "{n} value is used more than once", "{n} values are used more than once", len(repeated)
+                        ).format(n=len(repeated)),
+                    }
+                ],
             )
     await repository.rewrite_values(session, old.id, rows)
 
@@ -147,7 +177,7 @@ async def delete_field(session: AsyncSession, actor: Actor, field_id: int) -> No
 async def get_field(session: AsyncSession, field_id: int) -> CustomField:
     field = await repository.get_field(session, field_id)
     if field is None:
-        raise NotFound(f"No custom field has id {field_id}.")
+        raise NotFound(_("No custom field has id {id}.").format(id=field_id))
     return field
 
 
@@ -160,10 +190,11 @@ def check_values(
     for key, raw in given.items():
         field = fields.get(key)
         if field is None:
-            errors.append({"field": f"{prefix}.{key}", "message": "is not a custom field"})
+            errors.append({"field": f"{prefix}.{key}", "message": _("is not a custom field")})
             continue
         if not field.applies_to(category):
-            errors.append({"field": f"{prefix}.{key}", "message": f"is for {field.category} devices only"})
+            only = _("is for {category} devices only").format(category=field.category)
+            errors.append({"field": f"{prefix}.{key}", "message": only})
             continue
         try:
             wanted[field] = parse_value(field, raw)
@@ -171,11 +202,11 @@ def check_values(
             errors.append({"field": f"{prefix}.{key}", "message": str(exc)})
             continue
         if wanted[field] is None and field.required:
-            errors.append({"field": f"{prefix}.{key}", "message": "is required"})
+            errors.append({"field": f"{prefix}.{key}", "message": _("is required")})
     if creating:
         for field in fields.values():
             if field.required and field.applies_to(category) and field.key not in given:
-                errors.append({"field": f"{prefix}.{field.key}", "message": "is required"})
+                errors.append({"field": f"{prefix}.{field.key}", "message": _("is required")})
     return wanted, errors
 
 
@@ -188,8 +219,8 @@ async def set_values(
     if not fields:
         if given:
             raise InvalidInput(
-                "No custom fields are defined.",
-                errors=[{"field": f"custom_fields.{k}", "message": "is not a custom field"} for k in given],
+                _("No custom fields are defined."),
+                errors=[{"field": f"custom_fields.{k}", "message": _("is not a custom field")} for k in given],
             )
         return {}, {}
     wanted, errors = check_values(fields, category, given or {}, creating=creating)
@@ -207,8 +238,12 @@ async def set_values(
             holder = await repository.unique_holder(session, field.id, unique, device_id)
             if holder is not None:
                 raise Conflict(
-                    f"Device {holder} already has {field.name} {shown(field.type, stored)!r}.",
-                    errors=[{"field": f"custom_fields.{field.key}", "message": "is already used by another device"}],
+                    _("Device {device} already has {field} {value}.").format(
+                        device=holder, field=field.name, value=repr(shown(field.type, stored))
+                    ),
+                    errors=[
+                        {"field": f"custom_fields.{field.key}", "message": _("is already used by another device")}
+                    ],
                 )
         await repository.put_value(session, device_id, field.id, stored, unique)
         before[field.key] = None if old is None else shown(field.type, old)

@@ -20,7 +20,7 @@ from service.device_models.models import DeviceModel
 from service.devices.models import STATUSES, Device, DeviceEvent
 from service.employees.models import Employee
 from service.errors import InvalidInput, NotFound
-from service.i18n import _
+from service.i18n import _, gettext
 from service.pagination import Page, check_limit, decode_cursor, decode_position, encode_position, keyset, page_of
 
 _devices: sa.Table = Device.__table__  # type: ignore[attr-defined]
@@ -55,7 +55,7 @@ async def device_view(db: AsyncSession | AsyncConnection, device_id: int) -> sa.
     """One device with its model and holder names: the request's session, or a read-only connection."""
     row = (await db.execute(_DEVICE_VIEW, {"device_id": device_id})).first()
     if row is None or not sees(row.company_id):
-        raise NotFound(f"No device has id {device_id}.")
+        raise NotFound(gettext("No device has id {id}.").format(id=device_id))
     return row
 
 
@@ -63,7 +63,12 @@ def check_statuses(status: list[str] | None) -> None:
     """Refuses an unknown status filter before a response starts (a streamed CSV cannot turn into a 422 later)."""
     unknown = [s for s in status or () if s not in STATUSES]
     if unknown:
-        raise InvalidInput.field("status", f"unknown status {unknown[0]!r}; use one of {', '.join(STATUSES)}")
+        raise InvalidInput.field(
+            "status",
+            gettext("unknown status {status}; use one of {choices}").format(
+                status=repr(unknown[0]), choices=", ".join(STATUSES)
+            ),
+        )
 
 
 def _filtered(
@@ -288,7 +293,7 @@ async def custom_values(db: AsyncSession | AsyncConnection, device_ids: list[int
 
 async def list_events(session: AsyncSession, device_id: int, *, cursor: str | None, limit: int) -> Page[DeviceEvent]:
     if await session.get(Device, device_id) is None:
-        raise NotFound(f"No device has id {device_id}.")
+        raise NotFound(gettext("No device has id {id}.").format(id=device_id))
     stmt = select(DeviceEvent).where(DeviceEvent.device_id == device_id)
     rows = (await session.exec(keyset(stmt, DeviceEvent.id, cursor, limit))).all()
     return page_of(list(rows), limit)

@@ -123,7 +123,7 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
     status = (params.get("status") or "").strip()
     cursor = params.get("cursor") or None
     if status and status not in STATUSES:
-        raise InvalidInput.field("status", f"unknown status {status!r}")
+        raise InvalidInput.field("status", gettext("unknown status {status}").format(status=repr(status)))
     # The page's field-and-value pair is the API's cf.<key>=value; links carry the cf. form.
     chosen = {k: v for k, v in params.items() if k.startswith("cf.") and v}
     cf_field, cf_value = (params.get("cf_field") or "").strip(), (params.get("cf_value") or "").strip()

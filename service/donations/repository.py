@@ -19,6 +19,7 @@ from service.devices.models import Device
 from service.donations.models import Donation, DonationAllocation, DonationApproval
 from service.donations.workflow import GIVEN, VISIBLE_TO_CHARITY, DonationStatus
 from service.errors import InvalidInput
+from service.i18n import gettext
 from service.pagination import Page, check_limit, decode_cursor, keyset, page_of
 from service.pool.models import PoolEntry
 
@@ -44,7 +45,9 @@ async def list_donations(
 ) -> Page[Donation]:
     for status in statuses or []:
         if status not in DonationStatus.__members__:
-            raise InvalidInput.field("status", f"use one of {', '.join(DonationStatus.__members__)}")
+            raise InvalidInput.field(
+                "status", gettext("use one of {choices}").format(choices=", ".join(DonationStatus.__members__))
+            )
     stmt = scoped(select(Donation), actor)
     if statuses:
         stmt = stmt.where(Donation.status.in_(statuses))  # type: ignore[attr-defined]
@@ -139,7 +142,7 @@ class YearTotal:
 async def year_totals(session: AsyncSession, actor: Actor, year: int, tz: ZoneInfo) -> list[YearTotal]:
     """Donations given in a calendar year (by approval date, in the installation's time zone), per charity."""
     if not 2000 <= year <= 2200:
-        raise InvalidInput.field("year", "give a year such as 2026")
+        raise InvalidInput.field("year", gettext("give a year such as {year}").format(year=2026))
     start = datetime.combine(datetime(year, 1, 1).date(), time.min, tz)
     end = datetime.combine(datetime(year + 1, 1, 1).date(), time.min, tz)
     stmt = (

@@ -128,7 +128,10 @@ async def diagnose(
         )
     if cost is not None and cost > max_cost_cents:
         raise InvalidInput.field(
-            "repair_cost", f"{data.repair_cost} is above the plausible maximum of {format_cents(max_cost_cents)}"
+            "repair_cost",
+            gettext("{amount} is above the plausible maximum of {maximum}").format(
+                amount=data.repair_cost, maximum=format_cents(max_cost_cents)
+            ),
         )
     device = await get_device(session, fault.device_id)
     category = await _category(session, device.model_id)

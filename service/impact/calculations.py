@@ -14,6 +14,7 @@ from typing import Any
 
 from service.charities.rules import people_reached
 from service.compensation.rules import coverage_percent
+from service.i18n import N_
 from service.impact.factors import (
     CLOSING_THE_LOOP,
     LIFETIME_METHOD,
@@ -25,8 +26,8 @@ from service.money import format_cents, round_places
 
 # Bumped whenever a formula below changes meaning, so old exports say which rules made them.
 METHOD_VERSION = "impact-1"
-LEDGER_SOURCE = "Kringloop pool ledger and donations (stored entries)"
-REGISTRY_SOURCE = "Kringloop registry (stored devices, dispositions and obligations)"
+LEDGER_SOURCE = N_("Kringloop pool ledger and donations (stored entries)")
+REGISTRY_SOURCE = N_("Kringloop registry (stored devices, dispositions and obligations)")
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def lifetime_row(agg: LifetimeAggregate, ctx: Context) -> Row:
         "months",
         "declared_lifetime",
         factor_source(agg.category, "lifetime"),
-        note="" if declared is not None else "no declared lifetime for this category",
+        note="" if declared is not None else N_("no declared lifetime for this category"),
     )
     late, late_sum = agg.replaced - agg.early, agg.age_months_sum - agg.early_age_months_sum
     inputs = {"manufacturing_kg": mfg, "baseline_months": baseline}
@@ -146,7 +147,7 @@ def lifetime_row(agg: LifetimeAggregate, ctx: Context) -> Row:
             "kg CO2e",
             "lifetime_extension",
             f"{source}; {LIFETIME_METHOD}",
-            "replaced early: negative contribution of devices replaced before the baseline" if agg.early else "",
+            N_("replaced early: negative contribution of devices replaced before the baseline") if agg.early else "",
             devices=agg.early,
             age_months_sum=agg.early_age_months_sum,
             **inputs,
@@ -204,7 +205,7 @@ def coverage_row(agg: CoverageAggregate, ctx: Context) -> Row:
         "count_bought_before_start",
         REGISTRY_SOURCE,
         since=start,
-        note="bought before the programme start: they owe no compensation",
+        note=N_("bought before the programme start: they owe no compensation"),
     )
     row.figures["compensated"] = ctx.figure(
         agg.compensated, "devices", "count_compensated_with_reference", REGISTRY_SOURCE
@@ -315,7 +316,7 @@ def money_rows(pooled_cents: int, charities: Iterable[CharityAggregate], ctx: Co
 # ---- chart series -------------------------------------------------------------------------------------------
 
 
-AGE_BUCKETS = ("< 1 y", "1-2 y", "2-3 y", "3-4 y", "4-5 y", "5-6 y", "6 y +")
+AGE_BUCKETS = (N_("< 1 y"), N_("1-2 y"), N_("2-3 y"), N_("3-4 y"), N_("4-5 y"), N_("5-6 y"), N_("6 y +"))
 
 
 def age_histogram(devices_by_whole_years: Mapping[int, int]) -> list[tuple[str, int]]:

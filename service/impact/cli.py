@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from service.i18n import format_number, gettext
 from service.settings import Settings
 
 # The report's steps (service.build_report calls progress once after each), for the bar's total.
@@ -51,7 +52,11 @@ def report_impact(
     with click.open_file(target, "wb", atomic=target != "-") as out:
         out.write(body)
     if target != "-":
-        click.echo(f"Wrote the impact report {label} ({form.upper()}, {len(body):,} bytes) to {target}.")
+        click.echo(
+            gettext("Wrote the impact report {period} ({form}, {size} bytes) to {target}.").format(
+                period=label, form=form.upper(), size=format_number(len(body)), target=target
+            )
+        )
 
 
 async def _build(

@@ -15,21 +15,25 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.i18n import N_, _
+
 CATEGORIES = ("laptop", "phone", "tablet", "desktop", "monitor", "other")
 _KG = re.compile(r"\d{1,5}(\.\d{1,3})?")
 
-BOAVIZTA = (
+# The report document keeps these in English (N_ only marks them); the page and the PDF translate them when shown
+# (labels.py).
+BOAVIZTA = N_(
     "Boavizta environmental-footprint-data, medians of manufacturer declarations "
     "(laptop n=452, smartphone n=50, tablet n=22)"
 )
-CLOSING_THE_LOOP = "Closing the Loop: 8 million phones = 440 tonnes, about 55 g per scrap phone"
-LIFETIME_METHOD = (
+CLOSING_THE_LOOP = N_("Closing the Loop: 8 million phones = 440 tonnes, about 55 g per scrap phone")
+LIFETIME_METHOD = N_(
     "Against a fixed replacement cycle of B months, a device used A months avoids manufacturing_kg x (A / B - 1) "
     "kg CO2e: the share of a new device's manufacturing the fixed cycle would have spent in the same time"
 )
-PEOPLE_SOURCE = "Charity rules: people reached = amount paid / the charity's cost per refurbished device"
+PEOPLE_SOURCE = N_("Charity rules: people reached = amount paid / the charity's cost per refurbished device")
 PROCUREMENT_SOURCE = "Buyer Group ICT, Circular & Fair ICT Pact criteria; TCO Certified Edge E-waste compensated"
-OUR_ASSUMPTION = "our assumption (no Boavizta median for this category)"
+OUR_ASSUMPTION = N_("our assumption (no Boavizta median for this category)")
 
 
 class ImpactFactors(BaseModel):
@@ -88,10 +92,14 @@ class ImpactFactors(BaseModel):
             missing = [c for c in CATEGORIES if c not in table]
             unknown = sorted(set(table) - set(CATEGORIES))
             if missing or unknown:
-                raise ValueError(f"every category needs an entry (missing: {missing}, unknown: {unknown})")
+                raise ValueError(
+                    _("every category needs an entry (missing: {missing}, unknown: {unknown})").format(
+                        missing=missing, unknown=unknown
+                    )
+                )
         kgs = [*self.manufacturing_kg.values(), *self.weight_kg.values(), self.scrap_phone_kg]
         if any(k is not None and (not _KG.fullmatch(k) or Decimal(k) == 0) for k in kgs):
-            raise ValueError('kilograms must be positive decimal numbers such as "1.65" (or empty for unknown)')
+            raise ValueError(_('kilograms must be positive decimal numbers such as "1.65" (or empty for unknown)'))
         return self
 
     def manufacturing(self, category: str) -> Decimal | None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from service.i18n import _
+
 # How rows are grouped (repository.group_column gives each one's column).
 GROUP_BYS = ("category", "company", "cost_centre")
 
@@ -74,31 +76,31 @@ def _parse(field: str, text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise PeriodError(field, f"{text!r} is not a date; use YYYY-MM-DD") from None
+        raise PeriodError(field, _("{value} is not a date; use YYYY-MM-DD").format(value=repr(text))) from None
 
 
 def resolve_period(*, year: int | None, quarter: int | None, from_: str | None, to: str | None, today: date) -> Period:
     """A calendar year, a quarter of one, or a custom from/to range (both inclusive); the current year by default."""
     if from_ or to:
         if year is not None or quarter is not None:
-            raise PeriodError("from", "give either from/to or year/quarter, not both")
+            raise PeriodError("from", _("give either from/to or year/quarter, not both"))
         if not (from_ and to):
-            raise PeriodError("to" if from_ else "from", "a custom period needs both from and to")
+            raise PeriodError("to" if from_ else "from", _("a custom period needs both from and to"))
         start, end = _parse("from", from_), _parse("to", to)
         if end < start:
-            raise PeriodError("to", "the period ends before it starts")
+            raise PeriodError("to", _("the period ends before it starts"))
         if (end - start).days > 366 * 20:
-            raise PeriodError("to", "a period covers at most 20 years")
+            raise PeriodError("to", _("a period covers at most {n} years").format(n=20))
         return Period(start, end, f"{start.isoformat()} to {end.isoformat()}")
     if quarter is not None and year is None:
-        raise PeriodError("quarter", "a quarter needs a year")
+        raise PeriodError("quarter", _("a quarter needs a year"))
     year = today.year if year is None else year
     if not 1990 <= year <= 2100:
-        raise PeriodError("year", "a year between 1990 and 2100")
+        raise PeriodError("year", _("a year between {first} and {last}").format(first=1990, last=2100))
     if quarter is None:
         return Period(date(year, 1, 1), date(year, 12, 31), str(year))
     if not 1 <= quarter <= 4:
-        raise PeriodError("quarter", "a quarter is 1, 2, 3 or 4")
+        raise PeriodError("quarter", _("a quarter is 1, 2, 3 or 4"))
     start = date(year, 3 * quarter - 2, 1)
     after = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
     return Period(start, after - timedelta(days=1), f"{year} Q{quarter}")
@@ -107,5 +109,6 @@ def resolve_period(*, year: int | None, quarter: int | None, from_: str | None, 
 def check_group_by(group_by: str | None) -> str:
     value = group_by or GROUP_BYS[0]
     if value not in GROUP_BYS:
-        raise PeriodError("group_by", f"unknown grouping {value!r}; use {', '.join(GROUP_BYS)}")
+        message = _("unknown grouping {value}; use {choices}").format(value=repr(value), choices=", ".join(GROUP_BYS))
+        raise PeriodError("group_by", message)
     return value

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -13,18 +14,16 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from service.i18n import N_, format_day, format_money, format_number, gettext
+from service.impact import labels
 from service.spreadsheet import guard_text
 from service.statements.render import canonical_json
 
-CSV_COLUMNS = ("section", "group", "figure", "value", "unit", "method", "method_version", "factor_version",
-               "source", "inputs", "note")  # fmt: skip
+# The header row is read by a person and translated (as a statement's is); the cells keep the JSON's machine
+# values (section and figure keys, decimal points), so a spreadsheet formula or a script reads any language.
+CSV_COLUMNS = (N_("section"), N_("group"), N_("figure"), N_("value"), N_("unit"), N_("method"),
+               N_("method_version"), N_("factor_version"), N_("source"), N_("inputs"), N_("note"))  # fmt: skip
 SECTIONS = ("lifetime_extension", "one_for_one", "second_life", "procurement")
-TITLES = {
-    "lifetime_extension": "Lifetime extension",
-    "one_for_one": "One for one",
-    "second_life": "Second life",
-    "procurement": "Procurement",
-}
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 PAGE_W, PAGE_H = A4
 MARGIN = 40
@@ -51,7 +50,7 @@ def figure_lines(report: dict[str, Any]) -> list[tuple[str, str, str, dict[str, 
 def csv_bytes(report: dict[str, Any]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([gettext(column) for column in CSV_COLUMNS])
     for section, group, name, f in figure_lines(report):
         writer.writerow([
             section, guard_text(group), name, "" if f["value"] is None else f["value"], f["unit"], f["method"],
@@ -77,7 +76,7 @@ class _Pdf:
     def room(self, height: float) -> None:
         if self.y - height < MARGIN:
             self.c.setFont(FONT, 7)
-            self.c.drawString(MARGIN, MARGIN - 20, f"Kringloop impact report - page {self.page}")
+            self.c.drawString(MARGIN, MARGIN - 20, _footer(self.page))
             self.c.showPage()
             self.page += 1
             self.y = PAGE_H - MARGIN
@@ -118,7 +117,7 @@ class _Pdf:
         """The same bars as the page's SVG, drawn with the canvas (labels below, values in the table after)."""
         height, width = 120.0, PAGE_W - 2 * MARGIN - 40
         self.room(height + 40)
-        self.line(chart["title"] + f" ({chart['unit']})", BOLD, 10)
+        self.line(f"{chart['title']} ({chart['unit']})", BOLD, 10)
         values = [Decimal(v) for s in chart["series"] for v in s["values"]]
         if chart.get("reference"):
             values.append(Decimal(chart["reference"]["value"]))
@@ -133,10 +132,10 @@ class _Pdf:
         bar = slot * 0.8 / k
         c = self.c
         c.setFont(FONT, 6)
-        c.drawRightString(x0 - 4, base_y + height - 6, str(top.normalize()))
+        c.drawRightString(x0 - 4, base_y + height - 6, format_number(top.normalize()))
         c.drawRightString(x0 - 4, zero - 2, "0")
         if low < 0:
-            c.drawRightString(x0 - 4, base_y, str(low.normalize()))
+            c.drawRightString(x0 - 4, base_y, format_number(low.normalize()))
         for s, series in enumerate(chart["series"]):
             c.setFillColorRGB(*COLOURS[s % len(COLOURS)])
             for i, v in enumerate(series["values"]):
@@ -157,66 +156,110 @@ class _Pdf:
                 c.drawCentredString(x0 + i * slot + slot / 2, base_y - 8, _latin1(label))
         legend = ", ".join(f"{s['name']}" for s in chart["series"])
         self.y = base_y - 12
-        self.line(f"Series: {legend}. Method: {chart['method']}. Source: {chart['source']}", FONT, 7)
+        self.line(
+            gettext("Series: {series}. Method: {method}. Source: {source}").format(
+                series=legend, method=chart["method"], source=chart["source"]
+            ),
+            FONT,
+            7,
+        )
 
 
-def _value(f: dict[str, Any]) -> str:
-    return "n/a" if f["value"] is None else f"{f['value']} {f['unit']}"
+def _footer(page: int) -> str:
+    return gettext("Kringloop impact report - page {page}").format(page=page)
+
+
+def _number(value: str | None) -> str:
+    return gettext("n/a") if value is None else format_number(value)
+
+
+def _money(value: str | None, currency: str) -> str:
+    # The standard PDF fonts are Latin-1: no euro sign, so the currency's code.
+    return gettext("n/a") if value is None else format_money(value, currency, code=True)
+
+
+def _day(iso: str) -> str:
+    return format_day(date.fromisoformat(iso), short=True)
+
+
+def _value(f: dict[str, Any], currency: str) -> str:
+    if f["value"] is None:
+        return gettext("n/a")
+    if f["unit"] == "currency":
+        return _money(f["value"], currency)
+    return f"{format_number(f['value'])} {labels.text(f['unit'])}".strip()
 
 
 def pdf_bytes(report: dict[str, Any], *, compress: bool = True) -> bytes:
-    p = _Pdf(f"Kringloop impact report {report['period']['label']}", compress)
-    period, factors = report["period"], report["factors"]
-    p.line(f"Impact report {period['label']}", BOLD, 16)
-    p.line(f"Period {period['from']} to {period['to']}, grouped by {report['group_by']}. Method version "
-           f"{report['method_version']}, impact factors {factors['label']}"
-           f"{'' if factors['saved'] else ' (built-in defaults)'}.")  # fmt: skip
+    """The report for people, in the language of the moment (the caller's request sets it)."""
+    period, factors, currency = report["period"], report["factors"], report["currency"]
+    p = _Pdf(gettext("Kringloop impact report {period}").format(period=period["label"]), compress)
+    p.line(gettext("Impact report {period}").format(period=period["label"]), BOLD, 16)
+    first, last = (format_day(date.fromisoformat(period[k])) for k in ("from", "to"))
+    intro = gettext(
+        "Period {first} to {last}, grouped by {group_by}. Method version {method_version}, impact factors {factors}."
+    )
+    if not factors["saved"]:
+        intro = gettext(
+            "Period {first} to {last}, grouped by {group_by}. Method version {method_version}, impact factors "
+            "{factors} (built-in defaults)."
+        )
+    p.line(intro.format(first=first, last=last, group_by=gettext(report["group_by"]),
+                        method_version=report["method_version"], factors=factors["label"]))  # fmt: skip
     p.y -= 6
-    p.line("Totals", BOLD, 12)
-    p.table(["Figure", "Value", "Method", "Source"],
-            [[n.replace("_", " "), _value(f), f["method"], f["source"]] for n, f in report["totals"].items()],
+    p.line(gettext("Totals"), BOLD, 12)
+    p.table([gettext("Figure"), gettext("Value"), gettext("Method"), gettext("Source")],
+            [[labels.figure_name(n), _value(f, currency), f["method"], labels.source(f["source"])]
+             for n, f in report["totals"].items()],
             [130, 90, 130, 165])  # fmt: skip
     for chart in report["charts"].values():
+        chart = labels.shown_chart(chart)
         p.chart(chart)
         header = ["", *[s["name"] for s in chart["series"]]]
-        rows = [[label, *[s["values"][i] for s in chart["series"]]] for i, label in enumerate(chart["labels"])]
+        rows = [[label, *[format_number(s["values"][i]) for s in chart["series"]]]
+                for i, label in enumerate(chart["labels"])]  # fmt: skip
         p.table(header, rows, [120] + [90] * len(chart["series"]))
     for section in SECTIONS:
         rows = report[section]["rows"]
-        p.line(TITLES[section], BOLD, 12)
+        p.line(labels.section_title(section), BOLD, 12)
         if not rows:
-            p.line("Nothing in this period.")
+            p.line(gettext("Nothing in this period."))
             continue
         for row in rows:
-            p.line(f"{row['group']}" + (f" - {'; '.join(row['flags'])}" if row["flags"] else ""), BOLD, 9)
-            p.table(["Figure", "Value", "Inputs", "Note"],
-                    [[n.replace("_", " "), _value(f), json.dumps(f["inputs"], sort_keys=True)[:70], f["note"]]
+            flags = "; ".join(labels.text(flag) for flag in row["flags"])
+            p.line(f"{row['group']}" + (f" - {flags}" if flags else ""), BOLD, 9)
+            p.table([gettext("Figure"), gettext("Value"), gettext("Inputs"), gettext("Note")],
+                    [[labels.figure_name(n), _value(f, currency), json.dumps(f["inputs"], sort_keys=True)[:70],
+                      labels.text(f["note"])]
                      for n, f in row["figures"].items() if f["value"] not in (None, "0", "0.0") or f["note"]],
                     [150, 80, 190, 95])  # fmt: skip
     uncovered = report["one_for_one"]
     if uncovered["uncovered"]:
-        p.line(f"Devices owing a compensation without a partner reference ({uncovered['uncovered_count']})", BOLD, 10)
-        p.table(["Device", "Bought", "Category", "Model", "Obligation"],
-                [[u["asset_tag"] or f"#{u['device_id']}", u["purchase_date"], u["category"], u["model"],
+        p.line(gettext("Devices owing a compensation without a partner reference ({n})").format(
+            n=format_number(uncovered["uncovered_count"])), BOLD, 10)  # fmt: skip
+        p.table([gettext("Device"), gettext("Bought"), gettext("Category"), gettext("Model"), gettext("Obligation")],
+                [[u["asset_tag"] or f"#{u['device_id']}", _day(u["purchase_date"]), u["category"], u["model"],
                   u["obligation"]] for u in uncovered["uncovered"]],
                 [80, 70, 70, 200, 95])  # fmt: skip
     money = report["money"]
-    p.line("Money and people", BOLD, 12)
-    p.line(f"Residual value pooled: {money['pool']['figures']['pooled']['value']} {report['currency']}")
-    p.table(["Charity", "Donated", "Paid", "People reached"],
-            [[r["group"], r["figures"]["donated"]["value"], r["figures"]["paid"]["value"],
-              r["figures"]["people_reached"]["value"] or "n/a"] for r in money["charities"]],
+    p.line(labels.section_title("money_and_people"), BOLD, 12)
+    pooled = _money(money["pool"]["figures"]["pooled"]["value"], currency)
+    p.line(gettext("Residual value pooled: {amount}").format(amount=pooled))
+    p.table([gettext("Charity"), gettext("Donated"), gettext("Paid"), gettext("People reached")],
+            [[r["group"], _money(r["figures"]["donated"]["value"], currency),
+              _money(r["figures"]["paid"]["value"], currency),
+              _number(r["figures"]["people_reached"]["value"] or None)] for r in money["charities"]],
             [200, 100, 100, 115])  # fmt: skip
-    p.line("Methods and sources", BOLD, 12)
+    p.line(gettext("Methods and sources"), BOLD, 12)
     for method in report["methods"]:
-        p.line(method["name"].replace("_", " "), BOLD, 9)
-        p.line(method["text"], indent=8)
-        p.line(f"Source: {method['source']}", indent=8)
-    p.line("Factors used", BOLD, 9)
+        p.line(labels.section_title(method["name"]), BOLD, 9)
+        p.line(labels.text(method["text"]), indent=8)
+        p.line(gettext("Source: {source}").format(source=labels.source(method["source"])), indent=8)
+    p.line(gettext("Factors used"), BOLD, 9)
     for name, value in factors["values"].items():
         p.line(f"{name}: {json.dumps(value, sort_keys=True)}", indent=8)
     p.c.setFont(FONT, 7)
-    p.c.drawString(MARGIN, MARGIN - 20, f"Kringloop impact report - page {p.page}")
+    p.c.drawString(MARGIN, MARGIN - 20, _footer(p.page))
     p.c.showPage()
     p.c.save()
     return p.buffer.getvalue()

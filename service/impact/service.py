@@ -20,7 +20,7 @@ from service.compensation.rules import coverage_percent
 from service.context import Actor
 from service.db import utcnow
 from service.errors import Conflict, InvalidInput
-from service.i18n import _
+from service.i18n import N_, gettext
 from service.impact import calculations as calc
 from service.impact import procurement as buying
 from service.impact import repository
@@ -62,7 +62,7 @@ async def save_factors(
 ) -> int:
     version, current, saved = await current_factors(session, settings)
     if saved and current == factors:
-        raise Conflict("These are the current impact factors already; nothing changed.")
+        raise Conflict(gettext("These are the current impact factors already; nothing changed."))
     # The unsaved defaults count as version 1, so the first saved change is version 2 and never renames them.
     new_version = version + 1
     row = ImpactFactorVersion(
@@ -73,8 +73,10 @@ async def save_factors(
             session.add(row)
     except IntegrityError:
         raise Conflict(
-            f"Impact factors version {new_version} was saved by someone else a moment ago; reload and "
-            "make your change again."
+            gettext(
+                "Impact factors version {version} was saved by someone else a moment ago; reload and "
+                "make your change again."
+            ).format(version=new_version)
         ) from None
     await audit.record(
         session,
@@ -145,7 +147,7 @@ async def build_report(
     ctx = calc.Context(factors, factor_version)
     visible = await companies.all_companies(session)
     if company_id is not None and company_id not in {c.id for c in visible}:
-        raise InvalidInput.field("company_id", _("no company has id {id}").format(id=company_id))
+        raise InvalidInput.field("company_id", gettext("no company has id {id}").format(id=company_id))
     scope = current_scope()
     company_ids = (company_id,) if company_id is not None else scope
     w = Window.of(
@@ -187,7 +189,7 @@ async def build_report(
             "devices",
             "count_replaced_before_baseline",
             calc.REGISTRY_SOURCE,
-            note="counted in the net figure as negative contributions" if early else "",
+            note=N_("counted in the net figure as negative contributions") if early else "",
         ),
         "co2e_avoided_kg": ctx.figure(
             calc.net_co2e(lifetime_aggs, factors),
@@ -221,7 +223,7 @@ async def build_report(
             [b for b, _ in fleet],
             [("devices", [n for _, n in fleet])],
             calc.REGISTRY_SOURCE,
-            "whole years from purchase to the report date",
+            N_("whole years from purchase to the report date"),
         ),
         "replacement_age": _chart(
             "Average age at replacement against the fixed cycle",
@@ -229,7 +231,7 @@ async def build_report(
             age_categories,
             [("average age", [round_places(Decimal(ages[c][1]) / ages[c][0], 1) for c in age_categories])],
             calc.REGISTRY_SOURCE,
-            "average whole months from purchase to replacement",
+            N_("average whole months from purchase to replacement"),
             reference=(f"fixed cycle {baseline} months", baseline),
         ),
         "pool_by_month": _chart(
@@ -241,7 +243,7 @@ async def build_report(
                 ("out", [format_cents(months.get(k, (0, 0))[1]) for k in month_keys]),
             ],
             calc.LEDGER_SOURCE,
-            "sum of positive and of negative pool entries by UTC month",
+            N_("sum of positive and of negative pool entries by UTC month"),
         ),
         "coverage_by_quarter": _chart(
             "One-for-one coverage by purchase quarter",
@@ -249,7 +251,7 @@ async def build_report(
             [f"{y} Q{q}" for y, q, _, _ in quarters],
             [("owed", [n for _, _, n, _ in quarters]), ("compensated", [c for _, _, _, c in quarters])],
             calc.REGISTRY_SOURCE,
-            "devices bought since the programme start, by purchase quarter",
+            N_("devices bought since the programme start, by purchase quarter"),
         ),
         "co2e_by_year": _chart(
             "Net CO2e avoided by year of replacement",
@@ -257,7 +259,7 @@ async def build_report(
             [str(y) for y in years],
             [("net kg CO2e", [calc.net_co2e(by_year[y], factors) for y in years])],
             f"{BOAVIZTA}; {LIFETIME_METHOD}",
-            "lifetime_extension, early replacements counted negative",
+            N_("lifetime_extension, early replacements counted negative"),
         ),
     }
     return {
@@ -311,37 +313,47 @@ def _today(settings: Settings) -> date:
 METHODS = [
     {
         "name": "lifetime_extension",
-        "text": LIFETIME_METHOD + ". A device replaced before the baseline gives a "
-        "negative contribution, shown on its own as 'replaced early' and included in the net figure, never clamped. "
-        "Fault-replaced: retired with a successor registered through replaces_id. Age: whole months from purchase to "
-        "the UTC date of the retirement.",
+        "text": N_(
+            "Against a fixed replacement cycle of B months, a device used A months avoids manufacturing_kg x "
+            "(A / B - 1) kg CO2e: the share of a new device's manufacturing the fixed cycle would have spent in the "
+            "same time. A device replaced before the baseline gives a negative contribution, shown on its own as "
+            "'replaced early' and included in the net figure, never clamped. Fault-replaced: retired with a successor "
+            "registered through replaces_id. Age: whole months from purchase to the UTC date of the retirement."
+        ),
         "source": BOAVIZTA,
     },
     {
         "name": "one_for_one",
-        "text": "Devices of the compensated categories bought on or after the programme start "
-        "owe one e-waste compensation; compensated means the partner confirmed it with a reference. Weight: the "
-        "model's, else the category's factor; a device of unknown weight is counted apart, not guessed.",
+        "text": N_(
+            "Devices of the compensated categories bought on or after the programme start "
+            "owe one e-waste compensation; compensated means the partner confirmed it with a reference. Weight: the "
+            "model's, else the category's factor; a device of unknown weight is counted apart, not guessed."
+        ),
         "source": f"{BOAVIZTA}; {CLOSING_THE_LOOP}",
     },
     {
         "name": "second_life",
-        "text": "Devices sold to a refurbisher or donated in kind after a verified wipe, by "
-        "counterparty, when the disposal was recorded in the period.",
+        "text": N_(
+            "Devices sold to a refurbisher or donated in kind after a verified wipe, by "
+            "counterparty, when the disposal was recorded in the period."
+        ),
         "source": calc.REGISTRY_SOURCE,
     },
     {
         "name": "money_and_people",
-        "text": "Pooled: credits and adjustments in the period. Donated: donations approved "
-        "in the period; paid: paid in the period. People reached = paid / the charity's cost per refurbished device, "
-        "rounded down.",
+        "text": N_(
+            "Pooled: credits and adjustments in the period. Donated: donations approved in the period; paid: paid in "
+            "the period. People reached = paid / the charity's cost per refurbished device, rounded down."
+        ),
         "source": PEOPLE_SOURCE,
     },
     {
         "name": "procurement",
-        "text": "Share of the devices bought in the period, by count and by purchase price, "
-        "whose model meets each attribute on the purchase date (a certificate must not have expired). A device "
-        "without a purchase price counts in the count share and adds nothing to spend.",
+        "text": N_(
+            "Share of the devices bought in the period, by count and by purchase price, "
+            "whose model meets each attribute on the purchase date (a certificate must not have expired). A device "
+            "without a purchase price counts in the count share and adds nothing to spend."
+        ),
         "source": PROCUREMENT_SOURCE,
     },
 ]

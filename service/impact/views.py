@@ -13,7 +13,8 @@ from litestar.response import Template
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.errors import DomainError
-from service.impact import charts
+from service.i18n import gettext
+from service.impact import charts, labels
 from service.impact.api import report_file, report_for
 from service.web.deps import DbSession
 from service.web.forms import domain_errors
@@ -24,7 +25,9 @@ QUERY_KEYS = ("year", "quarter", "from", "to", "group_by", "company_id", "cost_c
 
 def chart_svg(chart: dict[str, Any]) -> str:
     """The report's chart data drawn as SVG (the page and the PDF draw the same numbers)."""
-    label = f"{chart['title']}, in {chart['unit']}; the table beside it lists the values."
+    label = gettext("{title}, in {unit}; the table beside it lists the values.").format(
+        title=chart["title"], unit=chart["unit"]
+    )
     reference = chart.get("reference")
     return charts.bar_chart(
         label,
@@ -45,7 +48,8 @@ async def impact_page(request: Request[Any, Any, Any], state: State, session: Db
         # A mistyped period says so beside its field and shows this year instead.
         errors = domain_errors(exc, "year")
         report = await report_for(session, state.settings, {})
-    svgs = {name: chart_svg(chart) for name, chart in report["charts"].items()}
+    shown = {name: labels.shown_chart(chart) for name, chart in report["charts"].items()}
+    svgs = {name: chart_svg(chart) for name, chart in shown.items()}
     chosen = {k: v for k, v in query.items() if v and not errors}
     return Template(
         "impact/index.html",
@@ -53,10 +57,13 @@ async def impact_page(request: Request[Any, Any, Any], state: State, session: Db
         status_code=422 if errors else 200,
         context={
             "report": report,
+            "charts": shown,
             "svgs": svgs,
+            "labels": labels,
             "form": {k: v or "" for k, v in query.items()},
             "errors": errors,
             "download_query": urlencode(chosen),
+            "companies": await companies.all_companies(session),
         },
     )
 

@@ -12,6 +12,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 from service.devices.lifecycle import RELEASES_HOLDER, DeviceStatus, IllegalMove, Move, next_status
+from service.i18n import gettext
 from service.imports.rows import LEFT_SERVICE, NEVER_IMPORTED
 
 Holder = Hashable | None
@@ -61,10 +62,11 @@ def desired_state(
             status = "in_use" if target_holder is not None else "in_stock"
     if status in LEFT_SERVICE:
         if holder_given and holder is not None:
-            raise MoveRefused("holder", f"a {status} device has no holder; leave it blank")
+            refusal = gettext("a {status} device has no holder; leave it blank").format(status=status)
+            raise MoveRefused("holder", refusal)
         return DeviceState(status, None if status != now.status else now.holder)
     if status == "in_use" and target_holder is None:
-        raise MoveRefused("holder", "a device in use needs a holder; name one")
+        raise MoveRefused("holder", gettext("a device in use needs a holder; name one"))
     if status == "in_stock":
         target_holder = None  # the status asks for it back in stock: it is unassigned
     return DeviceState(status, target_holder)
@@ -97,12 +99,18 @@ def plan_moves(current: DeviceState, desired: DeviceState) -> list[PlannedMove]:
     if current == desired:
         return []
     if current.status in NEVER_IMPORTED:
-        raise MoveRefused("status", f"the device is {current.status}; an import never changes such a device")
+        raise MoveRefused(
+            "status",
+            gettext("the device is {status}; an import never changes such a device").format(status=current.status),
+        )
     if current.status in LEFT_SERVICE:
         if desired.status == current.status:
             return []  # its last holder stays on record; there is nothing to move
         raise MoveRefused(
-            "status", f"the device is {current.status} and cannot become {desired.status}: it has left service"
+            "status",
+            gettext("the device is {status} and cannot become {desired}: it has left service").format(
+                status=current.status, desired=desired.status
+            ),
         )
     moves: list[PlannedMove] = []
     state = current
@@ -112,7 +120,7 @@ def plan_moves(current: DeviceState, desired: DeviceState) -> list[PlannedMove]:
     if state.status == "in_repair":
         if desired.status == "in_repair":
             raise MoveRefused(
-                "holder", "a device in repair keeps its holder until it returns; import it as returned first"
+                "holder", gettext("a device in repair keeps its holder until it returns; import it as returned first")
             )
         state = _step(moves, state, Move.return_from_repair)
     if state.holder != desired.holder:
@@ -123,5 +131,10 @@ def plan_moves(current: DeviceState, desired: DeviceState) -> list[PlannedMove]:
     if desired.status == "in_repair":
         state = _step(moves, state, Move.repair)
     if state != desired:  # pragma: no cover - the steps above reach every state desired_state returns
-        raise MoveRefused("status", f"no sequence of moves leads from {current.status} to {desired.status}")
+        raise MoveRefused(
+            "status",
+            gettext("no sequence of moves leads from {status} to {desired}").format(
+                status=current.status, desired=desired.status
+            ),
+        )
     return moves

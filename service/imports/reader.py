@@ -159,7 +159,9 @@ def detect_encoding(head: bytes) -> str:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"  # Excel's "Unicode text"
     if b"\x00" in head:
-        raise UnusableFile("The file is not text (it holds NUL bytes): save it as CSV (UTF-8 or Windows-1252).")
+        raise UnusableFile(
+            gettext("The file is not text (it holds NUL bytes): save it as CSV (UTF-8 or Windows-1252).")
+        )
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -60,11 +60,11 @@ def _options(form: dict[str, str]) -> tuple[ImportOptions | None, dict[str, str]
     date_order = form.get("date_order") or None
     decimal_mark = form.get("decimal_mark") or None
     if file_format not in FORMATS:
-        errors["format"] = "Choose a format from the list."
+        errors["format"] = _("Choose a format from the list.")
     if date_order not in (None, "dmy", "mdy"):
-        errors["date_order"] = "Choose a date order from the list."
+        errors["date_order"] = _("Choose a date order from the list.")
     if decimal_mark not in (None, "comma", "point"):
-        errors["decimal_mark"] = "Choose a decimal mark from the list."
+        errors["decimal_mark"] = _("Choose a decimal mark from the list.")
     if errors:
         return None, errors
     dry_run = form.get("dry_run") in ("1", "on", "true")

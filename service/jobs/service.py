@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.context import Actor
 from service.db import is_postgres, session_scope, utcnow
 from service.errors import Conflict
+from service.i18n import _, format_moment
 from service.jobs.locks import job_lock
 from service.jobs.models import JobRun
 from service.jobs.registry import Job
@@ -188,18 +189,28 @@ async def run_manually(
         if not held:
             async with session_scope(sessionmaker) as session:
                 running = await _running(session, job.name)
-            started = running.started_at.astimezone(settings.tz) if running else None
-            since = f" (started {started:%d %b %Y %H:%M} by {running.triggered_by})" if running else ""
-            raise JobBusy(
-                f"The {job.name} job is busy: another run is working{since}. Wait for it to finish; "
-                "its outcome appears in the job's recent runs.",
-                job=job.name,
-            )
+            raise JobBusy(_busy_message(job.name, running, settings), job=job.name)
         run = await run_job(
             sessionmaker, job, slot=manual_slot(), triggered_by=triggered_by, ports=ports, settings=settings
         )
     assert run is not None  # a manual slot is never taken
     return run
+
+
+def _busy_message(name: str, running: JobRun | None, settings: Settings) -> str:
+    # Two whole sentences rather than an optional fragment glued in: a translator sees each one complete.
+    if running is None:
+        return _(
+            "The {job} job is busy: another run is working. Wait for it to finish; "
+            "its outcome appears in the job's recent runs."
+        ).format(job=name)
+    since = _("started {when} by {who}").format(
+        when=format_moment(running.started_at, settings.tz), who=running.triggered_by
+    )
+    return _(
+        "The {job} job is busy: another run is working ({since}). Wait for it to finish; "
+        "its outcome appears in the job's recent runs."
+    ).format(job=name, since=since)
 
 
 async def _running(session: AsyncSession, name: str) -> JobRun | None:

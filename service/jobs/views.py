@@ -9,6 +9,7 @@ from litestar.response import Redirect, Template
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.errors import DomainError, NotFound
+from service.i18n import gettext
 from service.jobs import service
 from service.jobs.api import job_list
 from service.web.deps import DbSession
@@ -42,7 +43,7 @@ async def run_from_page(request: Request[Any, Any, Any], state: State, name: str
     # No request session: on SQLite an open request transaction would hold the write lock the job needs.
     job = state.jobs.get(name)
     if job is None:
-        raise NotFound(f"No job is named {name!r}.")
+        raise NotFound(gettext("No job is named {name}.").format(name=repr(name)))
     try:
         await service.run_manually(
             state.sessionmaker, job, triggered_by=f"page:{request.user.username}", ports=state.ports,

@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from service.i18n import gettext
 from service.schemas import Strict
 
 SheetKey = Literal["a4-3x8", "roll-62"]
@@ -24,5 +25,5 @@ class LabelRequest(Strict):
     @model_validator(mode="after")
     def _one_selection(self) -> LabelRequest:
         if (self.device_ids is None) == (self.filter is None):
-            raise ValueError("give device_ids or filter (one of them)")
+            raise ValueError(gettext("give device_ids or filter (one of them)"))
         return self

@@ -19,6 +19,7 @@ from service.accounts.auth import bearer_principal
 from service.accounts.permissions import Permission, can
 from service.devices.models import STATUSES
 from service.errors import Forbidden, NotFound
+from service.i18n import _
 from service.jobs.models import OUTCOMES
 from service.metrics.instruments import live_registry
 from service.metrics.repository import Snapshot, snapshot
@@ -67,9 +68,11 @@ async def metrics(request: Request[Any, Any, Any], state: State) -> Response[byt
     if not _allowed_address(request, settings.metrics_networks):
         principal = await bearer_principal(request)
         if principal is None:
-            raise NotFound("There is nothing at this address.")
+            raise NotFound(_("There is nothing at this address."))
         if not can(principal.role, Permission.administer):
-            raise Forbidden(f"Your role ({principal.role.value}) may not read the metrics; an admin token may.")
+            raise Forbidden(
+                _("Your role ({role}) may not read the metrics; an admin token may.").format(role=principal.role.value)
+            )
     async with state.sessionmaker() as session:
         figures = await snapshot(session)
     database = CollectorRegistry(auto_describe=True)

@@ -20,6 +20,7 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.devices.schemas import DeviceOut
 from service.errors import NotFound
+from service.i18n import gettext
 from service.money import format_cents
 from service.settings import Settings
 
@@ -102,7 +103,7 @@ async def bench_device_raw(state: State, device_id: int) -> dict[str, Any]:
     pool = await _pool(state)
     row = await pool.fetchrow(DEVICE_SQL, device_id)
     if row is None:
-        raise NotFound(f"No device has id {device_id}.")
+        raise NotFound(gettext("No device has id {id}.").format(id=device_id))
     values = dict(row)
     values["purchase_price"] = format_cents(values.pop("purchase_price_cents"))
     values["currency"] = state.settings.currency

@@ -36,8 +36,10 @@ def parse_report(filename: str, content_type: str, data: bytes, *, max_bytes: in
     kind = file_kind(filename, content_type, data, max_bytes)
     if kind == "pdf":
         raise ReportRefused(
-            "a PDF report cannot be read automatically; upload the tool's XML or JSON report, or record the "
-            "certificate by hand and attach the PDF"
+            _(
+                "a PDF report cannot be read automatically; upload the tool's XML or JSON report, or record the "
+                "certificate by hand and attach the PDF"
+            )
         )
     if kind == "json":
         return parse_nwipe(data)
@@ -57,8 +59,10 @@ def _parse_xml(data: bytes) -> Element:
         return SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
         raise ReportRefused(
-            "the XML report declares a DTD or entities (XXE or entity expansion); wipe reports never need them, "
-            "so it was refused unread"
+            _(
+                "the XML report declares a DTD or entities (XXE or entity expansion); wipe reports never need them, "
+                "so it was refused unread"
+            )
         ) from None
     except ParseError as exc:
         raise ReportRefused(_("the XML report is malformed: {exc}").format(exc=exc)) from None
@@ -96,8 +100,10 @@ def parse_nwipe(data: bytes) -> ParsedReport:
     sections = {k: doc.get(k) if isinstance(doc, dict) else None for k in ("report_metadata", "device", "wipe_result")}
     if not all(isinstance(v, dict) for v in sections.values()):
         raise ReportRefused(
-            "this JSON file is not an nwipe report (it needs report_metadata, device and wipe_result); "
-            "Kringloop reads nwipe JSON and Blancco XML reports"
+            _(
+                "this JSON file is not an nwipe report (it needs report_metadata, device and wipe_result); "
+                "Kringloop reads nwipe JSON and Blancco XML reports"
+            )
         )
     meta, device, result = sections["report_metadata"], sections["device"], sections["wipe_result"]
     assert isinstance(meta, dict) and isinstance(device, dict) and isinstance(result, dict) and isinstance(doc, dict)
@@ -111,14 +117,18 @@ def parse_nwipe(data: bytes) -> ParsedReport:
     status = str(result.get("status", "")).strip().lower()
     if status != "success":
         raise ReportRefused(
-            f"nwipe reports the wipe of {serial or name or 'the disk'} as {status or 'unknown'!r}: a wipe that did "
-            "not succeed is no evidence; wipe the disk again or destroy it"
+            _(
+                "nwipe reports the wipe of {disk} as {status}: a wipe that did not succeed is no evidence; wipe the "
+                "disk again or destroy it"
+            ).format(disk=serial or name or _("the disk"), status=repr(status or "unknown"))
         )
     pass_errors, verify_errors = _count(result, "pass_errors"), _count(result, "verify_errors")
     if pass_errors or verify_errors:
         raise ReportRefused(
-            f"nwipe reports {pass_errors} pass error(s) and {verify_errors} verification error(s) for "
-            f"{serial or name}: sectors may still hold data; wipe the disk again or destroy it"
+            _(
+                "nwipe reports {pass_errors} pass error(s) and {verify_errors} verification error(s) for "
+                "{disk}: sectors may still hold data; wipe the disk again or destroy it"
+            ).format(pass_errors=pass_errors, verify_errors=verify_errors, disk=serial or name)
         )
     if serial is None or serial.lower() == "unknown":
         raise ReportRefused(_("the nwipe report names no disk serial number, so it cannot be matched to a medium"))
@@ -251,15 +261,23 @@ def parse_blancco(data: bytes, *, tz: tzinfo = UTC) -> ParsedReport:
     for erasure in erasures:
         target = _child(erasure, "target")
         serial = clean_serial(_text(target, "serial"))
-        label = serial or "a disk without a serial number"
+        label = serial or _("a disk without a serial number")
         state = _text(erasure, "state")
         if not state.lower().startswith("success"):
             why = _failures(erasure)
-            raise ReportRefused(
-                f"Blancco reports the erasure of {label} as {state or 'unknown'!r}"
-                + (f" ({why})" if why else "")
-                + ": an erasure that did not succeed is no evidence; erase again or destroy the medium"
+            status = repr(state or "unknown")
+            refusal = (
+                _(
+                    "Blancco reports the erasure of {label} as {status} ({why}): an erasure that did not succeed is no "
+                    "evidence; erase again or destroy the medium"
+                )
+                if why
+                else _(
+                    "Blancco reports the erasure of {label} as {status}: an erasure that did not succeed is no "
+                    "evidence; erase again or destroy the medium"
+                )
             )
+            raise ReportRefused(refusal.format(label=label, status=status, why=why))
         if serial is None:
             raise ReportRefused(_("an erasure in the Blancco report names no target serial number"))
         standard = _text(erasure, "erasure_standard_name")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from service.i18n import gettext, lazy_gettext
+from service.i18n import N_, gettext, lazy_gettext
 
 # The largest medium anyone ships is a few hundred TB; a bigger number is a typo (or a corrupt report).
 MAX_CAPACITY = 10**16
@@ -76,7 +76,7 @@ class WipePolicy:
         """Why ``method`` is not enough for ``media_type``, or None when it is."""
         if self.accepts(media_type, method):
             return None
-        allowed = " or ".join(self.accepted_methods(media_type)) or "nothing"
+        allowed = gettext(" or ").join(self.accepted_methods(media_type)) or gettext("nothing")
         return (
             gettext("wipe policy v{version} accepts only {allowed} for {medium}, not {method}: {why}")
             .format(
@@ -84,13 +84,13 @@ class WipePolicy:
                 allowed=allowed,
                 medium=MEDIA_LABELS.get(media_type, media_type),
                 method=method,
-                why=self.why.get(media_type, ""),
+                why=gettext(self.why[media_type]) if self.why.get(media_type) else "",
             )
             .rstrip(": ")
         )
 
 
-_FLASH_WHY = "an overwrite does not reach over-provisioned or remapped flash cells"
+_FLASH_WHY = N_("an overwrite does not reach over-provisioned or remapped flash cells")
 POLICIES: dict[int, WipePolicy] = {
     1: WipePolicy(
         version=1,
@@ -108,7 +108,7 @@ POLICIES: dict[int, WipePolicy] = {
             "emmc": _FLASH_WHY,
             "phone_memory": _FLASH_WHY,
             "sd_card": _FLASH_WHY,
-            "other": "only a Purge or Destroy is known to work when the medium's technology is unknown",
+            "other": N_("only a Purge or Destroy is known to work when the medium's technology is unknown"),
         },
     )
 }

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from service.i18n import _, format_number
+
 # The kinds of file kept as evidence, and the content type each is served with.
 CONTENT_TYPES = {"pdf": "application/pdf", "xml": "application/xml", "json": "application/json"}
 _DECLARED = {
@@ -53,9 +55,9 @@ class ReportRefused(Exception):
 def file_kind(filename: str, declared_type: str, data: bytes, max_bytes: int) -> str:
     """``pdf``, ``xml`` or ``json`` for an acceptable file; refuses anything else before it is parsed."""
     if not data:
-        raise ReportRefused("the file is empty")
+        raise ReportRefused(_("the file is empty"))
     if len(data) > max_bytes:
-        raise ReportRefused(f"the file is larger than the limit of {max_bytes:,} bytes")
+        raise ReportRefused(_("the file is larger than the limit of {n} bytes").format(n=format_number(max_bytes)))
     declared = (declared_type or "").split(";")[0].strip().lower()
     if declared in _DECLARED:
         kind = _DECLARED[declared]
@@ -63,16 +65,18 @@ def file_kind(filename: str, declared_type: str, data: bytes, max_bytes: int) ->
         ext = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
         kind = _EXTENSIONS.get(ext, "")
         if not kind:
-            raise ReportRefused("the file's type is unknown; upload a PDF, XML or JSON report (.pdf, .xml, .json)")
+            raise ReportRefused(_("the file's type is unknown; upload a PDF, XML or JSON report (.pdf, .xml, .json)"))
     else:
-        raise ReportRefused(f"files of type {declared} are not wipe reports; upload a PDF, XML or JSON report")
+        raise ReportRefused(
+            _("files of type {type} are not wipe reports; upload a PDF, XML or JSON report").format(type=declared)
+        )
     start = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
     if kind == "pdf" and not data.startswith(b"%PDF-"):
-        raise ReportRefused("the file is declared as a PDF but does not start like one")
+        raise ReportRefused(_("the file is declared as a PDF but does not start like one"))
     if kind == "xml" and not start.startswith(b"<"):
-        raise ReportRefused("the file is declared as XML but does not start like XML")
+        raise ReportRefused(_("the file is declared as XML but does not start like XML"))
     if kind == "json" and not start.startswith((b"{", b"[")):
-        raise ReportRefused("the file is declared as JSON but does not start like JSON")
+        raise ReportRefused(_("the file is declared as JSON but does not start like JSON"))
     return kind
 
 
@@ -80,11 +84,13 @@ def load_json(data: bytes) -> object:
     try:
         return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise ReportRefused("the JSON report is not UTF-8 text") from None
+        raise ReportRefused(_("the JSON report is not UTF-8 text")) from None
     except json.JSONDecodeError as exc:
-        raise ReportRefused(f"the JSON report is malformed: {exc.msg} at line {exc.lineno}") from None
+        raise ReportRefused(
+            _("the JSON report is malformed: {msg} at line {lineno}").format(msg=exc.msg, lineno=exc.lineno)
+        ) from None
     except RecursionError:
-        raise ReportRefused("the JSON report is nested too deeply") from None
+        raise ReportRefused(_("the JSON report is nested too deeply")) from None
 
 
 @dataclass(frozen=True)
@@ -152,11 +158,17 @@ def nist_method(standard: str, media_type: str) -> tuple[str, str]:
         if re.search(pattern, text):
             method = flash if media_type in _FLASH else magnetic
             if method is None:
-                raise ReportRefused(f"{standard!r} does not sanitize {media_type} media")
+                raise ReportRefused(
+                    _("{standard} does not sanitize {media_type} media").format(
+                        standard=repr(standard), media_type=media_type
+                    )
+                )
             return method, f"{technique} ({standard.strip()})" if technique not in text else standard.strip()
     raise ReportRefused(
-        f"the erasure standard {standard!r} is not one Kringloop can classify as clear, purge or destroy; "
-        "record the certificate by hand with the tool's report attached"
+        _(
+            "the erasure standard {standard} is not one Kringloop can classify as clear, purge or destroy; "
+            "record the certificate by hand with the tool's report attached"
+        ).format(standard=repr(standard))
     )
 
 

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.device_models.models import DeviceModel
 from service.devices.models import Device
 from service.errors import InvalidInput, NotFound
+from service.i18n import gettext
 from service.pagination import Page, keyset, page_of
 from service.wipes.models import (
     CERTIFICATE_STATUSES,
@@ -55,21 +56,26 @@ def _cert_view() -> sa.Select[Any]:
 async def ensure_device(session: AsyncSession, device_id: int) -> Device:
     device = await session.get(Device, device_id)
     if device is None:
-        raise NotFound(f"No device has id {device_id}.")
+        raise NotFound(gettext("No device has id {id}.").format(id=device_id))
     return device
 
 
 async def certificate_view(session: AsyncSession, certificate_id: int) -> sa.Row[Any]:
     row = (await session.execute(_cert_view().where(_certs.c.id == certificate_id))).first()
     if row is None:
-        raise NotFound(f"No wipe certificate has id {certificate_id}.")
+        raise NotFound(gettext("No wipe certificate has id {id}.").format(id=certificate_id))
     return row
 
 
 def check_status(status: str | None) -> None:
     """Refuses a certificate status filter that is not one (a misspelling is not an empty register)."""
     if status and status not in CERTIFICATE_STATUSES:
-        raise InvalidInput.field("status", f"unknown status {status!r}; use one of {', '.join(CERTIFICATE_STATUSES)}")
+        raise InvalidInput.field(
+            "status",
+            gettext("unknown status {status}; use one of {choices}").format(
+                status=repr(status), choices=", ".join(CERTIFICATE_STATUSES)
+            ),
+        )
 
 
 def _filtered(
@@ -153,9 +159,11 @@ def wipe_status(media_type: str, certificates: list[WipeCertificate]) -> str:
 async def document(session: AsyncSession, certificate_id: int) -> WipeDocument:
     cert = await session.get(WipeCertificate, certificate_id)
     if cert is None:
-        raise NotFound(f"No wipe certificate has id {certificate_id}.")
+        raise NotFound(gettext("No wipe certificate has id {id}.").format(id=certificate_id))
     if cert.document_id is None:
-        raise NotFound(f"Wipe certificate {certificate_id} was recorded by hand without a report file.")
+        raise NotFound(
+            gettext("Wipe certificate {id} was recorded by hand without a report file.").format(id=certificate_id)
+        )
     doc = await session.get(WipeDocument, cert.document_id)
     assert doc is not None
     return doc

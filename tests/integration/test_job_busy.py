@@ -67,6 +67,24 @@ async def test_a_second_api_run_while_the_first_works_is_a_409_naming_the_busy_j
     assert again.status_code == 200 and gate.runs == 2
 
 
+async def test_the_busy_message_is_in_the_readers_language_with_a_local_date(api: Api) -> None:
+    gate = _install(api)
+    first = asyncio.create_task(api.post("admin", "/api/v1/jobs/slow/run"))
+    await asyncio.wait_for(gate.started.wait(), timeout=10)
+    dutch = await api.post("admin", "/api/v1/jobs/slow/run", headers={"Accept-Language": "nl-NL,nl;q=0.9"})
+    gate.release.set()
+    await first
+
+    assert dutch.status_code == 409
+    detail = dutch.json()["detail"]
+    assert detail.startswith("De taak slow is bezig: er loopt al een andere run (gestart op "), detail
+    assert "door api)" in detail and "Wacht tot die klaar is" in detail
+    # The day is written the Dutch way: "4 dec 2026 01:05", not "04 Dec 2026".
+    when = detail.split("gestart op ", 1)[1].split(" door ", 1)[0]
+    day, month, year, clock = when.split()
+    assert day.isdigit() and not day.startswith("0") and month.islower() and year.isdigit() and ":" in clock
+
+
 async def test_the_jobs_page_shows_the_busy_message_and_runs_when_free(api: Api) -> None:
     gate = _install(api)
     csrf = await ui_login(api, "admin")
@@ -106,7 +124,8 @@ async def test_the_cli_is_told_the_job_is_busy_while_another_process_holds_it(se
                 subprocess.run, command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
             )
         assert busy.returncode == 1
-        assert "The import-files job is busy: another run is working." in busy.stderr
+        # No KRINGLOOP_LANG: the CLI speaks the organisation default, Dutch.
+        assert "De taak import-files is bezig: er loopt al een andere run." in busy.stderr
         async with engine.connect() as conn:
             assert (await conn.execute(sa.text("SELECT count(*) FROM job_runs"))).scalar_one() == 0
         free = await asyncio.to_thread(

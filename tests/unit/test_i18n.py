@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -160,3 +162,99 @@ def test_every_trans_block_of_the_templates_is_found_in_dutch() -> None:
                 if template.render() == english:
                     untranslated.append(f"{path.name}: {english[:60]}")
     assert not untranslated, untranslated
+
+
+# Words a page may show untranslated: names, units, standards and codes that read the same in Dutch.
+UNTRANSLATED_WORDS = {
+    "Kringloop", "Snipe-IT", "PDF", "CSV", "JSON", "XML", "API", "OK", "ID", "nwipe", "Blancco", "RSIN", "KvK",
+    "SHA-256", "EPEAT", "TCO", "kg", "ms", "crontab", "CO2e", "Q",
+}  # fmt: skip
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\u2019-]*[A-Za-z0-9]|[A-Za-z]{2,}")
+# Attributes a macro writes out as text, to go inside a tag: aria-invalid="true", selected.
+_ATTRIBUTE_TEXT = re.compile(r'[\w-]+="[^"]*"')
+_BARE_ATTRIBUTES = re.compile(r"\s*(?:(?:selected|checked|disabled)\s*)*")
+_SHOWN_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "label", "aria-description"}
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(_ATTRIBUTE_TEXT.sub(" ", text)) if w not in UNTRANSLATED_WORDS]
+
+
+class _VisibleText(HTMLParser):
+    """Text nodes and shown attributes of a template with its Jinja parts taken out; <code> is left alone."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._code = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._code += tag in ("code", "kbd", "samp", "script", "style")
+        self.found += [f"{k}={v!r}" for k, v in attrs if k in _SHOWN_ATTRIBUTES and v and _words(v)]
+
+    def handle_endtag(self, tag: str) -> None:
+        self._code -= tag in ("code", "kbd", "samp", "script", "style") and self._code > 0
+
+    def handle_data(self, data: str) -> None:
+        if not self._code and _words(data) and not _BARE_ATTRIBUTES.fullmatch(_ATTRIBUTE_TEXT.sub(" ", data)):
+            self.found.append(" ".join(data.split()))
+
+
+def _unwrapped_literals(source: str) -> list[str]:
+    """String literals a {{ }} prints that are not inside _(), gettext() or ngettext(): sentences, or the
+    branches of an inline if (``"required" if f.required``). A {{ }} inside a tag (a class, an id) is markup,
+    unless it is an attribute a person reads (a title, an aria-label)."""
+    from jinja2 import Environment
+
+    env = Environment(extensions=["jinja2.ext.i18n"])
+    found = []
+    for match in re.finditer(r"\{\{.*?\}\}", source, re.S):
+        before = source[: match.start()]
+        attribute = re.search(r"([\w-]+)=\"[^\"]*$", before)
+        if before.rfind("<") > before.rfind(">") and not (attribute and attribute.group(1) in _SHOWN_ATTRIBUTES):
+            continue
+        line = before.count("\n") + 1
+        tokens = [t for t in env.lex(match.group(0)) if t[1] != "whitespace"]
+        calls: list[str] = []
+        for i, (_line, kind, value) in enumerate(tokens):
+            if kind == "operator" and value in "([{":
+                calls.append(tokens[i - 1][2] if tokens[i - 1][1] == "name" else "")
+            elif kind == "operator" and value in ")]}" and calls:
+                calls.pop()
+            elif kind == "string" and not (calls and calls[-1] in ("_", "gettext", "ngettext")):
+                text, after = value.strip("'\""), tokens[i + 1][2]
+                branch = tokens[i - 1][2] == "else" or after == "if"
+                if _words(text) and (branch or re.search(r"[A-Za-z]{2,}\s+[A-Za-z]", text)):
+                    found.append(f"line {line}: {value}")
+    return found
+
+
+def untranslated_template_text(source: str) -> list[str]:
+    stripped = source
+    for pattern in (r"\{% trans.*?%\}.*?\{% endtrans %\}", r"\{#.*?#\}", r"\{\{.*?\}\}", r"\{%.*?%\}", r"<!--.*?-->"):
+        stripped = re.sub(pattern, " ", stripped, flags=re.S)
+    parser = _VisibleText()
+    parser.feed(stripped)
+    return parser.found + _unwrapped_literals(source)
+
+
+def test_every_template_text_a_person_reads_goes_through_gettext() -> None:
+    found = {}
+    for path in sorted((ROOT / "service" / "templates").rglob("*.html")):
+        if hits := untranslated_template_text(path.read_text()):
+            found[str(path.relative_to(ROOT))] = hits
+    assert not found, "wrap these in {{ _() }} or {% trans %} (or add a name to UNTRANSLATED_WORDS):\n" + "\n".join(
+        f"{name}: {hits}" for name, hits in found.items()
+    )
+
+
+def test_the_template_check_finds_plain_text_and_leaves_wrapped_text_alone() -> None:
+    assert untranslated_template_text("<h1>Devices</h1>") == ["Devices"]
+    assert untranslated_template_text('<a title="Open it" href="/x">{{ _("Open") }}</a>') == ["title='Open it'"]
+    assert untranslated_template_text('{{ "every device" if x else y }}') == ['line 1: "every device"']
+    assert untranslated_template_text('<td>{{ "required" if f.required }}</td>') == ['line 1: "required"']
+    wrapped = (
+        '<h1>{{ _("Devices") }}</h1><p>{% trans %}Hello {{ name }}{% endtrans %}</p><code>kringloop serve</code>'
+        '<td>{{ ngettext("one fault", "%(num)s faults", n) }} 5 kg · PDF</td>{{ x | join(", ") }}'
+    )
+    assert untranslated_template_text(wrapped) == []
