@@ -50,7 +50,8 @@ ATTRIBUTE_NAMES = {
 }
 # The units, chart titles and series names service.build_report writes, marked here for the catalogue.
 TEXTS = (
-    N_("category"), N_("company"), N_("cost centre"), N_("devices"), N_("months"), N_("people"), N_("scrap phones"), N_("kg"), N_("kg CO2e"),
+    N_("category"), N_("company"), N_("cost centre"),
+    N_("devices"), N_("months"), N_("people"), N_("scrap phones"), N_("kg"), N_("kg CO2e"),
     N_("Devices in service by age"), N_("Average age at replacement against the fixed cycle"),
     N_("Pool in and out per month"), N_("One-for-one coverage by purchase quarter"),
     N_("Net CO2e avoided by year of replacement"),

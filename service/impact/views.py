@@ -12,6 +12,7 @@ from litestar.response import Template
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
+from service.companies import service as companies
 from service.errors import DomainError
 from service.i18n import gettext
 from service.impact import charts, labels

@@ -156,8 +156,9 @@ def test_periods() -> None:
             resolve_period(today=today, **kwargs)  # type: ignore[arg-type]
         assert caught.value.field == field
     assert check_group_by(None) == "category"
+    assert check_group_by("company") == "company" and check_group_by("cost_centre") == "cost_centre"
     with pytest.raises(PeriodError):
-        check_group_by("company")  # no companies yet: refused, not invented
+        check_group_by("department")  # not a grouping: refused, not invented
 
 
 def test_factors_fingerprint_moves_with_any_factor_and_bad_factors_are_refused() -> None:
