@@ -20,6 +20,8 @@ from service.accounts.permissions import Role
 from service.charities import service as charities
 from service.charities.models import Charity
 from service.charities.schemas import CharityUpdate, ShareItem
+from service.companies import shares as company_shares
+from service.companies.models import Company
 from service.context import Actor
 from service.db import utcnow
 from service.device_models.models import DeviceModel
@@ -57,6 +59,7 @@ DETAILS = [
         "220.00",
     ),
 ]
+ZORG_SHARES = ("30", "70")  # the care company's own shares, in the order of DETAILS
 EARLIER = 6  # devices valued before the earlier donation
 LATER = 8  # devices valued since, waiting in the pool for the next run
 log = structlog.get_logger("kringloop.demo")
@@ -154,6 +157,13 @@ async def seed_donations(session: AsyncSession, settings: Settings, today: date)
         admin,
         [ShareItem(charity_id=c.id, share=d[5]) for c, d in zip(found, DETAILS, strict=False)],  # type: ignore[arg-type]
     )
+    # The care company favours the other charity: its pool donates by shares of its own.
+    from service.demo import ZORG
+
+    zorg = (await session.exec(select(Company).where(Company.name == ZORG.name))).first()
+    if zorg is not None and zorg.id is not None:
+        items = [ShareItem(charity_id=c.id, share=share) for c, share in zip(found, ZORG_SHARES, strict=False)]  # type: ignore[arg-type]
+        await company_shares.set_own_shares(session, admin, zorg.id, items)
     candidates = (
         await session.exec(
             select(Device)
