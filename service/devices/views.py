@@ -231,7 +231,9 @@ async def render_device_page(
             "status": STATUSES[device.status],
             "history": history,
             "allowed": allowed,
-            "employees": await employee_repository.active_for_select(session) if "assign" in allowed else [],
+            "employees": await employee_repository.active_for_select(session, company_id=device.company_id)
+            if "assign" in allowed
+            else [],
             "outcomes": OUTCOMES,
             "predecessor": predecessor,
             "successor": successor,

@@ -158,6 +158,23 @@ async def test_the_cost_centre_changes_on_the_device_page(api: Api) -> None:
     assert forbidden.status_code == 403
 
 
+async def test_a_device_is_offered_to_people_of_its_own_company_only(api: Api) -> None:
+    model = await seed_model(api)
+    zorg = await _company(api, "Kringloop Zorg B.V.")
+    ours = await api.post("helpdesk", "/api/v1/employees", {"name": "Anna Hoofd", "email": "anna@example.nl"})
+    theirs = await api.post("helpdesk", "/api/v1/employees",
+                            {"name": "Zeynep Zorg", "email": "zeynep@example.nl", "company_id": zorg["id"]})  # fmt: skip
+    device = await seed_device(api, model["id"])
+    await ui_login(api, "helpdesk")
+    page = (await api.client.get(f"/devices/{device['id']}")).text
+    assert _options(page, "assign-employee_id") == ["", str(ours.json()["id"])]
+    form = (await api.client.get("/devices/new")).text
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', form, re.S)
+    assert [(label, "Zeynep" in people, "Anna" in people) for label, people in groups if "Zorg" in people or
+            "Hoofd" in people] == [("Default company", False, True), ("Kringloop Zorg B.V.", True, False)]  # fmt: skip
+    assert theirs.status_code == 201
+
+
 # ----------------------------------------------------------------------------------------------------- companies
 
 
