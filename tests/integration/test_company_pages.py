@@ -162,8 +162,8 @@ async def test_a_device_is_offered_to_people_of_its_own_company_only(api: Api) -
     model = await seed_model(api)
     zorg = await _company(api, "Kringloop Zorg B.V.")
     ours = await api.post("helpdesk", "/api/v1/employees", {"name": "Anna Hoofd", "email": "anna@example.nl"})
-    theirs = await api.post("helpdesk", "/api/v1/employees",
-                            {"name": "Zeynep Zorg", "email": "zeynep@example.nl", "company_id": zorg["id"]})  # fmt: skip
+    zeynep = {"name": "Zeynep Zorg", "email": "zeynep@example.nl", "company_id": zorg["id"]}
+    theirs = await api.post("helpdesk", "/api/v1/employees", zeynep)
     device = await seed_device(api, model["id"])
     await ui_login(api, "helpdesk")
     page = (await api.client.get(f"/devices/{device['id']}")).text
