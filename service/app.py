@@ -28,6 +28,7 @@ from service.bootstrap import build_ports, declared_jobs, wire_features
 from service.charities.api import CharityController
 from service.charities.views import CHARITY_VIEW_HANDLERS
 from service.companies.api import CompanyController
+from service.companies.views import COMPANY_VIEW_HANDLERS
 from service.compensation.api import CompensationController
 from service.compensation.views import COMPENSATION_VIEW_HANDLERS
 from service.custom_fields.api import CustomFieldController
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *VIEW_HANDLERS,
         *PROFILE_VIEW_HANDLERS,
         *CUSTOM_FIELD_VIEW_HANDLERS,
+        *COMPANY_VIEW_HANDLERS,
         *JOB_VIEW_HANDLERS,
         *POOL_VIEW_HANDLERS,
         *VALUATION_VIEW_HANDLERS,

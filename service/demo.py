@@ -14,6 +14,9 @@ from service.accounts.schemas import UserCreate
 from service.accounts.service import create_user
 from service.audit import service as audit
 from service.charities.models import Charity
+from service.companies import service as companies
+from service.companies.models import DEFAULT_COMPANY_ID
+from service.companies.schemas import CompanyCreate, CompanyUpdate
 from service.compensation.service import compensation_rules
 from service.context import Actor
 from service.db import make_engine, make_sessionmaker, session_scope
@@ -38,7 +41,23 @@ DEMO_LOGINS = [
     ("auditor", Role.auditor),
     ("charity", Role.charity),
     ("charity2", Role.charity),
+    ("helpdesk-zorg", Role.helpdesk),
 ]
+# The organisation is two legal entities: the default company (named after the demo donor, so its statements give
+# under the organisation's name) and a care company with a legal name, KvK number and RSIN of its own.
+DEFAULT_COMPANY_NAME = "Voorbeeld Zakelijke Diensten"
+ZORG = CompanyCreate(
+    name="Kringloop Zorg",
+    legal_name="Kringloop Zorg B.V.",
+    address="Zorgpad 8, 3521 AZ Utrecht",
+    kvk_number="71234568",
+    rsin="856712346",
+)
+# Users who work for one company only: they see its devices, employees and pool, nothing of the other's.
+SCOPED_LOGINS = {"helpdesk-zorg": ZORG.name}
+ZORG_SHARE = 0.25  # of the devices (and every fourth employee)
+COST_CENTRES = {DEFAULT_COMPANY_ID: ["ICT", "Finance", "Sales", ""], "zorg": ["Zorg-Noord", "Zorg-Zuid", ""]}
+ZORG_DEPARTMENTS = ["Wijkteam Noord", "Wijkteam Zuid", "Planning", "Zorgadministratie"]
 CHARITIES = ["Stichting Digitale Brug", "Laptops voor Iedereen"]
 # (manufacturer, name, category, grams, media count, media type, list price in euros)
 MODELS = [
@@ -162,6 +181,16 @@ async def _load(session: AsyncSession, settings: Settings) -> str:
         compensation=compensation_rules(settings),
     )
 
+    default = await companies.get_company(session, DEFAULT_COMPANY_ID)
+    await companies.update_company(
+        session, actor, DEFAULT_COMPANY_ID, CompanyUpdate(version=default.version, name=DEFAULT_COMPANY_NAME)
+    )
+    zorg = await companies.create_company(session, actor, ZORG)
+    assert zorg.id is not None
+    company_ids = {ZORG.name: zorg.id}
+    # A generator of its own, so the fleet's fates and holders draw the same numbers as before companies existed.
+    split = random.Random(14)
+
     charities = []
     for name in CHARITIES:
         charity = Charity(name=name)
@@ -178,7 +207,12 @@ async def _load(session: AsyncSession, settings: Settings) -> str:
             session,
             actor,
             UserCreate(
-                username=username, password=DEMO_PASSWORD, role=role, charity_id=charity_id, full_name=full_name
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                charity_id=charity_id,
+                full_name=full_name,
+                company_ids=[company_ids[SCOPED_LOGINS[username]]] if username in SCOPED_LOGINS else [],
             ),
             allow_weak_password=True,
         )
@@ -207,18 +241,25 @@ async def _load(session: AsyncSession, settings: Settings) -> str:
         if email in used_emails:
             email = email.replace("@", f"{i}@")
         used_emails.add(email)
+        department = rng.choice(DEPARTMENTS)
+        in_zorg = i % 4 == 3  # every fourth: the first employees (the API's first page) work at the default company
         employee = await create_employee(
             session,
             actor,
             EmployeeCreate(
                 name=f"{first} {last}",
                 email=email,
-                department=rng.choice(DEPARTMENTS),
+                department=split.choice(ZORG_DEPARTMENTS) if in_zorg else department,
                 active=i < EMPLOYEE_COUNT - 4,
+                company_id=zorg.id if in_zorg else DEFAULT_COMPANY_ID,
             ),
         )
         employees.append(employee)
-    active = [e for e in employees if e.active]
+    # A device is given to someone of its own company (the service refuses anyone else).
+    active = {
+        company_id: [e for e in employees if e.active and e.company_id == company_id]
+        for company_id in (DEFAULT_COMPANY_ID, zorg.id)
+    }
 
     counts: dict[str, int] = {}
     for n in range(1, DEVICE_COUNT + 1):
@@ -226,6 +267,8 @@ async def _load(session: AsyncSession, settings: Settings) -> str:
         age_days = rng.randint(20, 7 * 365)
         purchased = today - timedelta(days=age_days)
         price_cents = int(list_price * 100 * rng.uniform(0.85, 1.0))
+        company_id = zorg.id if split.random() < ZORG_SHARE else DEFAULT_COMPANY_ID
+        cost_centre = split.choice(COST_CENTRES["zorg" if company_id == zorg.id else DEFAULT_COMPANY_ID])
         device = await register_device(
             session,
             actor,
@@ -240,13 +283,15 @@ async def _load(session: AsyncSession, settings: Settings) -> str:
                 warranty_end=_add_years(purchased, 3),
                 location=rng.choice(["Utrecht HQ", "Amsterdam", "Eindhoven", "Remote"]),
                 condition_grade=rng.choices("ABCD", weights=[5, 4, 2, 1])[0],
+                company_id=company_id,
+                cost_centre=cost_centre,
             ),
             rules,
         )
         assert device.id is not None
         fate = _fate(rng, age_days)
         if fate != "in_stock":
-            await move_device(session, actor, device.id, Move.assign, holder_id=rng.choice(active).id)
+            await move_device(session, actor, device.id, Move.assign, holder_id=rng.choice(active[company_id]).id)
         if fate == "in_repair":
             await move_device(
                 session,

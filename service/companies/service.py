@@ -96,6 +96,23 @@ async def all_companies(session: AsyncSession) -> list[Company]:
     return list((await session.exec(stmt)).all())
 
 
+async def active_companies(session: AsyncSession) -> list[Company]:
+    """The active companies the user may see, by name: what a form offers to put a new record in."""
+    found = [c for c in await all_companies(session) if c.active]
+    return sorted(found, key=lambda c: (c.name.lower(), c.id or 0))
+
+
+def preselected_company(choices: list[Company]) -> int | None:
+    """The company a form preselects, as :func:`company_for_new` would pick it when none is given: the user's
+    only company, else the default company when offered; None when the user must choose."""
+    scope = current_scope()
+    if scope is not None and len(scope) == 1:
+        return scope[0]
+    if scope is None and any(c.id == DEFAULT_COMPANY_ID for c in choices):
+        return DEFAULT_COMPANY_ID
+    return None
+
+
 async def company_for_new(session: AsyncSession, company_id: int | None, field: str = "company_id") -> int:
     """The company a new device or employee belongs to: the one asked for, if the user may see it and it is
     active; else the user's only company; else the default company."""

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
+from service.companies import service as companies
 from service.custom_fields import repository as custom_fields
 from service.device_models import service as device_models
 from service.devices import repository, service
@@ -77,6 +78,8 @@ REGISTER_FIELDS = (
     "notes",
     "holder_id",
     "replaces_id",
+    "company_id",
+    "cost_centre",
 )
 
 
@@ -124,6 +127,11 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
     cursor = params.get("cursor") or None
     if status and status not in STATUSES:
         raise InvalidInput.field("status", gettext("unknown status {status}").format(status=repr(status)))
+    # The API's own filters, by the API's names: a filtered page's link and an API call look alike.
+    company = (params.get("company_id") or "").strip()
+    if company and not company.isdigit():
+        raise InvalidInput.field("company_id", gettext("choose a company from the list"))
+    cost_centre = (params.get("cost_centre") or "").strip()
     # The page's field-and-value pair is the API's cf.<key>=value; links carry the cf. form.
     chosen = {k: v for k, v in params.items() if k.startswith("cf.") and v}
     cf_field, cf_value = (params.get("cf_field") or "").strip(), (params.get("cf_value") or "").strip()
@@ -131,9 +139,12 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
         chosen[f"cf.{cf_field}"] = cf_value
     custom = await repository.custom_filters(session, chosen)
     page = await repository.list_device_views(
-        session, status=[status] if status else None, q=q or None, custom=custom, cursor=cursor, limit=PAGE_SIZE
-    )
-    filters = {k: v for k, v in (("q", q), ("status", status), *chosen.items()) if v}
+        session, status=[status] if status else None, q=q or None, custom=custom, cursor=cursor, limit=PAGE_SIZE,
+        company_id=int(company) if company else None, cost_centre=cost_centre or None,
+    )  # fmt: skip
+    given = (("q", q), ("status", status), ("company_id", company), ("cost_centre", cost_centre), *chosen.items())
+    filters = {k: v for k, v in given if v}
+    seen = await companies.all_companies(session)
     next_url = f"/devices?{urlencode({**filters, 'cursor': page.next_cursor})}" if page.next_cursor else None
     first_url = f"/devices?{urlencode(filters)}" if filters else "/devices"
     context = {
@@ -142,6 +153,11 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
         "status": status,
         "statuses": list(DeviceStatus),
         "status_of": STATUSES,
+        # One company: no company select and no company column, as before companies existed.
+        "companies": seen if len(seen) > 1 else [],
+        "company_names": {c.id: c.name for c in seen},
+        "company_id": company,
+        "cost_centre": cost_centre,
         "custom_fields": await custom_fields.field_rows(session),
         "cf_field": cf_field or next((k[3:] for k in chosen), ""),
         "cf_value": cf_value or next(iter(chosen.values()), ""),
@@ -202,6 +218,7 @@ async def render_device_page(
         for s in state.device_sections
     ]
     fields = [f for f in await custom_fields.field_rows(session) if f.category in (None, device.category)]
+    company = await companies.get_company(session, device.company_id)
     custom_values = (await repository.custom_values(session, [device_id])).get(device_id, {})
     return Template(
         "devices/detail.html",
@@ -210,10 +227,13 @@ async def render_device_page(
         media_type=MediaType.HTML,
         context={
             "device": device,
+            "company": company,
             "status": STATUSES[device.status],
             "history": history,
             "allowed": allowed,
-            "employees": await employee_repository.active_for_select(session) if "assign" in allowed else [],
+            "employees": await employee_repository.active_for_select(session, company_id=device.company_id)
+            if "assign" in allowed
+            else [],
             "outcomes": OUTCOMES,
             "predecessor": predecessor,
             "successor": successor,
@@ -350,6 +370,34 @@ async def save_custom_fields(
     )  # fmt: skip
 
 
+@post("/devices/{device_id:int}/cost-centre", guards=_CHANGE, include_in_schema=False)
+async def save_cost_centre(
+    request: Request[Any, Any, Any],
+    state: State,
+    session: DbSession,
+    actor: CurrentActor,
+    rules: Rules,
+    device_id: int,
+    data: URLEncodedBody[dict[str, str]],
+) -> Any:
+    """The budget a device is booked on changes (a move to another department); blank clears it."""
+    form = _clean(data)
+
+    async def save() -> None:
+        body = DeviceUpdate.model_validate(
+            {"version": form.get("version", ""), "cost_centre": form.get("cost_centre", "")}
+        )
+        await service.update_device(session, actor, device_id, body, rules)
+
+    async def show(refused: Refused) -> Template:
+        return await render_device_page(request, state, session, device_id, refused=refused)
+
+    return await submit_form(
+        session, save, form_id="cost-centre", form=form, show=show,
+        done=f"/devices/{device_id}?saved=cost-centre", default_field="_form", whole_form="_form",
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------------- register
 
 
@@ -362,6 +410,9 @@ async def _register_page(
     general: str | None = None,
     status_code: int = 200,
 ) -> Template:
+    choices = await companies.active_companies(session)
+    if "company_id" not in form and (preselected := companies.preselected_company(choices)) is not None:
+        form = {**form, "company_id": str(preselected)}
     return Template(
         "devices/new.html",
         status_code=status_code,
@@ -373,6 +424,8 @@ async def _register_page(
             "models": await device_models.models_for_choice(session),
             "employees": await employee_repository.active_for_select(session),
             "custom_fields": await custom_fields.field_rows(session),
+            # A choice only when there is one to make; else the service puts it in the user's only company.
+            "companies": choices if len(choices) > 1 else [],
             "grades": GRADES,
             "today": rules.today.isoformat(),
         },
@@ -431,5 +484,6 @@ DEVICE_VIEW_HANDLERS: list[Any] = [
     register_from_page,
     device_page,
     save_custom_fields,
+    save_cost_centre,
     *MOVE_HANDLERS,
 ]

@@ -20,6 +20,8 @@ from service.accounts.permissions import Role
 from service.charities import service as charities
 from service.charities.models import Charity
 from service.charities.schemas import CharityUpdate, ShareItem
+from service.companies import shares as company_shares
+from service.companies.models import Company
 from service.context import Actor
 from service.db import utcnow
 from service.device_models.models import DeviceModel
@@ -57,6 +59,8 @@ DETAILS = [
         "220.00",
     ),
 ]
+ZORG_SHARES = ("0", "100")  # the care company's own shares, in the order of DETAILS: all to the second charity
+ZORG_EARLIER = 3  # the care company's devices valued before the earlier donation
 EARLIER = 6  # devices valued before the earlier donation
 LATER = 8  # devices valued since, waiting in the pool for the next run
 log = structlog.get_logger("kringloop.demo")
@@ -154,16 +158,26 @@ async def seed_donations(session: AsyncSession, settings: Settings, today: date)
         admin,
         [ShareItem(charity_id=c.id, share=d[5]) for c, d in zip(found, DETAILS, strict=False)],  # type: ignore[arg-type]
     )
+    # The care company gives everything to the other charity: its pool donates by shares of its own.
+    from service.demo import ZORG
+
+    zorg = (await session.exec(select(Company).where(Company.name == ZORG.name))).first()
+    if zorg is not None and zorg.id is not None:
+        items = [ShareItem(charity_id=c.id, share=share) for c, share in zip(found, ZORG_SHARES, strict=False)]  # type: ignore[arg-type]
+        await company_shares.set_own_shares(session, admin, zorg.id, items)
     candidates = (
         await session.exec(
             select(Device)
             .where(Device.status.in_(("wiped", "retired")))  # type: ignore[attr-defined]
             .order_by(sa.case((Device.status == "wiped", 0), else_=1), Device.id)
-            .limit(EARLIER + LATER)
         )
     ).all()
-    devices = list(candidates)
-    for device in devices[:EARLIER]:
+    # The care company's few valued devices all go into the earlier donation (all of it to one charity, so
+    # nothing is left below a minimum): what waits for the next run is the default company's alone.
+    zorg_id = zorg.id if zorg is not None else None
+    ours = [d for d in candidates if d.company_id != zorg_id]
+    theirs = [d for d in candidates if d.company_id == zorg_id]
+    for device in ours[:EARLIER] + theirs[:ZORG_EARLIER]:
         await _value(session, users, device, today)
     earlier = await run_donations(session, Actor.system("donations"))
     for n, donation in enumerate(earlier.donations):
@@ -174,5 +188,5 @@ async def seed_donations(session: AsyncSession, settings: Settings, today: date)
         if n == 0:  # the first charity confirmed; the second's is paid and waits for charity2 to acknowledge it
             charity_user = next(a for a in users.values() if a.charity_id == donation.charity_id)
             await donations.acknowledge(session, charity_user, donation.id)
-    waiting = [await _value(session, users, device, today) for device in devices[EARLIER:]]
+    waiting = [await _value(session, users, device, today) for device in ours[EARLIER : EARLIER + LATER]]
     return f"{len(earlier.donations)} donations, {sum(waiting)} valued devices waiting in the pool"

@@ -12,9 +12,15 @@ from service.employees.models import Employee
 SELECT_MOST = 20_000
 
 
-async def active_for_select(session: AsyncSession, most: int = SELECT_MOST) -> list[Employee]:
-    """Active employees by name, for a select; the first `most` by id when there are more (one query)."""
-    stmt = select(Employee).where(Employee.active == True).order_by(Employee.id).limit(most)  # type: ignore[arg-type]  # noqa: E712
+async def active_for_select(
+    session: AsyncSession, most: int = SELECT_MOST, *, company_id: int | None = None
+) -> list[Employee]:
+    """Active employees by name, for a select (only ``company_id``'s: a device goes to someone of its own company);
+    the first `most` by id when there are more (one query)."""
+    stmt = select(Employee).where(Employee.active == True)  # noqa: E712
+    if company_id is not None:
+        stmt = stmt.where(Employee.company_id == company_id)
+    stmt = stmt.order_by(Employee.id).limit(most)  # type: ignore[arg-type]
     people = list((await session.exec(stmt)).all())
     # Sorted here, not in SQL: PostgreSQL's collation and SQLite's lower() would order names differently.
     return sorted(people, key=lambda e: (e.name.lower(), e.id or 0))

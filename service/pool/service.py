@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
 from service.companies import service as companies
+from service.companies.models import Company
 from service.context import Actor
 from service.devices.models import Device
 from service.errors import Conflict, InvalidInput
@@ -35,6 +36,15 @@ async def balance(session: AsyncSession, company_id: int | None = None) -> int:
     latest = sa.select(sa.func.max(PoolEntry.id)).group_by(PoolEntry.company_id)
     stmt = sa.select(sa.func.coalesce(sa.func.sum(PoolEntry.balance_after_cents), 0)).where(PoolEntry.id.in_(latest))  # type: ignore[union-attr]
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def balances_by_company(session: AsyncSession) -> list[tuple[Company, int]]:
+    """Each company the user may see with its pool balance, by name: one query for all the balances."""
+    seen = await companies.all_companies(session)
+    latest = sa.select(sa.func.max(PoolEntry.id)).group_by(PoolEntry.company_id)
+    stmt = sa.select(PoolEntry.company_id, PoolEntry.balance_after_cents).where(PoolEntry.id.in_(latest))  # type: ignore[union-attr]
+    held = {company_id: int(cents) for company_id, cents in (await session.execute(stmt)).all()}
+    return sorted(((c, held.get(c.id or 0, 0)) for c in seen), key=lambda pair: (pair[0].name.lower(), pair[0].id or 0))
 
 
 async def _company_of_device(session: AsyncSession, device_id: int) -> int:

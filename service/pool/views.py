@@ -12,6 +12,7 @@ from litestar.response import Template
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
+from service.companies import service as companies
 from service.errors import DomainError
 from service.money import decimal_point, parse_amount
 from service.pool import service
@@ -51,15 +52,23 @@ async def _render(
         query.get("cursor") or None,
         50,
     )
+    balances = await service.balances_by_company(session)
+    choices = await companies.active_companies(session)
+    form = dict(form or {})
+    if "company_id" not in form and (preselected := companies.preselected_company(choices)) is not None:
+        form["company_id"] = str(preselected)
     return Template(
         "pool/index.html",
         status_code=status_code,
         context={
             "pool": pool,
             "fleet": await fleet_summary(session),
+            # Per company only when there is more than one: else the balance above is the one company's.
+            "balances": balances if len(balances) > 1 else [],
+            "companies": choices if len(choices) > 1 else [],
             "query": query,
             "kinds": EntryKind,
-            "form": form or {},
+            "form": form,
             "errors": errors or {},
             "can_adjust": can(request.user.role, Permission.handle_money),
         },

@@ -80,7 +80,7 @@ def test_demo_loads_only_in_demo_mode_and_only_once(tmp_path: Path) -> None:
     fleet = loaded.stdout.splitlines()[0].split(";")[0]
     counts = dict((state, int(n)) for n, state in re.findall(r"(\d+) (\w+)", fleet))
     assert sum(counts.values()) == 300 and {"in_use", "in_stock", "in_repair", "retired", "lost"} <= set(counts)
-    assert "helpdesk2" in loaded.stdout and "charity2" in loaded.stdout
+    assert "helpdesk2" in loaded.stdout and "charity2" in loaded.stdout and "helpdesk-zorg" in loaded.stdout
     again = _run(["demo"], demo_env)
     assert again.returncode != 0 and "empty database" in again.stderr
 
