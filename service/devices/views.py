@@ -138,11 +138,14 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
     if cf_field and cf_value:
         chosen[f"cf.{cf_field}"] = cf_value
     custom = await repository.custom_filters(session, chosen)
+    sort = (params.get("sort") or "").strip()
     page = await repository.list_device_views(
         session, status=[status] if status else None, q=q or None, custom=custom, cursor=cursor, limit=PAGE_SIZE,
         company_id=int(company) if company else None, cost_centre=cost_centre or None,
+        sort=await repository.sort_of(session, sort or None),
     )  # fmt: skip
-    given = (("q", q), ("status", status), ("company_id", company), ("cost_centre", cost_centre), *chosen.items())
+    given = (("q", q), ("status", status), ("company_id", company), ("cost_centre", cost_centre), ("sort", sort),
+             *chosen.items())  # fmt: skip
     filters = {k: v for k, v in given if v}
     seen = await companies.all_companies(session)
     next_url = f"/devices?{urlencode({**filters, 'cursor': page.next_cursor})}" if page.next_cursor else None
@@ -158,6 +161,7 @@ async def device_list(request: Request[Any, Any, Any], session: DbSession) -> Te
         "company_names": {c.id: c.name for c in seen},
         "company_id": company,
         "cost_centre": cost_centre,
+        "sort": sort,
         "custom_fields": await custom_fields.field_rows(session),
         "cf_field": cf_field or next((k[3:] for k in chosen), ""),
         "cf_value": cf_value or next(iter(chosen.values()), ""),

@@ -297,6 +297,12 @@ async def test_the_pages_define_fill_in_and_filter(api: Api) -> None:
     assert f'/devices/{device["id"]}"' in found.text and f'/devices/{other["id"]}"' not in found.text
     wrong = await api.client.get("/devices", params={"cf_field": "nope", "cf_value": "x"})
     assert wrong.status_code == 422
+    # Sorted by a field: the device with the value first ascending, last descending (no value comes last).
+    for sort, first in (("cf.keyboard_layout", device["id"]), ("-cf.keyboard_layout", device["id"])):
+        listed = await api.client.get("/devices", params={"sort": sort})
+        assert listed.status_code == 200 and f'value="{sort}" selected' in listed.text
+        links = re.findall(r'href="/devices/(\d+)"', listed.text)
+        assert links[0] == str(first) and links.index(str(first)) < links.index(str(other["id"]))
     registered = await api.client.post("/devices/new", data={
         "_csrf_token": token, "asset_tag": "KL-3", "model_id": str(model["id"]), "purchase_date": "2024-03-01",
         "purchase_price": "10,00", "condition_grade": "A", "cf.keyboard_layout": "US intl"})  # fmt: skip
