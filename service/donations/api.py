@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import JSONBody
+from litestar.params import JSONBody, Parameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts.auth import requires
@@ -198,6 +198,7 @@ class DonationController(Controller):
         settings: AppSettings,
         status: str | None = None,
         charity_id: int | None = None,
+        company_id: int | None = Parameter(default=None, ge=1, description="only this company's donations"),
         cursor: str | None = None,
         limit: PageLimit = DEFAULT_LIMIT,
     ) -> DonationPage:
@@ -206,6 +207,7 @@ class DonationController(Controller):
             actor,
             statuses=[status] if status else None,
             charity_id=charity_id,
+            company_id=company_id,
             cursor=cursor,
             limit=limit,
         )

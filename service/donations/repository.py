@@ -42,6 +42,7 @@ async def list_donations(
     cursor: str | None,
     limit: int,
     newest_first: bool = False,
+    company_id: int | None = None,
 ) -> Page[Donation]:
     for status in statuses or []:
         if status not in DonationStatus.__members__:
@@ -53,6 +54,8 @@ async def list_donations(
         stmt = stmt.where(Donation.status.in_(statuses))  # type: ignore[attr-defined]
     if charity_id is not None:
         stmt = stmt.where(Donation.charity_id == charity_id)
+    if company_id is not None:
+        stmt = stmt.where(Donation.company_id == company_id)
     if newest_first:  # the pages list the latest first; the API keeps the usual ascending cursor
         after = decode_cursor(cursor)
         if after is not None:

@@ -62,6 +62,8 @@ async def test_each_companys_pool_donates_by_its_own_shares_and_its_statement_na
     assert by_company == [(1, CHARITY, "50.00"), (1, SECOND, "50.00"), (zorg["id"], CHARITY, "300.00")]
 
     zorg_donation = next(d for d in drafted if d["company_id"] == zorg["id"])
+    listed = (await api.get("finance", f"/api/v1/donations/?company_id={zorg['id']}")).json()["items"]
+    assert [d["id"] for d in listed] == [zorg_donation["id"]]
     await approved(api, zorg_donation["id"])
     pools = {c: (await api.get("finance", f"/api/v1/pool/?company_id={c}")).json()["balance"] for c in (1, zorg["id"])}
     assert pools == {1: "100.00", zorg["id"]: "0.00"}  # the debit left the other company's pool alone
