@@ -56,7 +56,9 @@ ZORG = CompanyCreate(
 # Users who work for one company only: they see its devices, employees and pool, nothing of the other's.
 SCOPED_LOGINS = {"helpdesk-zorg": ZORG.name}
 ZORG_SHARE = 0.25  # of the devices (and every fourth employee)
-COST_CENTRES = {DEFAULT_COMPANY_ID: ["ICT", "Finance", "Sales", ""], "zorg": ["Zorg-Noord", "Zorg-Zuid", ""]}
+# Finance's budgets inside each company ("": a device booked on none).
+DEFAULT_COST_CENTRES = ["ICT", "Finance", "Sales", ""]
+ZORG_COST_CENTRES = ["Zorg-Noord", "Zorg-Zuid", ""]
 ZORG_DEPARTMENTS = ["Wijkteam Noord", "Wijkteam Zuid", "Planning", "Zorgadministratie"]
 CHARITIES = ["Stichting Digitale Brug", "Laptops voor Iedereen"]
 # (manufacturer, name, category, grams, media count, media type, list price in euros)
@@ -188,7 +190,7 @@ async def _load(session: AsyncSession, settings: Settings) -> str:
     zorg = await companies.create_company(session, actor, ZORG)
     assert zorg.id is not None
     company_ids = {ZORG.name: zorg.id}
-    # A generator of its own, so the fleet's fates and holders draw the same numbers as before companies existed.
+    # The split between the companies draws from a generator of its own, not from the fleet's.
     split = random.Random(14)
 
     charities = []
@@ -268,7 +270,7 @@ async def _load(session: AsyncSession, settings: Settings) -> str:
         purchased = today - timedelta(days=age_days)
         price_cents = int(list_price * 100 * rng.uniform(0.85, 1.0))
         company_id = zorg.id if split.random() < ZORG_SHARE else DEFAULT_COMPANY_ID
-        cost_centre = split.choice(COST_CENTRES["zorg" if company_id == zorg.id else DEFAULT_COMPANY_ID])
+        cost_centre = split.choice(ZORG_COST_CENTRES if company_id == zorg.id else DEFAULT_COST_CENTRES)
         device = await register_device(
             session,
             actor,

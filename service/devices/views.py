@@ -1,4 +1,5 @@
-"""Device pages: the searchable list, a device with its history and lifecycle actions, and registration.
+"""Device pages: the searchable list, and a device with its history and lifecycle actions (registering one:
+register_views.py).
 
 The pages call the same services as ``devices/api.py``; a refused action re-renders its page with the reason
 beside the form, and leaves nothing changed.
@@ -22,13 +23,12 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.companies import service as companies
 from service.custom_fields import repository as custom_fields
-from service.device_models import service as device_models
 from service.devices import repository, service
 from service.devices.lifecycle import DeviceStatus, Move
-from service.devices.models import GRADES, DeviceEvent
+from service.devices.models import DeviceEvent
+from service.devices.register_views import CHANGE, REGISTER_VIEW_HANDLERS, clean, filled
 from service.devices.schemas import (
     AssignBody,
-    DeviceCreate,
     DeviceUpdate,
     ReasonBody,
     RepairBody,
@@ -36,7 +36,7 @@ from service.devices.schemas import (
     UnassignBody,
 )
 from service.employees import repository as employee_repository
-from service.errors import DomainError, InvalidInput
+from service.errors import InvalidInput
 from service.i18n import format_money, gettext, lazy_gettext
 from service.money import decimal_point, parse_amount
 from service.web.deps import CurrentActor, DbSession, Rules
@@ -64,39 +64,11 @@ OUTCOMES = {
     "not_repaired": lazy_gettext("Not repaired"),
     "no_fault_found": lazy_gettext("No fault found"),
 }
-REGISTER_FIELDS = (
-    "asset_tag",
-    "serial_number",
-    "model_id",
-    "purchase_date",
-    "purchase_price",
-    "supplier",
-    "order_ref",
-    "warranty_end",
-    "location",
-    "condition_grade",
-    "notes",
-    "holder_id",
-    "replaces_id",
-    "company_id",
-    "cost_centre",
-)
 
 
 def _is_fragment(request: Request[Any, Any, Any]) -> bool:
     """An htmx request for the results only; a history restore (back button, cache miss) wants the whole page."""
     return request.headers.get("hx-request") == "true" and request.headers.get("hx-history-restore-request") != "true"
-
-
-def _clean(data: dict[str, str]) -> dict[str, str]:
-    return {k: (v or "").strip() for k, v in data.items() if k != "_csrf_token"}
-
-
-def _filled(form: dict[str, str], fields: tuple[str, ...]) -> dict[str, str]:
-    # An empty field is an absent one: the schema's default applies, or it reports the field as missing.
-    return {f: form[f] for f in fields if form.get(f)}
-
-
 
 
 def _event_details(event: DeviceEvent, currency: str) -> list[str]:
@@ -263,14 +235,11 @@ async def device_page(request: Request[Any, Any, Any], state: State, session: Db
 
 
 def _validate(schema: type[BaseModel], form: dict[str, str], fields: tuple[str, ...]) -> Any:
-    return schema.model_validate(_filled(form, (*fields, "version")))
+    return schema.model_validate(filled(form, (*fields, "version")))
 
 
 def _cents(text: str | None) -> int | None:
     return None if text is None else parse_amount(text)
-
-
-_CHANGE = [requires(Permission.change_registry)]
 
 
 def _assign_args(form: dict[str, str]) -> dict[str, Any]:
@@ -307,7 +276,7 @@ def _return_args(form: dict[str, str]) -> dict[str, Any]:
 def _move_route(move: Move, read_form: Callable[[dict[str, str]], dict[str, Any]]) -> Any:
     """The page's form for one lifecycle move: read the form, move through the service, or re-render with errors."""
 
-    @post(f"/devices/{{device_id:int}}/{move.value}", guards=_CHANGE, include_in_schema=False, name=f"move-{move}")
+    @post(f"/devices/{{device_id:int}}/{move.value}", guards=CHANGE, include_in_schema=False, name=f"move-{move}")
     async def handler(
         request: Request[Any, Any, Any],
         state: State,
@@ -316,7 +285,7 @@ def _move_route(move: Move, read_form: Callable[[dict[str, str]], dict[str, Any]
         device_id: int,
         data: URLEncodedBody[dict[str, str]],
     ) -> Any:
-        form = _clean(data)
+        form = clean(data)
 
         async def act() -> None:
             await service.move_device(session, actor, device_id, move, **read_form(form))
@@ -343,7 +312,7 @@ MOVE_HANDLERS = [
 ]
 
 
-@post("/devices/{device_id:int}/custom-fields", guards=_CHANGE, include_in_schema=False)
+@post("/devices/{device_id:int}/custom-fields", guards=CHANGE, include_in_schema=False)
 async def save_custom_fields(
     request: Request[Any, Any, Any],
     state: State,
@@ -354,7 +323,7 @@ async def save_custom_fields(
     data: URLEncodedBody[dict[str, str]],
 ) -> Any:
     """Every field the page showed: a blank one is cleared."""
-    form = _clean(data)
+    form = clean(data)
     device = await repository.device_view(session, device_id)
     given = {f.key: form.get(f"cf.{f.key}") or None
              for f in await custom_fields.field_rows(session) if f.category in (None, device.category)}  # fmt: skip
@@ -374,7 +343,7 @@ async def save_custom_fields(
     )  # fmt: skip
 
 
-@post("/devices/{device_id:int}/cost-centre", guards=_CHANGE, include_in_schema=False)
+@post("/devices/{device_id:int}/cost-centre", guards=CHANGE, include_in_schema=False)
 async def save_cost_centre(
     request: Request[Any, Any, Any],
     state: State,
@@ -385,7 +354,7 @@ async def save_cost_centre(
     data: URLEncodedBody[dict[str, str]],
 ) -> Any:
     """The budget a device is booked on changes (a move to another department); blank clears it."""
-    form = _clean(data)
+    form = clean(data)
 
     async def save() -> None:
         body = DeviceUpdate.model_validate(
@@ -402,90 +371,9 @@ async def save_cost_centre(
     )  # fmt: skip
 
 
-# ---------------------------------------------------------------------------------------------------- register
-
-
-async def _register_page(
-    session: AsyncSession,
-    rules: Any,
-    *,
-    form: dict[str, str],
-    errors: dict[str, str] | None = None,
-    general: str | None = None,
-    status_code: int = 200,
-) -> Template:
-    choices = await companies.active_companies(session)
-    if "company_id" not in form and (preselected := companies.preselected_company(choices)) is not None:
-        form = {**form, "company_id": str(preselected)}
-    return Template(
-        "devices/new.html",
-        status_code=status_code,
-        media_type=MediaType.HTML,
-        context={
-            "form": form,
-            "errors": errors or {},
-            "general": general,
-            "models": await device_models.models_for_choice(session),
-            "employees": await employee_repository.active_for_select(session),
-            "custom_fields": await custom_fields.field_rows(session),
-            # A choice only when there is one to make; else the service puts it in the user's only company.
-            "companies": choices if len(choices) > 1 else [],
-            "grades": GRADES,
-            "today": rules.today.isoformat(),
-        },
-    )
-
-
-@get("/devices/new", guards=_CHANGE, include_in_schema=False)
-async def new_device_page(request: Request[Any, Any, Any], session: DbSession, rules: Rules) -> Template:
-    form = {"purchase_date": rules.today.isoformat(), "condition_grade": "A"}
-    replaces = request.query_params.get("replaces_id") or ""
-    if replaces.isdigit():
-        form["replaces_id"] = replaces
-    return await _register_page(session, rules, form=form)
-
-
-@post("/devices/new", guards=_CHANGE, include_in_schema=False)
-async def register_from_page(
-    session: DbSession,
-    actor: CurrentActor,
-    rules: Rules,
-    data: URLEncodedBody[dict[str, str]],
-) -> Any:
-    form = _clean(data)
-    body: dict[str, Any] = _filled(form, REGISTER_FIELDS)
-    body["custom_fields"] = {k[3:]: v for k, v in form.items() if k.startswith("cf.") and v}
-    if "purchase_price" in body:
-        body["purchase_price"] = decimal_point(body["purchase_price"])
-
-    async def register() -> Any:
-        return await service.register_device(session, actor, DeviceCreate.model_validate(body), rules)
-
-    async def show(refused: Refused) -> Template:
-        errors = dict(refused.errors)
-        if isinstance(refused.cause, DomainError):
-            errors = {f: m for f, m in errors.items() if f in REGISTER_FIELDS or f.startswith("custom_fields.")}
-            # All of it beside fields, or the whole message above the form.
-            general = None if errors and len(errors) == len(refused.cause.errors) else refused.message
-        else:
-            if not body.get("asset_tag") and not body.get("serial_number"):
-                # The service checks this too, but only once the shape is right: say it now, with the rest.
-                errors.setdefault("asset_tag", gettext("Give an asset tag or a serial number (or both)."))
-            general = "; ".join(m for f, m in errors.items() if f not in REGISTER_FIELDS) or None
-        return await _register_page(
-            session, rules, form=form, errors=errors, general=general, status_code=refused.status_code
-        )
-
-    return await submit_form(
-        session, register, form_id="register", form=form, show=show, done=lambda device: f"/devices/{device.id}",
-        default_field="_form", whole_form="_form",
-    )  # fmt: skip
-
-
 DEVICE_VIEW_HANDLERS: list[Any] = [
     device_list,
-    new_device_page,
-    register_from_page,
+    *REGISTER_VIEW_HANDLERS,
     device_page,
     save_custom_fields,
     save_cost_centre,

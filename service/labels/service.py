@@ -22,6 +22,8 @@ class DeviceFilter:
 
     q: str | None = None
     status: list[str] | None = None
+    company_id: int | None = None
+    cost_centre: str | None = None
 
 
 def device_url(base_url: str, device_id: int) -> str:
@@ -69,8 +71,9 @@ async def rows_for_ids(session: AsyncSession, device_ids: Sequence[int], cap: in
 
 async def rows_for_filter(session: AsyncSession, device_filter: DeviceFilter, cap: int) -> list[Any]:
     page = await devices.list_device_views(
-        session, status=device_filter.status or None, q=device_filter.q or None, cursor=None, limit=cap
-    )
+        session, status=device_filter.status or None, q=device_filter.q or None, cursor=None, limit=cap,
+        company_id=device_filter.company_id, cost_centre=device_filter.cost_centre or None,
+    )  # fmt: skip
     if page.next_cursor is not None:
         raise _too_many(cap)
     if not page.items:

@@ -36,8 +36,8 @@ def _ids(values: list[str]) -> list[int]:
 
 @post("/labels", guards=_GUARDS, include_in_schema=False, status_code=200)
 async def labels_page(request: Request[Any, Any, Any], state: State, session: DbSession) -> Response[bytes]:
-    """A plain form post (a PDF download needs no htmx): chosen ``device_id``s, else the list's ``q`` and
-    ``status``."""
+    """A plain form post (a PDF download needs no htmx): chosen ``device_id``s, else the list's ``q``,
+    ``status``, company and cost centre."""
     form = await request.form()
     settings = state.settings
     sheet = service.sheet_named(form.get("sheet") or None)
@@ -47,8 +47,12 @@ async def labels_page(request: Request[Any, Any, Any], state: State, session: Db
         rows = await service.rows_for_ids(session, ids, cap)
     else:
         status = (form.get("status") or "").strip()
+        company = (form.get("company_id") or "").strip()
         device_filter = service.DeviceFilter(
-            q=(form.get("q") or "").strip() or None, status=[status] if status else None
+            q=(form.get("q") or "").strip() or None,
+            status=[status] if status else None,
+            company_id=int(company) if company.isdigit() else None,
+            cost_centre=(form.get("cost_centre") or "").strip() or None,
         )
         rows = await service.rows_for_filter(session, device_filter, cap)
     return pdf_response(service.labels_pdf(rows, sheet, settings.base_url), "labels.pdf")

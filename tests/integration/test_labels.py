@@ -149,3 +149,21 @@ async def test_pages_print_labels_and_sign_in_returns_to_the_scanned_url(api: Ap
     chosen = await api.client.post("/labels", data={"_csrf_token": token, "device_id": ["999"], "sheet": "a4-3x8"})
     assert chosen.status_code == 422
     assert "no device has id 999" in chosen.text
+
+
+async def test_labels_for_the_list_keep_its_company_and_cost_centre_filters(api: Api) -> None:
+    zorg = (await api.post("admin", "/api/v1/companies/", json={"name": "Kringloop Zorg B.V."})).json()
+    model = await seed_model(api)
+    ict = await seed_device(api, model["id"], asset_tag="KL-1", serial_number="S1", cost_centre="ICT",
+                            company_id=zorg["id"])  # fmt: skip
+    await seed_device(api, model["id"], asset_tag="KL-2", serial_number="S2", cost_centre="ICT")
+    await seed_device(api, model["id"], asset_tag="KL-3", serial_number="S3", company_id=zorg["id"])
+    token = await ui_login(api, "helpdesk")
+    listing = (await api.client.get("/devices", params={"company_id": zorg["id"], "cost_centre": "ICT"})).text
+    assert f'name="company_id" value="{zorg["id"]}"' in listing and 'name="cost_centre" value="ICT"' in listing
+    batch = await api.client.post("/labels", data={
+        "_csrf_token": token, "q": "", "status": "", "company_id": str(zorg["id"]), "cost_centre": "ICT",
+        "sheet": "roll-62",
+    })  # fmt: skip
+    assert batch.status_code == 200
+    assert [p[0] for p in _pages(batch.content)] == [[f"{BASE}/devices/{ict['id']}"]]
