@@ -21,7 +21,7 @@ from service.charities import service as charities
 from service.charities.models import Charity
 from service.charities.schemas import CharityUpdate, ShareItem
 from service.companies import shares as company_shares
-from service.companies.models import Company
+from service.companies.models import DEFAULT_COMPANY_ID, Company
 from service.context import Actor
 from service.db import utcnow
 from service.device_models.models import DeviceModel
@@ -158,10 +158,10 @@ async def seed_donations(session: AsyncSession, settings: Settings, today: date)
         admin,
         [ShareItem(charity_id=c.id, share=d[5]) for c, d in zip(found, DETAILS, strict=False)],  # type: ignore[arg-type]
     )
-    # The care company gives everything to the other charity: its pool donates by shares of its own.
-    from service.demo import ZORG
-
-    zorg = (await session.exec(select(Company).where(Company.name == ZORG.name))).first()
+    # The care company (the demo's second) gives everything to the other charity: its pool donates by shares of
+    # its own.
+    second = select(Company).where(Company.id != DEFAULT_COMPANY_ID).order_by(Company.id)  # type: ignore[arg-type]
+    zorg = (await session.exec(second)).first()
     if zorg is not None and zorg.id is not None:
         items = [ShareItem(charity_id=c.id, share=share) for c, share in zip(found, ZORG_SHARES, strict=False)]  # type: ignore[arg-type]
         await company_shares.set_own_shares(session, admin, zorg.id, items)
