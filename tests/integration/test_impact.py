@@ -145,7 +145,7 @@ async def test_who_may_read_it_and_bad_parameters(api: Api) -> None:
     for query, field in (
         ("year=abc", "year"),
         ("from=2026-01-01", "to"),
-        ("group_by=company", "group_by"),
+        ("group_by=department", "group_by"),
         ("year=2026&quarter=5", "quarter"),
         ("from=2026-02-01&to=2026-01-01", "to"),
     ):
@@ -186,8 +186,8 @@ async def test_files_and_the_dashboard(api: Api) -> None:
         assert text in page.text, text
     bad = await api.client.get("/impact?year=abc")
     assert bad.status_code == 422 and "is not a whole number" in bad.text and 'aria-invalid="true"' in bad.text
-    grouping = await api.client.get("/impact?group_by=company")
-    assert grouping.status_code == 422 and "group by: unknown grouping &#39;company&#39;" in grouping.text
+    grouping = await api.client.get("/impact?group_by=department")
+    assert grouping.status_code == 422 and "group by: unknown grouping &#39;department&#39;" in grouping.text
     download = await api.client.get("/impact/report.pdf?year=2026")
     assert download.status_code == 200 and download.headers["content-type"] == "application/pdf"
 
