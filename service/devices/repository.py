@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.companies.models import Company
 from service.companies.scope import restrict, sees
 from service.custom_fields import repository as custom_fields_repo
 from service.custom_fields.models import DeviceFieldValue
@@ -27,6 +28,7 @@ _devices: sa.Table = Device.__table__  # type: ignore[attr-defined]
 _models: sa.Table = DeviceModel.__table__  # type: ignore[attr-defined]
 _employees: sa.Table = Employee.__table__  # type: ignore[attr-defined]
 _field_values: sa.Table = DeviceFieldValue.__table__  # type: ignore[attr-defined]
+_companies: sa.Table = Company.__table__  # type: ignore[attr-defined]
 
 # Plain table columns, so reading a view is a Core statement: no ORM compile step, no entity loading.
 _VIEW_COLUMNS = (
@@ -225,15 +227,16 @@ async def export_pages(
     custom_fields: Sequence[FieldDef] = (),
     page_size: int = EXPORT_PAGE_SIZE,
 ) -> AsyncIterator[list[Any]]:
-    """Every matching device with its model, category and holder, in id order, one keyset page at a time; with
-    ``custom_fields``, each as a (device, {field id: value}) pair (one more query per page).
+    """Every matching device with its model, category, holder and company name, in id order, one keyset page at a
+    time; with ``custom_fields``, each as a (device, {field id: value}) pair (one more query per page).
 
     Each page borrows a pooled connection only for its own query: a slow download then never pins a connection
     (the PostgreSQL pool has no overflow) nor, on SQLite, holds a transaction open across the whole file.
     Devices changed between pages appear as they are when their page is read.
     """
     stmt = _filtered(
-        sa.select(*_VIEW_COLUMNS, _employees.c.email.label("holder_email")).select_from(_joined()),
+        sa.select(*_VIEW_COLUMNS, _employees.c.email.label("holder_email"), _companies.c.name.label("company_name"))
+        .select_from(_joined().join(_companies, _companies.c.id == _devices.c.company_id)),
         status=status,
         holder_id=holder_id,
         model_id=model_id,

@@ -43,6 +43,9 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "status",
     "holder_email",
     "holder_name",
+    # Last, so files written before companies existed (and the benchmark's) still line up with the header.
+    "company",
+    "cost_centre",
 )
 
 # Columns people type freely (or another system filled): the ones a formula could hide in.
@@ -58,6 +61,8 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
         "notes",
         "holder_email",
         "holder_name",
+        "company",
+        "cost_centre",
     }
 )
 
@@ -71,9 +76,9 @@ def _date(value: date | None) -> str:
 
 
 def export_row(device: Any) -> list[str]:
-    """One device row (the repository's export view: device columns plus model_name, category, holder_*), in the
-    order of EXPORT_COLUMNS, with the columns of TEXT_COLUMNS guarded. A list built in place, not a dict per row:
-    this runs once per device of the fleet."""
+    """One device row (the repository's export view: device columns plus model_name, category, holder_*,
+    company_name), in the order of EXPORT_COLUMNS, with the columns of TEXT_COLUMNS guarded. A list built in place,
+    not a dict per row: this runs once per device of the fleet."""
     return [
         guard_text(device.asset_tag or ""),
         guard_text(device.serial_number or ""),
@@ -91,6 +96,8 @@ def export_row(device: Any) -> list[str]:
         device.status,
         guard_text(device.holder_email or ""),
         guard_text(device.holder_name or ""),
+        guard_text(device.company_name),
+        guard_text(device.cost_centre or ""),
     ]
 
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.companies.models import DEFAULT_COMPANY_ID
 from service.custom_fields.models import DeviceFieldValue
 from service.custom_fields.rules import FieldDef, Stored, shown, unique_text
 from service.db import is_postgres
@@ -23,7 +24,7 @@ from service.devices.models import Device
 from service.i18n import gettext
 from service.imports.moves import DeviceState, MoveRefused, PlannedMove, desired_state, plan_moves
 from service.imports.reader import RowError
-from service.imports.references import EmployeeRef, KnownEmployee, KnownModel, References
+from service.imports.references import EmployeeRef, KnownCompany, KnownEmployee, KnownModel, References
 from service.imports.rows import NEVER_IMPORTED, DeviceRecord, missing_for_create, with_note_lines
 from service.imports.seen import KeyIndex
 from service.imports.writer import Change, ChunkWork, Creation, CustomChanges
@@ -39,6 +40,7 @@ YIELD_EVERY = 20
 _COLUMNS = (
     "id", "asset_tag", "serial_number", "manufacturer", "model_id", "purchase_date", "purchase_price_cents",
     "supplier", "order_ref", "warranty_end", "holder_id", "location", "condition_grade", "notes", "status", "version",
+    "company_id", "cost_centre",
 )  # fmt: skip
 _NEW_DEVICE_DEFAULTS = {"supplier": "", "order_ref": "", "warranty_end": None, "location": "", "condition_grade": "A",
                         "notes": ""}  # fmt: skip
@@ -138,6 +140,7 @@ class ChunkPlanner:
     async def plan(self, session: AsyncSession, records: Sequence[DeviceRecord], work: ChunkWork) -> list[Planned]:
         refs = self.references
         refs.start_chunk()
+        await refs.load_companies(session)
         self._serials_before, self._serials_now = self._serials_now, {}
         await refs.load_manufacturers(session, {r.manufacturer for r in records if r.manufacturer})
         planned: list[Planned] = []
@@ -381,31 +384,61 @@ class ChunkPlanner:
             )
         return by_tag
 
-    def _holder(self, p: Planned, current_holder_id: int | None = None) -> tuple[EmployeeRef | None, Any]:
-        """(employee, the token moves compare) for the row's holder. Someone who left may still be named as the
-        holder a device already has (an export's round trip), but nothing moves to them."""
+    def _holder(
+        self, p: Planned, company_id: int, current_holder_id: int | None = None
+    ) -> tuple[EmployeeRef | None, Any]:
+        """(employee, the token moves compare) for the row's holder, who must work for the device's company (as
+        the API requires). Someone who left may still be named as the holder a device already has (an export's
+        round trip), but nothing moves to them."""
         if p.record.holder is None:
             return None, None
-        found = self.references.employee(p.record.holder)
+        found = self.references.employee(p.record.holder, company_id)
         if isinstance(found, RowError):
             raise MoveRefused(found.field, found.message)
-        if isinstance(found, KnownEmployee) and not found.active and found.id != current_holder_id:
+        holds_it = isinstance(found, KnownEmployee) and found.id == current_holder_id
+        if isinstance(found, KnownEmployee) and not found.active and not holds_it:
             raise MoveRefused("holder", gettext("{name} is no longer active").format(name=found.name))
+        if found.company_id != company_id and not holds_it:
+            raise MoveRefused(
+                "holder", gettext("{name} works for another company than the device's").format(name=found.name)
+            )
         return found, found.id if isinstance(found, KnownEmployee) else found
+
+    def _company(self, record: DeviceRecord) -> KnownCompany | RowError | None:
+        """The company the row names (None when it names none), or why it cannot be used: the import creates no
+        companies, so a misspelt one cannot scatter devices over new ones."""
+        if record.company is None:
+            return None
+        found = self.references.company(record.company)
+        if found is None:
+            return RowError(
+                "company",
+                gettext(
+                    'no company is named "{name}"; add it first (on the companies page, or POST /api/v1/companies), '
+                    "then import again"
+                ).format(name=record.company),
+            )
+        return found
 
     def _plan_creation(self, p: Planned, work: ChunkWork) -> None:
         record = p.record
+        company = self._company(record)
         missing = missing_for_create(record)
+        if isinstance(company, RowError):
+            missing.insert(0, company)
         if missing:
             p.errors = missing
             return
+        if company is not None and not company.active:
+            raise MoveRefused("company", gettext("{name} is no longer active").format(name=company.name))
+        company_id = company.id if company is not None else DEFAULT_COMPANY_ID
         assert record.manufacturer is not None and record.model is not None
         model = self.references.model(record.manufacturer, record.model, record.category)
-        employee, token = self._holder(p)
+        employee, token = self._holder(p, company_id)
         moves = plan_moves(DeviceState("in_stock"), desired_state(None, record.status, record.holder_given, token))
         custom = self._custom_changes(record, model.category, None) if self.custom_fields else {}
         values = {**_NEW_DEVICE_DEFAULTS, **record.fields, "asset_tag": record.asset_tag,
-                  "serial_number": record.serial_number}  # fmt: skip
+                  "serial_number": record.serial_number, "company_id": company_id}  # fmt: skip
         values["notes"] = with_note_lines(values["notes"], record.note_lines)
         warranty, bought = values["warranty_end"], values["purchase_date"]
         if warranty is not None and warranty < bought:
@@ -416,6 +449,17 @@ class ChunkPlanner:
     def _plan_change(self, p: Planned, device: dict[str, Any], work: ChunkWork) -> None:
         record = p.record
         p.device_id = device["id"]
+        company = self._company(record)
+        if isinstance(company, RowError):
+            raise MoveRefused(company.field, company.message)
+        if company is not None and company.id != device["company_id"]:
+            # Not offered: the device's pool credits and donations are its company's.
+            raise MoveRefused(
+                "company",
+                gettext(
+                    "device #{id} belongs to {company}; an import does not move a device to another company"
+                ).format(id=device["id"], company=self.references.company_name(device["company_id"])),
+            )
         changes = {k: v for k, v in record.fields.items() if device[k] != v}
         if record.note_lines:
             notes = with_note_lines(record.fields.get("notes", device["notes"]), record.note_lines)
@@ -443,7 +487,7 @@ class ChunkPlanner:
         warranty = changes.get("warranty_end", device["warranty_end"])
         if warranty is not None and warranty < changes.get("purchase_date", device["purchase_date"]):
             raise MoveRefused("warranty_end", gettext("is before the purchase date"))
-        employee, token = self._holder(p, device["holder_id"])
+        employee, token = self._holder(p, device["company_id"], device["holder_id"])
         current = DeviceState(device["status"], device["holder_id"])
         moves = plan_moves(current, desired_state(current, record.status, record.holder_given, token))
         custom: CustomChanges = {}

@@ -56,6 +56,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "holder_username": ("checked out to: username", "username"),
     "name": ("name", "asset name"),
     "company": ("company",),
+    "cost_centre": ("cost_centre", "cost centre", "cost center", "kostenplaats"),
     "eol_date": ("eol date", "asset eol date", "eol"),
     "model_notes": ("model notes",),
     "checkout_type": ("checkout type",),
@@ -112,8 +113,8 @@ READING_LINES = {
     "characters: check those cells",
     "repeated_header": "the header row repeated, skipped",
     "blank": "blank or only delimiters, skipped",
-    "extra_columns": "a Company, EOL date or Model Notes cell, kept as a line in the device's notes (Kringloop has "
-    "no field for it yet)",
+    "extra_columns": "an EOL date or Model Notes cell, kept as a line in the device's notes (Kringloop has no field "
+    "for it yet)",
 }
 
 

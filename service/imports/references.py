@@ -1,8 +1,9 @@
-"""Manufacturers, device models and employees a file names: found in the database or created, cached per import.
+"""Companies, manufacturers, device models and employees a file names: found in the database or created (models
+and employees; never companies), cached per import.
 
 A model or employee the file needs but the database lacks is planned first (``NewModel``, ``NewEmployee``) and
 inserted only when a row that uses it is written, so a refused row creates nothing and a dry run writes nothing.
-Lookups go one query per chunk for whatever the cache has not seen yet.
+Lookups go one query per chunk for whatever the cache has not seen yet; companies are few, and read once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.companies.models import DEFAULT_COMPANY_ID
+from service.companies.models import Company
 from service.db import is_postgres, utcnow
 from service.device_models.models import DeviceModel
 from service.employees.models import Employee
@@ -27,6 +28,7 @@ from service.imports.rows import HolderRef
 
 _models: sa.Table = DeviceModel.__table__  # type: ignore[attr-defined]
 _employees: sa.Table = Employee.__table__  # type: ignore[attr-defined]
+_companies: sa.Table = Company.__table__  # type: ignore[attr-defined]
 
 # What a unit of a new model usually carries, so its wipe obligations start out listed (service/wipes): the media
 # of the demo catalogue's models per category. A monitor carries none; for "other" one medium of unknown type is
@@ -61,13 +63,22 @@ class KnownEmployee:
     id: int
     name: str
     active: bool
+    company_id: int
 
 
 @dataclass(eq=False, slots=True)
 class NewEmployee:
     name: str
     email: str
+    company_id: int  # the company of the device of the row that first named them
     id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownCompany:
+    id: int
+    name: str
+    active: bool
 
 
 # A file of a million rows may name a quarter of a million people: past this many entries a cache starts over
@@ -101,6 +112,24 @@ class References:
         # can show them (their chunk may still be writing): load_employees adds them to what it finds.
         self._new_usernames: dict[str, Any] = {}  # a NewEmployee, or _AMBIGUOUS when two share a username
         self._emails_lower: bool | None = None  # whether every stored email is in lower case (_email_match)
+        self._companies: dict[str, KnownCompany] | None = None  # by _key(name), once load_companies ran
+        self._company_names: dict[int, str] = {}
+
+    async def load_companies(self, session: AsyncSession) -> None:
+        """Every company, once per import: a handful of rows, so each row's Company cell is a dict lookup."""
+        if self._companies is not None:
+            return
+        rows = await session.execute(sa.select(_companies.c.id, _companies.c.name, _companies.c.active))
+        self._companies = {_key(r.name): KnownCompany(r.id, r.name, r.active) for r in rows}
+        self._company_names = {c.id: c.name for c in self._companies.values()}
+
+    def company(self, name: str) -> KnownCompany | None:
+        """The company of this name (any case and spacing), or None; ``load_companies`` went first."""
+        assert self._companies is not None
+        return self._companies.get(_key(name))
+
+    def company_name(self, company_id: int) -> str:
+        return self._company_names.get(company_id) or f"#{company_id}"
 
     # Manufacturers: "DELL" in a file is the "Dell" the catalogue already has.
     async def load_manufacturers(self, session: AsyncSession, names: Iterable[str]) -> None:
@@ -172,16 +201,17 @@ class References:
         names = {_key(h.name) for h in holders if h.name and not h.email} - self._by_name.keys()
         usernames = {h.username.lower() for h in holders if h.username and not h.email and not h.name}
         usernames -= self._by_username.keys()
-        columns = (_employees.c.id, _employees.c.name, _employees.c.email, _employees.c.active)
+        columns = (_employees.c.id, _employees.c.name, _employees.c.email, _employees.c.active, _employees.c.company_id)
         if emails:
             for row in await session.execute(sa.select(*columns).where(await self._email_match(session, emails))):
-                self._by_email[row.email.lower()] = KnownEmployee(row.id, row.name, row.active)
+                self._by_email[row.email.lower()] = KnownEmployee(row.id, row.name, row.active, row.company_id)
             for email in emails:
                 self._by_email.setdefault(email, None)
         if names:
             for row in await session.execute(sa.select(*columns).where(sa.func.lower(_employees.c.name).in_(names))):
                 key = _key(row.name)
-                self._by_name[key] = _AMBIGUOUS if key in self._by_name else KnownEmployee(row.id, row.name, row.active)
+                known = KnownEmployee(row.id, row.name, row.active, row.company_id)
+                self._by_name[key] = _AMBIGUOUS if key in self._by_name else known
             for name in names:
                 self._by_name.setdefault(name, None)
         if usernames:
@@ -190,7 +220,7 @@ class References:
             condition = sa.or_(*[local.like(f"{_like_escape(u)}@%", escape="\\") for u in sorted(usernames)])
             for row in await session.execute(sa.select(*columns).where(condition)):
                 key = row.email.lower().split("@")[0]
-                known = KnownEmployee(row.id, row.name, row.active)
+                known = KnownEmployee(row.id, row.name, row.active, row.company_id)
                 self._by_username[key] = _AMBIGUOUS if key in self._by_username else known
             for username in usernames:
                 self._by_username.setdefault(username, None)
@@ -223,14 +253,15 @@ class References:
         elif not (isinstance(current, KnownEmployee) and current.id == new.id):  # theirs, read back once written
             self._by_username[username] = _AMBIGUOUS
 
-    def employee(self, holder: HolderRef) -> EmployeeRef | RowError:
-        """The employee the row names (``load_employees`` went first), or why none can be used."""
+    def employee(self, holder: HolderRef, company_id: int) -> EmployeeRef | RowError:
+        """The employee the row names (``load_employees`` went first), or why none can be used. Someone the import
+        has to create works for ``company_id``, the company of the row's device."""
         found: Any
         if holder.email:
             found = self._by_email.get(holder.email)
             if found is None:
                 name = holder.name or holder.username or holder.email.split("@")[0]
-                found = self._by_email[holder.email] = NewEmployee(name=name, email=holder.email)
+                found = self._by_email[holder.email] = NewEmployee(name=name, email=holder.email, company_id=company_id)
                 if self._by_name.get(_key(name)) is None:  # later rows may name them without the email
                     self._by_name[_key(name)] = found
                 username = holder.email.split("@")[0]
@@ -268,7 +299,6 @@ class References:
         session: AsyncSession,
         models: list[NewModel],
         employees: list[NewEmployee],
-        company_id: int = DEFAULT_COMPANY_ID,
     ) -> dict[str, list[dict[str, Any]]]:
         """Inserts the planned models and employees a chunk's written rows use; returns them for the audit."""
         now = utcnow()
@@ -297,19 +327,21 @@ class References:
         if employees:
             values = [
                 {"name": e.name, "email": e.email, "department": "", "active": True, "version": 1,
-                 "created_at": now, "updated_at": now, "company_id": company_id}
+                 "created_at": now, "updated_at": now, "company_id": e.company_id}
                 for e in employees
             ]  # fmt: skip
             ids = await _insert_returning_ids(session, _employees, values)
             for employee, new_id in zip(employees, ids, strict=True):
                 employee.id = new_id
-                known = KnownEmployee(new_id, employee.name, True)
+                known = KnownEmployee(new_id, employee.name, True, employee.company_id)
                 self._by_email[employee.email] = known
                 if self._by_name.get(_key(employee.name)) is employee:
                     self._by_name[_key(employee.name)] = known
                 if self._by_username.get(username := employee.email.split("@")[0]) is employee:
                     self._by_username[username] = known
-            created["employees_created"] = [{"id": e.id, "name": e.name, "email": e.email} for e in employees]
+            created["employees_created"] = [
+                {"id": e.id, "name": e.name, "email": e.email, "company_id": e.company_id} for e in employees
+            ]
         return created
 
 

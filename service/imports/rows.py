@@ -80,10 +80,11 @@ MAX_LENGTHS = {
     "notes": 10_000,
     "holder": 200,
     "company": 200,
+    "cost_centre": 64,
     "model_notes": 2_000,
     "checked_out_location": 200,
 }
-_TEXT_FIELDS = ("supplier", "order_ref", "location", "notes")
+_TEXT_FIELDS = ("supplier", "order_ref", "location", "notes", "cost_centre")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CENT = Decimal("0.01")
 # Most cells are already plain: these skip the general parsers (about a third of a row's reading time).
@@ -92,8 +93,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _HOLDER_COLUMNS = frozenset(("holder_email", "holder_name", "holder_first_name", "holder_last_name", "holder_username"))
 CHECKOUT_TYPES = ("user", "location", "asset")
 # Columns Kringloop has no field for yet, kept as "Label: value" lines in the device's notes rather than dropped.
-# (Company moves to its own field once companies exist.)
-NOTE_LINE_LABELS = {"company": "Company", "eol_date": "EOL date", "model_notes": "Model notes"}
+NOTE_LINE_LABELS = {"eol_date": "EOL date", "model_notes": "Model notes"}
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,9 @@ class DeviceRecord:
     note_lines: tuple[tuple[str, str], ...] = ()
     # The custom field columns the file has: a value, or None for a blank cell (which clears it).
     custom: dict[FieldDef, Stored | None] = field(default_factory=dict)
+    # The company the row names, spaces collapsed (plan.py finds it by name); None: no column or a blank cell,
+    # which leaves an existing device where it is and puts a new one in the default company.
+    company: str | None = None
 
 
 def with_note_lines(notes: str, lines: tuple[tuple[str, str], ...]) -> str:
@@ -418,6 +421,7 @@ def read_record(raw: RawRow, rules: RowRules) -> DeviceRecord | list[RowError]:
         notes=notes,
         note_lines=note_lines,
         custom=custom,
+        company=" ".join(values.get("company", "").split()) or None,
     )
 
 

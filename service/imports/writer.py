@@ -85,7 +85,8 @@ class ChunkWork:
     last_row: int
     creations: list[Creation] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
-    # The company new devices and new employees of this chunk belong to.
+    # The company of a new device whose values name none (plan.py names one for every row; each new employee
+    # carries their own).
     company_id: int = DEFAULT_COMPANY_ID
 
     def new_references(self) -> tuple[list[NewModel], list[NewEmployee]]:
@@ -317,6 +318,7 @@ async def _moves_of_existing(session: AsyncSession, actor: Actor, work: ChunkWor
 CREATED_COLUMNS = (
     "row", "id", "asset_tag", "serial_number", "manufacturer", "model_id", "purchase_date", "purchase_price_cents",
     "supplier", "order_ref", "warranty_end", "location", "condition_grade", "notes", "status", "holder_id",
+    "company_id", "cost_centre",
 )  # fmt: skip
 
 
@@ -388,7 +390,7 @@ async def write_chunk(
     """Writes a planned chunk in the caller's transaction; fills in the new devices' ids."""
     new_models, new_employees = work.new_references()
     after: dict[str, Any] = {"import": work.import_key, "format": work.format, "rows": [work.first_row, work.last_row]}
-    after.update(await references.insert_new(session, new_models, new_employees, work.company_id))
+    after.update(await references.insert_new(session, new_models, new_employees))
     created_ids: list[int] = []
     if work.creations:
         rows = await _insert_devices(session, work, now)

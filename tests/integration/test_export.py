@@ -63,6 +63,8 @@ async def test_csv_has_the_import_columns_and_every_device_in_its_current_state(
         "status": "in_use",
         "holder_email": fleet["sanne"]["email"],
         "holder_name": "Sanne de Jong",
+        "company": "Default company",
+        "cost_centre": "",
     }
     # Text a spreadsheet would run as a formula is marked as text; values Kringloop formats itself are not.
     stock = rows[1]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from service.app import create_app
+from service.companies.models import Company
 from service.context import Actor
 from service.devices.repository import export_pages
 from service.imports.export import csv_chunks
@@ -18,7 +19,7 @@ from service.imports.service import ImportOptions, ImportSummary, run_import
 from service.migrate import upgrade
 from service.settings import Settings
 from tests.conftest import Database, create_pg_database, drop_pg_database, make_settings
-from tests.integration.conftest import Api, seed_device, seed_model
+from tests.integration.conftest import Api, seed_device, seed_employee, seed_model
 from tests.integration.import_helpers import seed_fleet, snapshot
 
 
@@ -34,12 +35,32 @@ async def import_file(api: Api, settings: Settings, body: bytes) -> ImportSummar
     )
 
 
+async def seed_companies(api: Api) -> None:
+    """A second company ("Zorg  Noord": the export writes its name as it is, spaces and all) with a device held by
+    its own employee and one in stock, each with a cost centre, and a cost centre on a default company device."""
+    zorg = (await api.post("admin", "/api/v1/companies/", json={"name": "Zorg  Noord"})).json()
+    eva = await api.post("admin", "/api/v1/employees", {"name": "Eva Visser", "email": "eva@example.nl",
+                                                         "company_id": zorg["id"]})  # fmt: skip
+    assert eva.status_code == 201, eva.text
+    laptop = await seed_model(api, name="Latitude 7450")
+    await seed_device(api, laptop["id"], asset_tag="ZN-1", serial_number="ZN-SN-1", company_id=zorg["id"],
+                      cost_centre="Zorg-IT 4100", holder_id=eva.json()["id"])  # fmt: skip
+    await seed_device(api, laptop["id"], asset_tag="ZN-2", serial_number="ZN-SN-2", company_id=zorg["id"],
+                      cost_centre="=formula?")  # fmt: skip
+    piet = await seed_employee(api, "Piet Bakker")
+    await seed_device(api, laptop["id"], asset_tag="KL-CC", serial_number="SN-CC", cost_centre="Finance",
+                      holder_id=piet["id"])  # fmt: skip
+
+
 async def test_importing_an_export_changes_nothing_and_says_so(api: Api, settings: Settings) -> None:
     await seed_fleet(api)
+    await seed_companies(api)
     before = await snapshot(api)
-    summary = await import_file(api, settings, await csv_export(api))
+    exported = await csv_export(api)
+    assert ",Zorg  Noord,Zorg-IT 4100\r\n" in exported.decode() and ",Default company,Finance\r\n" in exported.decode()
+    summary = await import_file(api, settings, exported)
     assert (summary.created, summary.updated, summary.errors) == (0, 0, 0), summary
-    assert summary.unchanged == summary.rows == before["counts"]["devices"] == 6
+    assert summary.unchanged == summary.rows == before["counts"]["devices"] == 9
     assert summary.exit_code == 0 and summary.ignored_columns == []
     assert await snapshot(api) == before, "versions, timestamps, events and audit records all as they were"
 
@@ -91,14 +112,19 @@ def empty_database(database: Database, tmp_path: Path, request: pytest.FixtureRe
 
 async def test_an_export_imported_into_an_empty_database_exports_the_same(api: Api, empty_database: str) -> None:
     await seed_fleet(api)
+    await seed_companies(api)
     exported = await csv_export(api)
     other_settings = make_settings(empty_database)
     other = create_app(other_settings)
     try:
+        # Companies come first: an import finds them, it never creates them.
+        async with other.state.sessionmaker() as session:
+            session.add(Company(name="Zorg  Noord"))
+            await session.commit()
         summary = await run_import(
             other.state.sessionmaker, other_settings, Actor.cli("roundtrip"), io.BytesIO(exported), ImportOptions()
         )
-        assert (summary.created, summary.errors) == (6, 0), summary
+        assert (summary.created, summary.errors) == (9, 0), summary
         again = b"".join([chunk async for chunk in csv_chunks(export_pages(other.state.engine))])
     finally:
         await other.state.engine.dispose()

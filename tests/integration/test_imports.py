@@ -50,10 +50,11 @@ async def test_snipeit_headers_numbers_and_dates_end_to_end(api: Api, settings: 
         "Acme,Laptop 3,KL-3,Laptops,Lenovo,ThinkPad T14,SN3,03-04-2024,999,,,,,",
         header=header,
     )
+    acme = (await api.post("admin", "/api/v1/companies/", json={"name": "ACME"})).json()
     summary, outcomes = await run(api, settings, data, format="snipeit")
     assert (summary.created, summary.errors, summary.ignored_columns) == (3, 0, []), outcomes
     one, two, three = [await device(api, f"KL-{n}") for n in (1, 2, 3)]
-    assert one["notes"] == "Company: Acme"  # no field for companies yet: kept, not dropped
+    assert (one["notes"], one["company_id"]) == ("", acme["id"]), "found by name in any case; no notes line"
     assert (one["purchase_price_cents"], str(one["warranty_end"]), one["order_ref"], one["supplier"]) == (
         123456, "2027-03-01", "PO-1", "Bechtle"
     )  # fmt: skip

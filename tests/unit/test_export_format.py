@@ -65,7 +65,8 @@ def device(**overrides: object) -> SimpleNamespace:
         asset_tag="KL-1", serial_number=None, manufacturer="Dell", model_name="Latitude 5440", category="laptop",
         purchase_date=date(2024, 3, 1), purchase_price_cents=124950, supplier="", order_ref="", warranty_end=None,
         location="", condition_grade="B", notes="=cmd|' /C calc'!A0", status="in_use",
-        holder_email="sanne@example.nl", holder_name="Sanne de Jong",
+        holder_email="sanne@example.nl", holder_name="Sanne de Jong", company_name="Zorg Noord BV",
+        cost_centre="IT-4100",
     )  # fmt: skip
     values.update(overrides)
     return SimpleNamespace(**values)
@@ -76,13 +77,14 @@ def test_a_row_in_the_forms_the_importer_reads_without_hints() -> None:
     assert row["purchase_price"] == "1249.50" and row["purchase_date"] == "2024-03-01"
     assert row["serial_number"] == "" and row["warranty_end"] == ""
     assert row["notes"] == "'=cmd|' /C calc'!A0" and row["status"] == "in_use"
+    assert (row["company"], row["cost_centre"]) == ("Zorg Noord BV", "IT-4100")
     assert export_row(device(purchase_price_cents=5, warranty_end=date(2027, 1, 31)))[6:10] == [
         "0.05", "", "", "2027-01-31"]  # fmt: skip
 
 
 def test_exactly_the_text_columns_are_guarded() -> None:
     text = {"asset_tag", "serial_number", "manufacturer", "model_name", "supplier", "order_ref", "location", "notes",
-            "holder_email", "holder_name"}  # fmt: skip
+            "holder_email", "holder_name", "company_name", "cost_centre"}  # fmt: skip
     row = dict(zip(EXPORT_COLUMNS, export_row(device(**{name: "=x" for name in text})), strict=True))
     assert {column for column, value in row.items() if value == "'=x"} == TEXT_COLUMNS
     assert row["category"] == "laptop" and row["status"] == "in_use" and row["condition_grade"] == "B"

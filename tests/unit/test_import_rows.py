@@ -124,6 +124,13 @@ def test_categories_and_unknown_ones(text: str, category: str, known: bool) -> N
 
 def test_text_longer_than_the_database_keeps_is_refused() -> None:
     assert "longer than 64" in errors(asset_tag="X" * 65)["asset_tag"]
+    assert errors(cost_centre="C" * 65) == {"cost_centre": "is longer than 64 characters"}
+
+
+def test_a_cost_centre_is_a_text_field_a_blank_cell_clears() -> None:
+    assert record(cost_centre="IT-4100").fields["cost_centre"] == "IT-4100"
+    assert record(cost_centre="").fields["cost_centre"] == ""
+    assert "cost_centre" not in record().fields
 
 
 def test_cells_guarded_against_spreadsheet_formulas_are_read_back() -> None:
@@ -301,13 +308,12 @@ def test_a_two_digit_year_in_the_future_is_still_refused_by_its_field() -> None:
     assert errors(SNIPE, purchase_date="1/1/30") == {"purchase_date": "2030-01-01 is in the future"}
 
 
-def test_company_eol_and_model_notes_become_note_lines_not_dropped() -> None:
+def test_eol_and_model_notes_become_note_lines_and_the_company_its_own_field() -> None:
     raw = RawRow(2, {**BASE, "company": " Acme  BV ", "eol_date": "1/23/27", "model_notes": "Keyboard\nUS intl"})
     result = read_record(raw, SNIPE)
     assert isinstance(result, DeviceRecord)
-    assert result.note_lines == (
-        ("Company", "Acme BV"), ("EOL date", "2027-01-23"), ("Model notes", "Keyboard US intl")
-    )  # fmt: skip
+    assert result.note_lines == (("EOL date", "2027-01-23"), ("Model notes", "Keyboard US intl"))
+    assert result.company == "Acme BV"
     assert raw.read_as == {"extra_columns", "two_digit_year"}
     assert errors(SNIPE, eol_date="soon") == {"eol_date": '"soon" is not a date (use Y-m-d, m/d/Y, m/d/y or d-m-Y)'}
 
