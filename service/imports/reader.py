@@ -218,11 +218,17 @@ def check_readable(stream: BinaryIO, encoding: str | None = None) -> str:
     """Reads the whole file as read_rows would, without building its rows (a third of the time): raises
     UnusableFile for a fault anywhere in it, so a caller can refuse the file before writing anything. Returns the
     encoding it was read in."""
+    return read_through(stream, encoding)[0]
+
+
+def read_through(stream: BinaryIO, encoding: str | None = None) -> tuple[str, int]:
+    """``check_readable``, also counting the lines after the header (blank and repeated header rows included)."""
     encoding, reader, header = _open(stream, encoding)
     _columns(header)
+    lines = 0
     for _ in _records(reader, encoding):
-        pass
-    return encoding
+        lines += 1
+    return encoding, lines
 
 
 def _open(stream: BinaryIO, encoding: str | None = None) -> tuple[str, Iterator[list[str]], list[str]]:

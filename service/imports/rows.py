@@ -10,7 +10,6 @@ as it is; a blank cell in a column it does have means "empty" for text, "keep" f
 from __future__ import annotations
 
 import calendar
-import contextlib
 import functools
 import re
 from dataclasses import dataclass, field
@@ -84,6 +83,8 @@ MAX_LENGTHS = {
     "model_notes": 2_000,
     "checked_out_location": 200,
 }
+# No cell at most this long can be over its limit: the per-column check runs only for a row with a longer one.
+_SHORTEST_LIMIT = min(MAX_LENGTHS.values())
 _TEXT_FIELDS = ("supplier", "order_ref", "location", "notes", "cost_centre")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CENT = Decimal("0.01")
@@ -94,6 +95,7 @@ _HOLDER_COLUMNS = frozenset(("holder_email", "holder_name", "holder_first_name",
 CHECKOUT_TYPES = ("user", "location", "asset")
 # Columns Kringloop has no field for yet, kept as "Label: value" lines in the device's notes rather than dropped.
 NOTE_LINE_LABELS = {"eol_date": "EOL date", "model_notes": "Model notes"}
+_NOTE_COLUMNS = frozenset(NOTE_LINE_LABELS)
 
 
 @dataclass(frozen=True)
@@ -198,8 +200,9 @@ def _holder(values: dict[str, str], errors: list[RowError]) -> HolderRef | None:
     email = values.get("holder_email", "").lower() or None
     username = values.get("holder_username") or None
     name = values.get("holder_name") or None
-    full = " ".join(p for p in (values.get("holder_first_name", ""), values.get("holder_last_name", "")) if p)
-    name = name or full or None
+    if not name:
+        first, last = values.get("holder_first_name", ""), values.get("holder_last_name", "")
+        name = (f"{first} {last}" if first and last else first or last) or None
     if username and "@" in username and not email:
         email, username = username.lower(), None
     if email and not _EMAIL.match(email):
@@ -217,9 +220,13 @@ def _holder(values: dict[str, str], errors: list[RowError]) -> HolderRef | None:
 
 
 def _price(text: str, rules: RowRules, errors: list[RowError]) -> int | None:
+    if rules.decimal_mark != "comma" and _PLAIN_AMOUNT.fullmatch(text):
+        # Digits with at most two decimals: whole cents, never negative, no Decimal needed.
+        whole, _, fraction = text.partition(".")
+        cents = int(whole) * 100 + (int(fraction) * (10 if len(fraction) == 1 else 1) if fraction else 0)
+        return _within_limit(cents, text, rules, errors)
     try:
-        plain = rules.decimal_mark != "comma" and _PLAIN_AMOUNT.fullmatch(text)
-        amount = Decimal(text) if plain else parse_number(text, rules.decimal_mark)
+        amount = parse_number(text, rules.decimal_mark)
     except ValueError as exc:
         errors.append(RowError("purchase_price", str(exc)))
         return None
@@ -229,7 +236,10 @@ def _price(text: str, rules: RowRules, errors: list[RowError]) -> int | None:
     if amount != amount.quantize(_CENT, rounding=ROUND_HALF_UP):
         errors.append(RowError("purchase_price", gettext('"{text}" has more than two decimals').format(text=text)))
         return None
-    cents = int(amount * 100)
+    return _within_limit(int(amount * 100), text, rules, errors)
+
+
+def _within_limit(cents: int, text: str, rules: RowRules, errors: list[RowError]) -> int | None:
     if cents > rules.max_purchase_price_cents:
         limit = f"{rules.max_purchase_price_cents // 100}.{rules.max_purchase_price_cents % 100:02d}"
         errors.append(
@@ -243,10 +253,12 @@ def _price(text: str, rules: RowRules, errors: list[RowError]) -> int | None:
 
 
 def _date(name: str, text: str, rules: RowRules, errors: list[RowError], raw: RawRow) -> date | None:
+    if _ISO_DATE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass  # "2024-13-01": read_date says what is wrong
     try:
-        if _ISO_DATE.fullmatch(text):
-            with contextlib.suppress(ValueError):  # "2024-13-01": read_date says what is wrong
-                return date.fromisoformat(text)
         found, two_digit_year = read_date(text, rules.date_order)
     except ValueError as exc:
         errors.append(RowError(name, str(exc)))
@@ -368,10 +380,11 @@ def read_record(raw: RawRow, rules: RowRules) -> DeviceRecord | list[RowError]:
     if TEXT_MARK in "".join(values.values()):  # one C-level scan; most rows have no apostrophe at all
         values = {k: unguard_text(v) for k, v in values.items()}
     errors: list[RowError] = list(raw.errors)
-    for name, value in values.items():
-        limit = MAX_LENGTHS.get(name)
-        if limit is not None and len(value) > limit:
-            errors.append(RowError(name, gettext("is longer than {limit} characters").format(limit=limit)))
+    if values and len(max(values.values(), key=len)) > _SHORTEST_LIMIT:
+        for name, value in values.items():
+            limit = MAX_LENGTHS.get(name)
+            if limit is not None and len(value) > limit:
+                errors.append(RowError(name, gettext("is longer than {limit} characters").format(limit=limit)))
     asset_tag = values.get("asset_tag") or None
     serial = values.get("serial_number") or None
     if not asset_tag and not serial:
@@ -399,7 +412,7 @@ def read_record(raw: RawRow, rules: RowRules) -> DeviceRecord | list[RowError]:
     notes: list[str] = []
     no_person = _checkout(values, fields, notes, errors)
     status, holder, holder_given, unknown_status = _status_and_holder(values, rules, notes, errors, no_person)
-    note_lines = _note_lines(values, rules, errors, raw)
+    note_lines = () if _NOTE_COLUMNS.isdisjoint(values) else _note_lines(values, rules, errors, raw)
     custom = _custom_values(values, rules, errors) if rules.custom_fields else {}
     if note_lines:
         raw.read_as.add("extra_columns")

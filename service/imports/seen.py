@@ -23,6 +23,12 @@ class KeyIndex:
         self._size = 0
         self._allocate(capacity)
 
+    @classmethod
+    def for_keys(cls, expected: int) -> KeyIndex:
+        """Sized for ``expected`` keys from the start: growing there rehashes every key, in Python, once per doubling
+        (a tenth of a second per 100k rows); the size is the one growing would reach."""
+        return cls(1 << max(12, (2 * expected - 1).bit_length()))
+
     def _allocate(self, capacity: int) -> None:
         self._mask = capacity - 1
         self._digests = array("Q", bytes(8 * capacity))

@@ -42,9 +42,9 @@ from service.imports.reader import (
     RawRow,
     RowError,
     UndecodableText,
-    check_readable,
     custom_columns,
     read_rows,
+    read_through,
 )
 from service.imports.references import References
 from service.imports.rows import DeviceRecord, RowRules, read_record
@@ -119,23 +119,24 @@ class _Source(io.RawIOBase):
         return len(data)
 
 
-def _check_whole_file(stream: BinaryIO) -> str:
+def _check_whole_file(stream: BinaryIO) -> tuple[str, int]:
     """Reads a seekable file through once before writing anything, so an undecodable byte or a broken quote near
     the end makes the whole file unusable (exit 2, nothing written) rather than failing after chunks committed.
     Returns the encoding to read it in: a Windows-1252 file whose first accent comes after the sniffed block was
     guessed to be UTF-8, and is read again as what it is. A file whose sniffed block already held UTF-8 accents is
-    UTF-8 with a broken byte further on, not Windows-1252: read as such, all its accents would come out garbled."""
+    UTF-8 with a broken byte further on, not Windows-1252: read as such, all its accents would come out garbled.
+    Also returns how many lines follow the header."""
     start = stream.tell()
     try:
-        encoding = check_readable(_Source(stream))
+        read = read_through(_Source(stream))
     except UndecodableText as exc:
         stream.seek(start)
         if exc.encoding != "utf-8" or not stream.read(SNIFF_BYTES).isascii():
             raise
         stream.seek(start)
-        encoding = check_readable(_Source(stream), "cp1252")
+        read = read_through(_Source(stream), "cp1252")
     stream.seek(start)
-    return encoding
+    return read
 
 
 class _Tally:
@@ -193,6 +194,7 @@ class _Importer:
         actor: Actor,
         options: ImportOptions,
         custom_fields: dict[str, FieldDef] | None = None,
+        expected_rows: int = 0,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
@@ -208,7 +210,8 @@ class _Importer:
         )
         self.compensation = compensation_rules(settings)
         self.references = References()
-        self.planner = ChunkPlanner(self.references, KeyIndex(), custom_fields)
+        # Every row claims its serial number and its asset tag (plan.py).
+        self.planner = ChunkPlanner(self.references, KeyIndex.for_keys(2 * expected_rows), custom_fields)
         self.key = uuid.uuid4().hex[:12]
         self.tally = _Tally()
         self.reading = FileReading()
@@ -377,11 +380,11 @@ async def run_import(
             shutil.copyfileobj(stream, spooled, 1 << 20)
             spooled.seek(0)
             return await run_import(sessionmaker, settings, actor, spooled, options, on_row, on_progress)
-    encoding = _check_whole_file(stream)
+    encoding, lines = _check_whole_file(stream)
     source = _Source(stream)
     async with sessionmaker() as session:
         fields = await custom_fields_repository.definitions(session)
-    importer = _Importer(sessionmaker, settings, actor, options, fields)
+    importer = _Importer(sessionmaker, settings, actor, options, fields, lines)
     extra = custom_columns({f.name: f.key for f in fields.values()})
     _columns, ignored, rows = read_rows(source, encoding, importer.reading, extra)
 

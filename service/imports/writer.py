@@ -313,6 +313,9 @@ async def _moves_of_existing(session: AsyncSession, actor: Actor, work: ChunkWor
             await hooks.moved(session, actor, device, event)
 
 
+# An enum's .value is a Python-level property: per move of every new device, a dict lookup is a fifth of the cost.
+_MOVE_VALUES = {move: move.value for move in Move}
+
 # The columns of a new device the audit record lists, once, with one list of values per device (a table: a
 # thousand devices' keys repeated would double the record). Timestamps and version are the import's own.
 CREATED_COLUMNS = (
@@ -400,7 +403,9 @@ async def write_chunk(
             after["repairs_created"] = await _repairs_for_new(session, actor, sent, now)
         after["created"] = _created_table(rows, work.creations)
         after["storage_media_seeded"] = await _seed_media(session, rows, now)
-        moves = [{"id": c.device_id, "moves": [m.move.value for m in c.moves]} for c in work.creations if c.moves]
+        moves = [
+            {"id": c.device_id, "moves": [_MOVE_VALUES[m.move] for m in c.moves]} for c in work.creations if c.moves
+        ]
         if moves:
             after["moves_of_created"] = moves
     if work.changes:

@@ -254,6 +254,16 @@ def test_key_index_remembers_the_first_row_and_grows() -> None:
     assert index.first_row("t\x00KL-nope") is None
 
 
+def test_key_index_sized_for_its_keys_never_grows() -> None:
+    index = KeyIndex.for_keys(5000)
+    slots = len(index._digests)
+    for row in range(2, 5002):
+        assert index.add(f"t\x00KL-{row}", row) is None
+    assert len(index._digests) == slots == 1 << 14  # the size growing from small reaches for 5000 keys
+    assert index.add("t\x00KL-77", 9999) == 77
+    assert len(KeyIndex.for_keys(0)._digests) == 1 << 12
+
+
 def test_row_errors_are_plain_data() -> None:
     # The report and the API serialise them field by field; equality is by value (the tests compare them).
     error = RowError("status", "x")
