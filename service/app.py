@@ -32,7 +32,7 @@ from service.companies.views import COMPANY_VIEW_HANDLERS
 from service.compensation.api import CompensationController
 from service.compensation.views import COMPENSATION_VIEW_HANDLERS
 from service.custom_fields.api import CustomFieldController
-from service.custom_fields.openapi import CustomFieldsInSchema
+from service.custom_fields.openapi import custom_fields_in_schema
 from service.custom_fields.views import CUSTOM_FIELD_VIEW_HANDLERS
 from service.db import make_engine, make_sessionmaker
 from service.device_models.api import DeviceModelController
@@ -221,7 +221,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         middleware=[
             CorrelationIdMiddleware,
-            CustomFieldsInSchema,
+            custom_fields_in_schema,
             LocaleMiddleware,  # the browser's language, for what comes before sign-in
             MetricsMiddleware,
             # /metrics decides itself: an allowed scraper address needs no token (service/metrics/api.py).

@@ -18,40 +18,41 @@ MAX_LIMIT = 1000
 DEFAULT_LIMIT = 50
 
 
+def _encode(value: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def _decoded(cursor: str, key: str, valid: Any) -> Any:
+    """The ``key`` of a cursor this server gave out, if ``valid(value)``; a 422 on ``cursor`` otherwise."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))[key]
+        if not valid(value):
+            raise ValueError
+        return value
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise InvalidInput.field("cursor", _("is not a cursor this server gave out; start again without it")) from None
+
+
 def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": last_id}).encode()).decode().rstrip("=")
+    return _encode({"after": last_id})
 
 
 def decode_cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        after = value["after"]
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-            raise ValueError
-        return after
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise InvalidInput.field("cursor", _("is not a cursor this server gave out; start again without it")) from None
+    return _decoded(cursor, "after", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0)  # type: ignore[no-any-return]
 
 
 def encode_position(position: list[Any]) -> str:
     """A cursor for a page sorted by something other than id: the last row's sort key, as JSON values."""
-    return base64.urlsafe_b64encode(json.dumps({"at": position}).encode()).decode().rstrip("=")
+    return _encode({"at": position})
 
 
 def decode_position(cursor: str | None, length: int) -> list[Any] | None:
     if not cursor:
         return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        position = json.loads(base64.urlsafe_b64decode(padded.encode()))["at"]
-        if not isinstance(position, list) or len(position) != length:
-            raise ValueError
-        return position
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise InvalidInput.field("cursor", _("is not a cursor this server gave out; start again without it")) from None
+    return _decoded(cursor, "at", lambda v: isinstance(v, list) and len(v) == length)  # type: ignore[no-any-return]
 
 
 def check_limit(limit: int) -> int:

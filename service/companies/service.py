@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +9,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
-from service.charities.rules import rsin_problem
+from service.charities.rules import kvk_problem, rsin_problem
 from service.companies.models import DEFAULT_COMPANY_ID, Company
 from service.companies.schemas import CompanyCreate, CompanyUpdate
 from service.companies.scope import current_scope, sees
@@ -23,8 +22,8 @@ from service.pagination import Page, keyset, page_of
 
 def _check_numbers(changes: dict[str, Any]) -> None:
     kvk = changes.get("kvk_number")
-    if kvk and not re.fullmatch(r"\d{8}", kvk):
-        raise InvalidInput.field("kvk_number", _("a KvK number has exactly 8 digits"))
+    if kvk and (problem := kvk_problem(kvk)):
+        raise InvalidInput.field("kvk_number", problem)
     rsin = changes.get("rsin")
     if rsin and (problem := rsin_problem(rsin)):
         raise InvalidInput.field("rsin", problem)
@@ -76,12 +75,18 @@ async def get_company(session: AsyncSession, company_id: int) -> Company:
     return company
 
 
-async def list_companies(
-    session: AsyncSession, *, active: bool | None = None, cursor: str | None = None, limit: int = 200
-) -> Page[Company]:
+def _visible() -> Any:
+    """Companies are not company-owned rows, so the scope's loader criteria skip them: filtered here."""
     stmt = select(Company)
     if (ids := current_scope()) is not None:
         stmt = stmt.where(Company.id.in_(ids))  # type: ignore[union-attr]
+    return stmt
+
+
+async def list_companies(
+    session: AsyncSession, *, active: bool | None = None, cursor: str | None = None, limit: int = 200
+) -> Page[Company]:
+    stmt = _visible()
     if active is not None:
         stmt = stmt.where(Company.active == active)
     rows = (await session.exec(keyset(stmt, Company.id, cursor, limit))).all()
@@ -90,10 +95,7 @@ async def list_companies(
 
 async def all_companies(session: AsyncSession) -> list[Company]:
     """Every company the user may see, active or not (an inactive company's pool still donates what it holds)."""
-    stmt = select(Company).order_by(Company.id)  # type: ignore[arg-type]
-    if (ids := current_scope()) is not None:
-        stmt = stmt.where(Company.id.in_(ids))  # type: ignore[union-attr]
-    return list((await session.exec(stmt)).all())
+    return list((await session.exec(_visible().order_by(Company.id))).all())  # type: ignore[arg-type]
 
 
 async def active_companies(session: AsyncSession) -> list[Company]:

@@ -71,7 +71,7 @@ async def describe_current(app: Litestar) -> None:
     describe(plugin.provide_openapi_schema(), fields)
 
 
-def CustomFieldsInSchema(app: ASGIApp) -> ASGIApp:
+def custom_fields_in_schema(app: ASGIApp) -> ASGIApp:
     """Before the schema (or a page that renders it) is served, the fields defined now are written into it."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:

@@ -183,6 +183,8 @@ async def _sorted_page(
     after = decode_position(cursor, 3)
     if after is not None:
         was_missing, value, last_id = after
+        if was_missing not in (0, 1) or not isinstance(last_id, int) or isinstance(last_id, bool):
+            raise _not_a_cursor()
         beyond = (lambda c, v: c < v) if sort.descending else (lambda c, v: c > v)
         if was_missing:
             stmt = stmt.where(missing == 1, beyond(_devices.c.id, last_id))
@@ -200,14 +202,27 @@ async def _sorted_page(
     return Page(rows, encode_position([last.sort_missing, value, last.id]))
 
 
+# The JSON type a sort value travels in, by its column (dates as ISO text); anything else is not our cursor.
+_CURSOR_TYPES: dict[str, type | tuple[type, ...]] = {
+    "text_value": str, "number_value": int, "date_value": str, "bool_value": bool,
+}  # fmt: skip
+
+
+def _not_a_cursor() -> InvalidInput:
+    return InvalidInput.field("cursor", _("is not a cursor this server gave out; start again without it"))
+
+
 def _from_json(field: FieldDef, value: Any) -> Any:
-    """A cursor's value back in its column's type (dates travel as ISO text)."""
-    if field.type.column != "date_value":
+    """A cursor's value back in its column's type: a tampered one is a 422, never a database error."""
+    column = field.type.column
+    if not isinstance(value, _CURSOR_TYPES[column]) or (column == "number_value" and isinstance(value, bool)):
+        raise _not_a_cursor()
+    if column != "date_value":
         return value
     try:
         return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise InvalidInput.field("cursor", _("is not a cursor this server gave out; start again without it")) from None
+    except ValueError:
+        raise _not_a_cursor() from None
 
 
 EXPORT_PAGE_SIZE = 1000

@@ -167,6 +167,18 @@ async def test_lists_sort_by_a_custom_field_page_by_page_with_devices_without_on
     for sort in ("cf.colour", "ram_gb", "model"):
         response = await api.get("helpdesk", "/api/v1/devices", params={"sort": sort})
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == "sort", response.text
+    # A cursor someone edited (wrong types for the field, the id, the flag) is a 422, never a database error.
+    from service.pagination import encode_position
+
+    for position in ([0, "lots", 3], [0, 16, "3"], [7, 16, 3], [0, True, 3], [0, "2026-13-01", 3]):
+        for sort in ("cf.ram_gb", "cf.leased_until"):
+            response = await api.get("helpdesk", "/api/v1/devices",
+                                     params={"sort": sort, "cursor": encode_position(position)})  # fmt: skip
+            if response.status_code == 200:  # a well-formed position for this field's type
+                continue
+            assert response.status_code == 422 and response.json()["errors"][0]["field"] == "cursor", response.text
+    tampered = {"sort": "cf.ram_gb", "cursor": encode_position([0, "x", 1])}
+    assert (await api.get("helpdesk", "/api/v1/devices", params=tampered)).status_code == 422
 
 
 async def test_a_type_change_is_refused_with_the_count_that_would_not_fit(api: Api) -> None:
