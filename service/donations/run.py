@@ -164,9 +164,9 @@ async def _plans(
     for allocation in allocations:
         company_id = allocation.company.id
         assert company_id is not None
-        cap = await unallocated_cents(session, company_id)
         if not sources.get(company_id):
             continue  # nothing to share out: a company's shares only matter once its pool holds something
+        cap = await unallocated_cents(session, company_id)
         problem = allocation.problem(active)
         if problem:
             raise Conflict(

@@ -163,10 +163,12 @@ async def adjust(
     if device_id is None:
         company_id = await companies.company_for_new(session, company_id)
     else:
-        company_id = None
         device = await session.get(Device, device_id)
         if device is None:
             raise InvalidInput.field("device_id", _("no device has id {device_id}").format(device_id=device_id))
+        if company_id is not None and company_id != device.company_id:
+            raise InvalidInput.field("company_id", _("a device's adjustment goes to the device's company"))
+        company_id = device.company_id
         if await device_net_cents(session, device_id) is None:
             raise Conflict(_("Device {device_id} has no credit in the pool to adjust.").format(device_id=device_id))
         await ensure_not_allocated(session, device_id)

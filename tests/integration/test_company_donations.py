@@ -110,3 +110,19 @@ async def test_a_companys_own_shares_are_checked_and_a_broken_one_stops_only_a_r
     await _credit_for(api, 2, "40.00", zorg["id"])
     refused = await api.post("finance", "/api/v1/donations/run")
     assert refused.status_code == 409 and "Zorg Noord" in refused.json()["detail"]
+
+
+async def test_adjustments_land_in_the_named_companys_pool_and_a_device_stays_in_its_own(api: Api) -> None:
+    zorg = await _zorg(api)
+    device = await credit(api, 1, "100.00")  # the default company's
+    wide = await api.post("finance", "/api/v1/pool/adjustments",
+                          {"amount": "25.00", "reason": "Canteen collection", "company_id": zorg["id"]})  # fmt: skip
+    assert wide.status_code == 201 and wide.json()["company_id"] == zorg["id"], wide.text
+    mismatch = await api.post("finance", "/api/v1/pool/adjustments", {
+        "amount": "-5.00", "reason": "Scratch found", "device_id": device["id"], "company_id": zorg["id"]})  # fmt: skip
+    assert mismatch.status_code == 422 and mismatch.json()["errors"][0]["field"] == "company_id"
+    own = await api.post("finance", "/api/v1/pool/adjustments",
+                         {"amount": "-5.00", "reason": "Scratch found", "device_id": device["id"]})  # fmt: skip
+    assert own.status_code == 201 and own.json()["company_id"] == 1, own.text
+    pools = {c: (await api.get("finance", f"/api/v1/pool/?company_id={c}")).json()["balance"] for c in (1, zorg["id"])}
+    assert pools == {1: "95.00", zorg["id"]: "25.00"}
