@@ -56,6 +56,11 @@ async def _list_page(
     )
 
 
+def _stored(company: Company) -> dict[str, str]:
+    """The form as the company stands now, to change it from."""
+    return {k: getattr(company, k) for k in FIELDS} | {"version": str(company.version)}
+
+
 def _form(data: dict[str, str]) -> dict[str, str]:
     return {k: (v or "").strip() for k, v in data.items() if k != "_csrf_token"}
 
@@ -93,8 +98,7 @@ async def add_company(session: DbSession, actor: CurrentActor, data: URLEncodedB
 @get("/admin/companies/{company_id:int}", guards=_ADMIN, include_in_schema=False)
 async def company_page(session: DbSession, company_id: int) -> Template:
     company = await service.get_company(session, company_id)
-    form = {k: getattr(company, k) for k in FIELDS} | {"version": str(company.version)}
-    return await _list_page(session, form=form, editing=company)
+    return await _list_page(session, form=_stored(company), editing=company)
 
 
 @post("/admin/companies/{company_id:int}", guards=_ADMIN, include_in_schema=False)
@@ -135,10 +139,10 @@ async def set_company_active(
 
     async def show(refused: Refused) -> Template:
         current = await service.get_company(session, company_id)
-        shown = {k: getattr(current, k) for k in FIELDS} | {"version": str(current.version)}
         return await _list_page(
-            session, form=shown, errors={"form": refused.message}, editing=current, status_code=refused.status_code
-        )
+            session, form=_stored(current), errors={"form": refused.message}, editing=current,
+            status_code=refused.status_code,
+        )  # fmt: skip
 
     done = "/admin/companies?done=" + ("activated" if active else "deactivated")
     return await submit_form(session, toggle, form_id="active", form=form, show=show, done=done)
