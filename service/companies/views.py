@@ -20,6 +20,7 @@ from service.charities.schemas import ShareItem
 from service.companies import service, shares
 from service.companies.models import DEFAULT_COMPANY_ID, Company
 from service.companies.schemas import CompanyCreate, CompanyUpdate
+from service.i18n import _
 from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession
 from service.web.forms import Refused, field_errors, submit_form
@@ -195,7 +196,8 @@ async def set_company_shares(
             share = decimal_point(form.get(key, "").strip()) or "0"  # "33,5" as a Dutch user types it
             items.append(ShareItem(charity_id=charity.id, share=share))  # type: ignore[arg-type]
         except ValidationError as exc:
-            errors[key] = field_errors(exc).get("share", "is not a share")
+            fallback = _('"{text}" is not a share').format(text=form.get(key, ""))  # the rules' own words, translated
+            errors[key] = field_errors(exc).get("share", fallback)
 
     async def show(refused: Refused) -> Template:
         # What the service refuses is about the shares together (they do not add up): said above the list.
