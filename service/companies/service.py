@@ -98,9 +98,10 @@ async def all_companies(session: AsyncSession) -> list[Company]:
     return list((await session.exec(_visible().order_by(Company.id))).all())  # type: ignore[arg-type]
 
 
-async def active_companies(session: AsyncSession) -> list[Company]:
-    """The active companies the user may see, by name: what a form offers to put a new record in."""
-    found = [c for c in await all_companies(session) if c.active]
+async def active_companies(session: AsyncSession, seen: list[Company] | None = None) -> list[Company]:
+    """The active companies the user may see, by name: what a form offers to put a new record in. ``seen``: what
+    :func:`all_companies` already gave this request, so a page that has it does not fetch it again."""
+    found = [c for c in (await all_companies(session) if seen is None else seen) if c.active]
     return sorted(found, key=lambda c: (c.name.lower(), c.id or 0))
 
 

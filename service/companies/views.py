@@ -20,6 +20,7 @@ from service.charities.schemas import ShareItem
 from service.companies import service, shares
 from service.companies.models import DEFAULT_COMPANY_ID, Company
 from service.companies.schemas import CompanyCreate, CompanyUpdate
+from service.i18n import _
 from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession
 from service.web.forms import Refused, field_errors, submit_form
@@ -54,6 +55,11 @@ async def _list_page(
         editing=editing,
         done=done,
     )
+
+
+def _stored(company: Company) -> dict[str, str]:
+    """The form as the company stands now, to change it from."""
+    return {k: getattr(company, k) for k in FIELDS} | {"version": str(company.version)}
 
 
 def _form(data: dict[str, str]) -> dict[str, str]:
@@ -93,8 +99,7 @@ async def add_company(session: DbSession, actor: CurrentActor, data: URLEncodedB
 @get("/admin/companies/{company_id:int}", guards=_ADMIN, include_in_schema=False)
 async def company_page(session: DbSession, company_id: int) -> Template:
     company = await service.get_company(session, company_id)
-    form = {k: getattr(company, k) for k in FIELDS} | {"version": str(company.version)}
-    return await _list_page(session, form=form, editing=company)
+    return await _list_page(session, form=_stored(company), editing=company)
 
 
 @post("/admin/companies/{company_id:int}", guards=_ADMIN, include_in_schema=False)
@@ -135,10 +140,10 @@ async def set_company_active(
 
     async def show(refused: Refused) -> Template:
         current = await service.get_company(session, company_id)
-        shown = {k: getattr(current, k) for k in FIELDS} | {"version": str(current.version)}
         return await _list_page(
-            session, form=shown, errors={"form": refused.message}, editing=current, status_code=refused.status_code
-        )
+            session, form=_stored(current), errors={"form": refused.message}, editing=current,
+            status_code=refused.status_code,
+        )  # fmt: skip
 
     done = "/admin/companies?done=" + ("activated" if active else "deactivated")
     return await submit_form(session, toggle, form_id="active", form=form, show=show, done=done)
@@ -191,7 +196,8 @@ async def set_company_shares(
             share = decimal_point(form.get(key, "").strip()) or "0"  # "33,5" as a Dutch user types it
             items.append(ShareItem(charity_id=charity.id, share=share))  # type: ignore[arg-type]
         except ValidationError as exc:
-            errors[key] = field_errors(exc).get("share", "is not a share")
+            fallback = _('"{text}" is not a share').format(text=form.get(key, ""))  # the rules' own words, translated
+            errors[key] = field_errors(exc).get("share", fallback)
 
     async def show(refused: Refused) -> Template:
         # What the service refuses is about the shares together (they do not add up): said above the list.

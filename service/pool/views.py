@@ -53,7 +53,7 @@ async def _render(
         50,
     )
     balances = await service.balances_by_company(session)
-    choices = await companies.active_companies(session)
+    choices = await companies.active_companies(session, [c for c, _cents in balances])
     form = dict(form or {})
     if "company_id" not in form and (preselected := companies.preselected_company(choices)) is not None:
         form["company_id"] = str(preselected)
