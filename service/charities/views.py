@@ -13,9 +13,10 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.charities import service
 from service.charities.api import all_charities, charity_out, shares_out
+from service.charities.models import Charity
 from service.charities.rules import AnbiStatus, format_percent
 from service.charities.schemas import CharityCreate, CharityUpdate, ShareItem
-from service.i18n import default_locale
+from service.i18n import _, default_locale
 from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession
 from service.web.forms import Refused, field_errors, submit_form
@@ -136,20 +137,30 @@ async def shares_page(session: DbSession, actor: CurrentActor) -> Template:
     return _page("charities/shares.html", shares=shares_out(found), form=form, errors={})
 
 
-@post("/charities/shares", guards=[requires(Permission.administer)], include_in_schema=False)
-async def set_shares_from_page(session: DbSession, actor: CurrentActor, data: URLEncodedBody[dict[str, str]]) -> Any:
-    found = await all_charities(session, actor)
+def share_items(
+    data: dict[str, str], charities: list[Charity]
+) -> tuple[dict[str, str], list[ShareItem], dict[str, str]]:
+    """A shares form (``share-<charity id>`` fields, a decimal comma as a Dutch user types it) read for these
+    charities: what was typed, the items, and an error per field that is not a share. The organisation's and a
+    company's shares pages both take it."""
     form = {k: v for k, v in data.items() if k.startswith("share-")}
     errors: dict[str, str] = {}
     items = []
-    for charity in found:
-        if not charity.active:
-            continue
+    for charity in charities:
         key = f"share-{charity.id}"
         try:
-            items.append(ShareItem(charity_id=charity.id, share=form.get(key, "").strip() or "0"))  # type: ignore[arg-type]
+            share = decimal_point(form.get(key, "").strip()) or "0"
+            items.append(ShareItem(charity_id=charity.id, share=share))  # type: ignore[arg-type]
         except ValidationError as exc:
-            errors[key] = field_errors(exc).get("share", "is not a share")
+            fallback = _('"{text}" is not a share').format(text=form.get(key, ""))  # the rules' own words
+            errors[key] = field_errors(exc).get("share", fallback)
+    return form, items, errors
+
+
+@post("/charities/shares", guards=[requires(Permission.administer)], include_in_schema=False)
+async def set_shares_from_page(session: DbSession, actor: CurrentActor, data: URLEncodedBody[dict[str, str]]) -> Any:
+    found = await all_charities(session, actor)
+    form, items, errors = share_items(data, [c for c in found if c.active])
 
     async def show(refused: Refused) -> Template:
         found = await all_charities(session, actor)

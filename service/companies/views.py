@@ -10,20 +10,17 @@ from typing import Any
 from litestar import MediaType, get, post
 from litestar.params import URLEncodedBody
 from litestar.response import Template
-from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.accounts.auth import requires
 from service.accounts.permissions import Permission
 from service.charities.rules import format_percent
-from service.charities.schemas import ShareItem
+from service.charities.views import share_items
 from service.companies import service, shares
 from service.companies.models import DEFAULT_COMPANY_ID, Company
 from service.companies.schemas import CompanyCreate, CompanyUpdate
-from service.i18n import _
-from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession
-from service.web.forms import Refused, field_errors, submit_form
+from service.web.forms import Refused, submit_form
 
 _ADMIN = [requires(Permission.administer)]
 FIELDS = ("name", "legal_name", "address", "kvk_number", "rsin")
@@ -187,17 +184,7 @@ async def set_company_shares(
     session: DbSession, actor: CurrentActor, company_id: int, data: URLEncodedBody[dict[str, str]]
 ) -> Any:
     _allocation, active = await shares.allocation_of(session, company_id)
-    form = {k: v for k, v in data.items() if k.startswith("share-")}
-    errors: dict[str, str] = {}
-    items = []
-    for charity in active:
-        key = f"share-{charity.id}"
-        try:
-            share = decimal_point(form.get(key, "").strip()) or "0"  # "33,5" as a Dutch user types it
-            items.append(ShareItem(charity_id=charity.id, share=share))  # type: ignore[arg-type]
-        except ValidationError as exc:
-            fallback = _('"{text}" is not a share').format(text=form.get(key, ""))  # the rules' own words, translated
-            errors[key] = field_errors(exc).get("share", fallback)
+    form, items, errors = share_items(data, active)
 
     async def show(refused: Refused) -> Template:
         # What the service refuses is about the shares together (they do not add up): said above the list.

@@ -108,7 +108,11 @@ async def test_admin_manages_charities_and_shares_through_forms(api: Api) -> Non
     assert shares.status_code == 200 and 'id="share-3"' in shares.text
     short = await _post(api, csrf, "/charities/shares", **{"share-1": "50", "share-2": "30", "share-3": "10"})
     assert short.status_code == 422 and "90.00 %" in short.text and 'value="30"' in short.text
-    typo = await _post(api, csrf, "/charities/shares", **{"share-1": "50,5", "share-2": "30", "share-3": "10"})
+    # A decimal comma is read as Dutch users type it (50,5 makes 90.50 % here); a share that is no number is
+    # refused beside its field.
+    comma = await _post(api, csrf, "/charities/shares", **{"share-1": "50,5", "share-2": "30", "share-3": "10"})
+    assert comma.status_code == 422 and "90.50 %" in comma.text
+    typo = await _post(api, csrf, "/charities/shares", **{"share-1": "5o", "share-2": "30", "share-3": "10"})
     assert typo.status_code == 422 and 'aria-describedby="share-1-error"' in typo.text
     ok = await _post(api, csrf, "/charities/shares", **{"share-1": "50", "share-2": "30", "share-3": "20"})
     assert ok.status_code == 303
