@@ -59,6 +59,11 @@ TEXTS = (
 )  # fmt: skip
 
 
+def group_name(group_by: str) -> str:
+    """What the report is grouped by (category, company, cost_centre), as a reader says it: the key's words."""
+    return text(group_by.replace("_", " "))
+
+
 def section_title(name: str) -> str:
     return gettext(SECTION_TITLES[name]) if name in SECTION_TITLES else name.replace("_", " ").capitalize()
 

@@ -196,15 +196,18 @@ def pdf_bytes(report: dict[str, Any], *, compress: bool = True) -> bytes:
     p = _Pdf(gettext("Kringloop impact report {period}").format(period=period["label"]), compress)
     p.line(gettext("Impact report {period}").format(period=period["label"]), BOLD, 16)
     first, last = (format_day(date.fromisoformat(period[k])) for k in ("from", "to"))
-    intro = gettext(
-        "Period {first} to {last}, grouped by {group_by}. Method version {method_version}, impact factors {factors}."
-    )
-    if not factors["saved"]:
-        intro = gettext(
+    intro = (
+        gettext(
+            "Period {first} to {last}, grouped by {group_by}. Method version {method_version}, impact factors "
+            "{factors}."
+        )
+        if factors["saved"]
+        else gettext(
             "Period {first} to {last}, grouped by {group_by}. Method version {method_version}, impact factors "
             "{factors} (built-in defaults)."
         )
-    p.line(intro.format(first=first, last=last, group_by=gettext(report["group_by"]),
+    )
+    p.line(intro.format(first=first, last=last, group_by=labels.group_name(report["group_by"]),
                         method_version=report["method_version"], factors=factors["label"]))  # fmt: skip
     p.y -= 6
     p.line(gettext("Totals"), BOLD, 12)

@@ -29,6 +29,9 @@ async def test_a_dutch_reader_gets_dutch_headings_and_the_machine_keys_stay(api:
                      "Netto vermeden CO2e per jaar van vervanging", "Geld en mensen", "pagina 1"):  # fmt: skip
         assert expected in text, expected
     assert "Methods and sources" not in text and "Lifetime extension" not in text
+    by_cost_centre = await api.get("finance", "/api/v1/impact/report.json?group_by=cost_centre", headers=DUTCH)
+    with use_locale("nl"):
+        assert "gegroepeerd per kostenplaats" in " ".join(pdf_text(render.pdf_bytes(by_cost_centre.json())).split())
 
     await ui_login(api, "finance")
     page = await api.client.get("/impact", headers=DUTCH)
