@@ -242,7 +242,7 @@ def pdf_bytes(report: dict[str, Any], *, compress: bool = True) -> bytes:
             n=format_number(uncovered["uncovered_count"])), BOLD, 10)  # fmt: skip
         p.table([gettext("Device"), gettext("Bought"), gettext("Category"), gettext("Model"), gettext("Obligation")],
                 [[u["asset_tag"] or f"#{u['device_id']}", _day(u["purchase_date"]), u["category"], u["model"],
-                  u["obligation"]] for u in uncovered["uncovered"]],
+                  labels.obligation(u["obligation"])] for u in uncovered["uncovered"]],
                 [80, 70, 70, 200, 95])  # fmt: skip
     money = report["money"]
     p.line(labels.section_title("money_and_people"), BOLD, 12)

@@ -32,13 +32,16 @@ async def test_a_dutch_reader_gets_dutch_headings_and_the_machine_keys_stay(api:
     by_cost_centre = await api.get("finance", "/api/v1/impact/report.json?group_by=cost_centre", headers=DUTCH)
     with use_locale("nl"):
         assert "gegroepeerd per kostenplaats" in " ".join(pdf_text(render.pdf_bytes(by_cost_centre.json())).split())
+    uncovered = document["one_for_one"]["uncovered"]
+    assert uncovered and all(u["obligation"] in ("none", "pending") for u in uncovered)
+    obligation = "geen" if uncovered[0]["obligation"] == "none" else "in behandeling"
 
     await ui_login(api, "finance")
     page = await api.client.get("/impact", headers=DUTCH)
     assert page.status_code == 200
     for expected in ("<h2 id=\"totals-heading\">Totalen</h2>", "Netto vermeden CO2e door langer gebruik",
                      "Netto vermeden CO2e per jaar van vervanging", "te vroeg vervangen: 1", "39,3",
-                     "Dit rapport downloaden:"):  # fmt: skip
+                     "Dit rapport downloaden:", f"<td>{obligation}</td>"):  # fmt: skip
         assert expected in page.text, expected
     assert "Lifetime extension" not in page.text and "Download this report" not in page.text
 
