@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from service.compensation.models import ObligationStatus
 from service.i18n import N_, gettext, ngettext
 
 SECTION_TITLES = {
@@ -48,6 +49,11 @@ ATTRIBUTE_NAMES = {
     "long_declared_lifetime": N_("long declared lifetime"),
     "repairable": N_("repairable"),
 }
+# How a second-life row's devices left (repository.SECOND_LIFE), in the words the valuation page uses for them.
+DISPOSITIONS = {
+    "sold_to_refurbisher": N_("Sold to a refurbisher"),
+    "donated_in_kind": N_("Donated in kind"),
+}
 # The units, chart titles and series names service.build_report writes, marked here for the catalogue.
 TEXTS = (
     N_("category"), N_("company"), N_("cost centre"),
@@ -57,6 +63,20 @@ TEXTS = (
     N_("Net CO2e avoided by year of replacement"),
     N_("average age"), N_("in"), N_("out"), N_("owed"), N_("compensated"), N_("net kg CO2e"),
 )  # fmt: skip
+
+
+def group_name(group_by: str) -> str:
+    """What the report is grouped by (category, company, cost_centre), as a reader says it: the key's words."""
+    return text(group_by.replace("_", " "))
+
+
+def disposition(name: str) -> str:
+    return gettext(DISPOSITIONS[name]) if name in DISPOSITIONS else name.replace("_", " ")
+
+
+def obligation(status: str) -> str:
+    """An uncovered device's obligation: its status, or "none" while the nightly run has not made one yet."""
+    return ObligationStatus(status).label if status in ObligationStatus.values() else text(status)
 
 
 def section_title(name: str) -> str:

@@ -196,15 +196,18 @@ def pdf_bytes(report: dict[str, Any], *, compress: bool = True) -> bytes:
     p = _Pdf(gettext("Kringloop impact report {period}").format(period=period["label"]), compress)
     p.line(gettext("Impact report {period}").format(period=period["label"]), BOLD, 16)
     first, last = (format_day(date.fromisoformat(period[k])) for k in ("from", "to"))
-    intro = gettext(
-        "Period {first} to {last}, grouped by {group_by}. Method version {method_version}, impact factors {factors}."
-    )
-    if not factors["saved"]:
-        intro = gettext(
+    intro = (
+        gettext(
+            "Period {first} to {last}, grouped by {group_by}. Method version {method_version}, impact factors "
+            "{factors}."
+        )
+        if factors["saved"]
+        else gettext(
             "Period {first} to {last}, grouped by {group_by}. Method version {method_version}, impact factors "
             "{factors} (built-in defaults)."
         )
-    p.line(intro.format(first=first, last=last, group_by=gettext(report["group_by"]),
+    )
+    p.line(intro.format(first=first, last=last, group_by=labels.group_name(report["group_by"]),
                         method_version=report["method_version"], factors=factors["label"]))  # fmt: skip
     p.y -= 6
     p.line(gettext("Totals"), BOLD, 12)
@@ -239,7 +242,7 @@ def pdf_bytes(report: dict[str, Any], *, compress: bool = True) -> bytes:
             n=format_number(uncovered["uncovered_count"])), BOLD, 10)  # fmt: skip
         p.table([gettext("Device"), gettext("Bought"), gettext("Category"), gettext("Model"), gettext("Obligation")],
                 [[u["asset_tag"] or f"#{u['device_id']}", _day(u["purchase_date"]), u["category"], u["model"],
-                  u["obligation"]] for u in uncovered["uncovered"]],
+                  labels.obligation(u["obligation"])] for u in uncovered["uncovered"]],
                 [80, 70, 70, 200, 95])  # fmt: skip
     money = report["money"]
     p.line(labels.section_title("money_and_people"), BOLD, 12)

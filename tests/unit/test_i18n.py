@@ -201,18 +201,21 @@ class _VisibleText(HTMLParser):
 
 
 def _unwrapped_literals(source: str) -> list[str]:
-    """String literals a {{ }} prints that are not inside _(), gettext() or ngettext(): sentences, or the
-    branches of an inline if (``"required" if f.required``). A {{ }} inside a tag (a class, an id) is markup,
-    unless it is an attribute a person reads (a title, an aria-label)."""
+    """String literals a {{ }} prints that are not inside _(), gettext() or ngettext(): sentences, a literal
+    printed alone (``{{ "Show" }}``), or the branches of an inline if or an or (``"required" if f.required``).
+    A {{ }} inside a tag (a class, an id) is markup, unless it is an attribute a person reads (a title, an
+    aria-label). A {% set %}, {% for %}, {% with %} or {% call %} names texts it hands on to be printed
+    (``("category", "Category")``): a capitalised literal there is text too."""
     from jinja2 import Environment
 
     env = Environment(extensions=["jinja2.ext.i18n"])
     found = []
-    for match in re.finditer(r"\{\{.*?\}\}", source, re.S):
+    for match in re.finditer(r"\{\{.*?\}\}|\{%-?\s*(?:set|for|with|call)\b.*?%\}", source, re.S):
         before = source[: match.start()]
         attribute = re.search(r"([\w-]+)=\"[^\"]*$", before)
         if before.rfind("<") > before.rfind(">") and not (attribute and attribute.group(1) in _SHOWN_ATTRIBUTES):
             continue
+        statement = match.group(0).startswith("{%")
         line = before.count("\n") + 1
         tokens = [t for t in env.lex(match.group(0)) if t[1] != "whitespace"]
         calls: list[str] = []
@@ -222,9 +225,14 @@ def _unwrapped_literals(source: str) -> list[str]:
             elif kind == "operator" and value in ")]}" and calls:
                 calls.pop()
             elif kind == "string" and not (calls and calls[-1] in ("_", "gettext", "ngettext")):
-                text, after = value.strip("'\""), tokens[i + 1][2]
-                branch = tokens[i - 1][2] == "else" or after == "if"
-                if _words(text) and (branch or re.search(r"[A-Za-z]{2,}\s+[A-Za-z]", text)):
+                text, previous, after = value.strip("'\""), tokens[i - 1], tokens[i + 1]
+                if statement:
+                    shown = re.match(r"[A-Z][a-z]", text) is not None
+                else:
+                    alone = previous[1] == "variable_begin" and (after[1] == "variable_end" or after[2] == "|")
+                    branch = previous[2] in ("else", "or") or after[2] == "if"
+                    shown = alone or branch or re.search(r"[A-Za-z]{2,}\s+[A-Za-z]", text) is not None
+                if _words(text) and shown:
                     found.append(f"line {line}: {value}")
     return found
 
@@ -253,8 +261,15 @@ def test_the_template_check_finds_plain_text_and_leaves_wrapped_text_alone() -> 
     assert untranslated_template_text('<a title="Open it" href="/x">{{ _("Open") }}</a>') == ["title='Open it'"]
     assert untranslated_template_text('{{ "every device" if x else y }}') == ['line 1: "every device"']
     assert untranslated_template_text('<td>{{ "required" if f.required }}</td>') == ['line 1: "required"']
+    assert untranslated_template_text('<p>{{ "Show" | upper }}</p>{{ x or "nothing" }}') == [
+        'line 1: "Show"', 'line 1: "nothing"'
+    ]
+    assert untranslated_template_text(
+        '{% for k, label in [("cost_centre", "Cost centre")] %}{{ label }}{% endfor %}{% set cls = "btn wide" %}'
+    ) == ['line 1: "Cost centre"']
     wrapped = (
         '<h1>{{ _("Devices") }}</h1><p>{% trans %}Hello {{ name }}{% endtrans %}</p><code>kringloop serve</code>'
         '<td>{{ ngettext("one fault", "%(num)s faults", n) }} 5 kg · PDF</td>{{ x | join(", ") }}'
+        '{% for k, label in [("category", _("Category"))] %}{{ label }}{% endfor %}<a class="{{ "on" if a }}">'
     )
     assert untranslated_template_text(wrapped) == []

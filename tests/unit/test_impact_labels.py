@@ -42,3 +42,14 @@ def test_the_csv_header_is_translated_and_the_cells_are_not() -> None:
         header, line = render.csv_bytes(report).decode().splitlines()
     assert header.startswith("sectie,groep,kengetal,waarde,eenheid,methode")
     assert line == "totals,all,owed,3,devices,count,impact-1,v1,x,{},"
+
+
+def test_grouping_dispositions_and_obligations_are_read_in_the_readers_language() -> None:
+    with use_locale("nl"):
+        # The key has an underscore, the catalogue the words: gettext("cost_centre") would stay English.
+        assert labels.group_name("cost_centre") == "kostenplaats"
+        assert labels.group_name("category") == "categorie"
+        assert labels.disposition("donated_in_kind") == "In natura gedoneerd"
+        assert labels.disposition("sold_to_refurbisher") == "Verkocht aan een refurbisher"
+        assert labels.obligation("pending") == "in behandeling"
+        assert labels.obligation("none") == "geen"
