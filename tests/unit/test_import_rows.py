@@ -78,6 +78,8 @@ def test_plain_prices_read_in_whole_cents_as_decimal_would(text: str) -> None:
 def test_plain_prices_past_the_limit_or_too_long_for_the_fast_path_are_refused() -> None:
     assert "plausible maximum" in errors(purchase_price="100000.01")["purchase_price"]
     assert "plausible maximum" in errors(purchase_price="999999999999.99")["purchase_price"]
+    # Past Decimal's 28 digits quantize raised InvalidOperation, which no row error caught.
+    assert "plausible maximum" in errors(purchase_price="1" * 30)["purchase_price"]
 
 
 def test_a_number_that_reads_two_ways_is_refused_naming_both() -> None:
