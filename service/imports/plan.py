@@ -46,7 +46,7 @@ _COLUMNS = (
     "company_id", "cost_centre",
 )  # fmt: skip
 _NEW_DEVICE_DEFAULTS = {"supplier": "", "order_ref": "", "warranty_end": None, "location": "", "condition_grade": "A",
-                        "notes": ""}  # fmt: skip
+                        "notes": "", "cost_centre": ""}  # fmt: skip
 
 
 @dataclass(slots=True)

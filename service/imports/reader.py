@@ -214,15 +214,11 @@ def custom_columns(names: dict[str, str]) -> dict[str, str]:
     }
 
 
-def check_readable(stream: BinaryIO, encoding: str | None = None) -> str:
+def read_through(stream: BinaryIO, encoding: str | None = None) -> tuple[str, int]:
     """Reads the whole file as read_rows would, without building its rows (a third of the time): raises
     UnusableFile for a fault anywhere in it, so a caller can refuse the file before writing anything. Returns the
-    encoding it was read in."""
-    return read_through(stream, encoding)[0]
-
-
-def read_through(stream: BinaryIO, encoding: str | None = None) -> tuple[str, int]:
-    """``check_readable``, also counting the lines after the header (blank and repeated header rows included)."""
+    encoding it was read in and how many records follow the header (blank and repeated header rows included; a
+    quoted cell's line breaks do not count)."""
     encoding, reader, header = _open(stream, encoding)
     _columns(header)
     lines = 0

@@ -113,7 +113,6 @@ class References:
         self._new_usernames: dict[str, Any] = {}  # a NewEmployee, or _AMBIGUOUS when two share a username
         self._emails_lower: bool | None = None  # whether every stored email is in lower case (_email_match)
         self._companies: dict[str, KnownCompany] | None = None  # by _key(name), once load_companies ran
-        self._company_names: dict[int, str] = {}
 
     async def load_companies(self, session: AsyncSession) -> None:
         """Every company, once per import: a handful of rows, so each row's Company cell is a dict lookup."""
@@ -121,7 +120,6 @@ class References:
             return
         rows = await session.execute(sa.select(_companies.c.id, _companies.c.name, _companies.c.active))
         self._companies = {_key(r.name): KnownCompany(r.id, r.name, r.active) for r in rows}
-        self._company_names = {c.id: c.name for c in self._companies.values()}
 
     def company(self, name: str) -> KnownCompany | None:
         """The company of this name (any case and spacing), or None; ``load_companies`` went first."""
@@ -129,7 +127,9 @@ class References:
         return self._companies.get(_key(name))
 
     def company_name(self, company_id: int) -> str:
-        return self._company_names.get(company_id) or f"#{company_id}"
+        """For a refusal's message only (a few companies, so a scan rather than a second index to keep)."""
+        found = (c.name for c in (self._companies or {}).values() if c.id == company_id)
+        return next(found, f"#{company_id}")
 
     # Manufacturers: "DELL" in a file is the "Dell" the catalogue already has.
     async def load_manufacturers(self, session: AsyncSession, names: Iterable[str]) -> None:

@@ -14,7 +14,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 
 from service.custom_fields.rules import BadValue, FieldDef, Stored, parse_value
@@ -233,7 +233,11 @@ def _price(text: str, rules: RowRules, errors: list[RowError]) -> int | None:
     if amount < 0:
         errors.append(RowError("purchase_price", gettext('"{text}" is negative').format(text=text)))
         return None
-    if amount != amount.quantize(_CENT, rounding=ROUND_HALF_UP):
+    try:
+        exact = amount == amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than Decimal's 28 can hold in cents: far past the limit, said below
+        exact = True
+    if not exact:
         errors.append(RowError("purchase_price", gettext('"{text}" has more than two decimals').format(text=text)))
         return None
     return _within_limit(int(amount * 100), text, rules, errors)

@@ -125,7 +125,7 @@ def _check_whole_file(stream: BinaryIO) -> tuple[str, int]:
     Returns the encoding to read it in: a Windows-1252 file whose first accent comes after the sniffed block was
     guessed to be UTF-8, and is read again as what it is. A file whose sniffed block already held UTF-8 accents is
     UTF-8 with a broken byte further on, not Windows-1252: read as such, all its accents would come out garbled.
-    Also returns how many lines follow the header."""
+    Also returns how many records follow the header (read_through)."""
     start = stream.tell()
     try:
         read = read_through(_Source(stream))
@@ -380,11 +380,11 @@ async def run_import(
             shutil.copyfileobj(stream, spooled, 1 << 20)
             spooled.seek(0)
             return await run_import(sessionmaker, settings, actor, spooled, options, on_row, on_progress)
-    encoding, lines = _check_whole_file(stream)
+    encoding, records = _check_whole_file(stream)
     source = _Source(stream)
     async with sessionmaker() as session:
         fields = await custom_fields_repository.definitions(session)
-    importer = _Importer(sessionmaker, settings, actor, options, fields, lines)
+    importer = _Importer(sessionmaker, settings, actor, options, fields, records)
     extra = custom_columns({f.name: f.key for f in fields.values()})
     _columns, ignored, rows = read_rows(source, encoding, importer.reading, extra)
 

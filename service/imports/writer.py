@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit
-from service.companies.models import DEFAULT_COMPANY_ID
 from service.compensation.rules import CompensationRules
 from service.compensation.service import insert_obligations, settle_obligations
 from service.context import Actor
@@ -85,9 +84,6 @@ class ChunkWork:
     last_row: int
     creations: list[Creation] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
-    # The company of a new device whose values name none (plan.py names one for every row; each new employee
-    # carries their own).
-    company_id: int = DEFAULT_COMPANY_ID
 
     def new_references(self) -> tuple[list[NewModel], list[NewEmployee]]:
         models: dict[int, NewModel] = {}
@@ -145,8 +141,7 @@ async def _insert_devices(session: AsyncSession, work: ChunkWork, now: datetime)
         rows.append(
             {**c.values, "model_id": c.model.id, "manufacturer": c.model.manufacturer, "holder_id": _holder_id(holder),
              "status": final, "replaces_id": None, "status_changed_at": now, "version": 1, "created_at": now,
-             "updated_at": now, "company_id": c.values.get("company_id", work.company_id),
-             "cost_centre": c.values.get("cost_centre", "")}
+             "updated_at": now}
         )  # fmt: skip
     if is_postgres(session):
         for row, device_id in zip(rows, await bulk.reserve_ids(session, _devices, len(rows)), strict=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -66,6 +67,19 @@ def test_an_asset_tag_or_a_serial_is_required() -> None:
 def test_numbers_in_every_common_spelling(text: str, mark: str | None, cents: int) -> None:
     rules = RowRules("kringloop", RULES.today, RULES.max_purchase_price_cents, decimal_mark=mark)  # type: ignore[arg-type]
     assert record(rules, purchase_price=text).fields["purchase_price_cents"] == cents
+
+
+@pytest.mark.parametrize("text", ["1.5", "1.50", "1.05", "001.00", "0", "0.5", "00.07", "100000.00", "12"])
+def test_plain_prices_read_in_whole_cents_as_decimal_would(text: str) -> None:
+    # These take rows.py's integer fast path; it must agree with the Decimal reading it skips.
+    assert record(purchase_price=text).fields["purchase_price_cents"] == int(Decimal(text) * 100)
+
+
+def test_plain_prices_past_the_limit_or_too_long_for_the_fast_path_are_refused() -> None:
+    assert "plausible maximum" in errors(purchase_price="100000.01")["purchase_price"]
+    assert "plausible maximum" in errors(purchase_price="999999999999.99")["purchase_price"]
+    # Past Decimal's 28 digits quantize raised InvalidOperation, which no row error caught.
+    assert "plausible maximum" in errors(purchase_price="1" * 30)["purchase_price"]
 
 
 def test_a_number_that_reads_two_ways_is_refused_naming_both() -> None:
