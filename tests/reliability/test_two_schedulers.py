@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -64,10 +65,18 @@ async def test_two_schedulers_firing_at_once_run_each_job_once(api: Api, databas
     runs = await _runs(api)
     print("job runs:", [(job, slot, outcome) for job, slot, outcome, _ in runs])
     for job in JOBS:
-        first_slot = next(r[1] for r in runs if r[0] == job)
-        fired = sorted((r[2], r[3]) for r in runs if r[0] == job and r[1] == first_slot)
-        assert [outcome for outcome, _ in fired] == ["already_claimed", "succeeded"], (job, runs)
-        assert fired[0][1] == {}  # the instance that found the slot taken did nothing
+        # Under load one instance may be up a minute before the other and fire a slot alone; what is checked is
+        # every slot: one run did the work, every other attempt at it found it claimed and did nothing, and at
+        # least one slot was fired by both instances (the race itself).
+        slots: dict[str, list[tuple[str, Any]]] = {}
+        for r in runs:
+            if r[0] == job:
+                slots.setdefault(r[1], []).append((r[2], r[3]))
+        for fired in slots.values():
+            outcomes = sorted(outcome for outcome, _ in fired)
+            assert outcomes == ["already_claimed"] * (len(fired) - 1) + ["succeeded"], (job, runs)
+            assert all(counts == {} for outcome, counts in fired if outcome == "already_claimed"), (job, runs)
+        assert any(len(fired) >= 2 for fired in slots.values()), (job, runs)
     donation_run = next(r[3] for r in runs if r[0] == "donations" and r[2] == "succeeded")
     assert donation_run["donations"] == 2
     assert await _scalar(api, "SELECT count(*) FROM donations") == 2
