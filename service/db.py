@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.audit.chain import column_json
 from service.settings import Settings
 
 # Set before any table is declared so constraint names are stable across SQLite and PostgreSQL
@@ -69,7 +70,8 @@ def make_engine(settings: Settings) -> AsyncEngine:
         # A fixed pool sized for the request concurrency of one worker: overflow connections are opened and
         # closed under load, which bench/device_read.py measured at less than half the throughput.
         kwargs.update(pool_size=20, max_overflow=0, pool_pre_ping=False)
-    engine = create_async_engine(settings.database_url, **kwargs)
+    # Audit records hand their JSON over already encoded (service.audit.chain.Encoded).
+    engine = create_async_engine(settings.database_url, json_serializer=column_json, **kwargs)
     if settings.is_sqlite:
         _configure_sqlite(engine)
     return engine

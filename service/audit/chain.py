@@ -12,8 +12,39 @@ from typing import Any
 GENESIS_HASH = "0" * 64
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """JSON text that is already ``canonical_json`` of some value. A large record is then encoded once, for its
+    hash and its column alike, and in pieces where they are ready (an import chunk's rows are encoded while the
+    chunk before is still being written). Deliberately not a ``str``: a serializer that does not know it fails
+    instead of storing the text as a JSON string (``column_json``)."""
+
+    text: str
+
+
 def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 as is: the text the audit hash is taken over. An ``Encoded`` value, or one
+    among the values of a dict with string keys, is taken as it is (deeper down, json.dumps would refuse it)."""
+    if isinstance(value, Encoded):
+        return value.text
+    if isinstance(value, dict) and any(isinstance(v, Encoded) for v in value.values()):
+        if not all(isinstance(key, str) for key in value):
+            raise TypeError("a dict with Encoded values needs string keys")
+        return "{" + ",".join(f"{_dumps(key)}:{canonical_json(item)}" for key, item in sorted(value.items())) + "}"
+    return _dumps(value)
+
+
+def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def encoded(value: Any) -> Encoded:
+    return value if isinstance(value, Encoded) else Encoded(canonical_json(value))
+
+
+def column_json(value: Any) -> str:
+    """The engine's JSON serializer (service.db): ``Encoded`` text as it is, anything else as json.dumps would."""
+    return value.text if isinstance(value, Encoded) else json.dumps(value)
 
 
 def record_hash(

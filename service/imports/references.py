@@ -3,6 +3,10 @@ and employees; never companies), cached per import.
 
 A model or employee the file needs but the database lacks is planned first (``NewModel``, ``NewEmployee``) and
 inserted only when a row that uses it is written, so a refused row creates nothing and a dry run writes nothing.
+On PostgreSQL its id is taken as soon as the chunk that first uses it is planned (``reserve_new``, prepare.py), and
+later chunks take it as known. So one exception remains: a row refused at the last moment because someone changed its
+device during the import (plan.py, ``lock_changes``) still brings the new employee or model it named, since rows
+planned after it may already use them.
 Lookups go one query per chunk for whatever the cache has not seen yet; companies are few, and read once.
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,6 +53,9 @@ class KnownModel:
     id: int
     manufacturer: str
     category: str
+    # (storage_media_count, storage_media_type) as the catalogue says: what each new unit's media rows are.
+    media: tuple[int, str | None] = (0, None)
+    weight_grams: int | None = None  # for a new unit's one-for-one obligation
 
 
 @dataclass(eq=False, slots=True)
@@ -85,6 +93,9 @@ class KnownCompany:
 # (between chunks) instead of growing with the file. What it forgets is one query away; a model or employee it
 # planned but did not write yet is planned again when a later row needs it.
 MAX_CACHED = 50_000
+
+_MODEL_COLUMNS = [_models.c[c] for c in ("id", "manufacturer", "name", "category", "storage_media_count",
+                                         "storage_media_type", "weight_grams")]  # fmt: skip
 
 ModelRef = KnownModel | NewModel
 EmployeeRef = KnownEmployee | NewEmployee
@@ -160,7 +171,7 @@ class References:
         if not missing:
             return
         rows = await session.execute(
-            sa.select(_models.c.id, _models.c.manufacturer, _models.c.name, _models.c.category).where(
+            sa.select(*_MODEL_COLUMNS).where(
                 sa.func.lower(_models.c.manufacturer).in_(sorted({m for m, _ in missing})),
                 sa.func.lower(_models.c.name).in_(sorted({n for _, n in missing})),
             )
@@ -168,7 +179,8 @@ class References:
         for row in rows:
             key = (_key(row.manufacturer), _key(row.name))
             if key in missing:
-                self._models[key] = KnownModel(row.id, row.manufacturer, row.category)
+                media = (row.storage_media_count or 0, row.storage_media_type)
+                self._models[key] = KnownModel(row.id, row.manufacturer, row.category, media, row.weight_grams)
         for key in missing:
             self._models.setdefault(key, None)
 
@@ -295,61 +307,91 @@ class References:
         return found  # possibly inactive: only a device moving to them is refused (plan.py)
 
     async def insert_new(
-        self,
-        session: AsyncSession,
-        models: list[NewModel],
-        employees: list[NewEmployee],
+        self, session: AsyncSession, models: list[NewModel], employees: list[NewEmployee]
     ) -> dict[str, list[dict[str, Any]]]:
-        """Inserts the planned models and employees a chunk's written rows use; returns them for the audit."""
-        now = utcnow()
+        """SQLite: inserts the planned models and employees a chunk's written rows use; returns them for the
+        audit."""
+        model_values, employee_values = _model_values(models, utcnow()), _employee_values(employees, utcnow())
+        model_ids = await _insert_returning_ids(session, _models, model_values)
+        employee_ids = await _insert_returning_ids(session, _employees, employee_values)
+        return self._adopt(models, model_ids, model_values, employees, employee_ids)
+
+    async def reserve_new(
+        self, session: AsyncSession, models: list[NewModel], employees: list[NewEmployee], now: datetime
+    ) -> tuple[dict[str, list[dict[str, Any]]], list[bulk.Copy]]:
+        """PostgreSQL: ids for the planned models and employees a chunk's rows use, taken before the chunk is
+        written, and the rows to COPY when it is (bulk.Prepared); returns them for the audit as well. From here on
+        later chunks take them as known: they are written after this chunk, in file order."""
+        model_values, employee_values = _model_values(models, now), _employee_values(employees, now)
+        model_ids = await bulk.reserve_ids(session, _models, len(models))
+        employee_ids = await bulk.reserve_ids(session, _employees, len(employees))
+        copies = [
+            bulk.Copy.of(table, ids, values)
+            for table, ids, values in ((_models, model_ids, model_values), (_employees, employee_ids, employee_values))
+            if values
+        ]
+        return self._adopt(models, model_ids, model_values, employees, employee_ids), copies
+
+    def _adopt(
+        self,
+        models: list[NewModel],
+        model_ids: list[int],
+        model_values: list[dict[str, Any]],
+        employees: list[NewEmployee],
+        employee_ids: list[int],
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The new models and employees now have ids: the cache knows them as it would have read them."""
         created: dict[str, list[dict[str, Any]]] = {}
+        for model, new_id, value in zip(models, model_ids, model_values, strict=True):
+            model.id = new_id
+            media = (value["storage_media_count"], value["storage_media_type"])
+            self._models[(_key(model.manufacturer), _key(model.name))] = KnownModel(
+                new_id, model.manufacturer, model.category, media
+            )
+            self._spellings.setdefault(_key(model.manufacturer), set()).add(model.manufacturer)
+            self._manufacturers.setdefault(_key(model.manufacturer), model.manufacturer)
         if models:
-            values = []
-            for m in models:
-                count, media_type = DEFAULT_MEDIA[m.category]
-                values.append(
-                    {"manufacturer": m.manufacturer, "name": m.name, "category": m.category, "weight_grams": None,
-                     "storage_media_count": count, "storage_media_type": media_type, "version": 1,
-                     "created_at": now, "updated_at": now}
-                )  # fmt: skip
-            ids = await _insert_returning_ids(session, _models, values)
-            for model, new_id, value in zip(models, ids, values, strict=True):
-                model.id = new_id
-                self._models[(_key(model.manufacturer), _key(model.name))] = KnownModel(
-                    new_id, model.manufacturer, model.category
-                )
-                self._spellings.setdefault(_key(model.manufacturer), set()).add(model.manufacturer)
-                self._manufacturers.setdefault(_key(model.manufacturer), model.manufacturer)
-                value["id"] = new_id
             created["device_models_created"] = [
-                {k: v for k, v in value.items() if k not in ("version", "created_at", "updated_at")} for value in values
+                {"id": new_id, **{k: v for k, v in value.items() if k not in ("version", "created_at", "updated_at")}}
+                for new_id, value in zip(model_ids, model_values, strict=True)
             ]
+        for employee, new_id in zip(employees, employee_ids, strict=True):
+            employee.id = new_id
+            known = KnownEmployee(new_id, employee.name, True, employee.company_id)
+            self._by_email[employee.email] = known
+            if self._by_name.get(_key(employee.name)) is employee:
+                self._by_name[_key(employee.name)] = known
+            if self._by_username.get(username := employee.email.split("@")[0]) is employee:
+                self._by_username[username] = known
         if employees:
-            values = [
-                {"name": e.name, "email": e.email, "department": "", "active": True, "version": 1,
-                 "created_at": now, "updated_at": now, "company_id": e.company_id}
-                for e in employees
-            ]  # fmt: skip
-            ids = await _insert_returning_ids(session, _employees, values)
-            for employee, new_id in zip(employees, ids, strict=True):
-                employee.id = new_id
-                known = KnownEmployee(new_id, employee.name, True, employee.company_id)
-                self._by_email[employee.email] = known
-                if self._by_name.get(_key(employee.name)) is employee:
-                    self._by_name[_key(employee.name)] = known
-                if self._by_username.get(username := employee.email.split("@")[0]) is employee:
-                    self._by_username[username] = known
             created["employees_created"] = [
                 {"id": e.id, "name": e.name, "email": e.email, "company_id": e.company_id} for e in employees
             ]
         return created
 
 
+def _model_values(models: list[NewModel], now: datetime) -> list[dict[str, Any]]:
+    values = []
+    for m in models:
+        count, media_type = DEFAULT_MEDIA[m.category]
+        values.append(
+            {"manufacturer": m.manufacturer, "name": m.name, "category": m.category, "weight_grams": None,
+             "storage_media_count": count, "storage_media_type": media_type, "version": 1,
+             "created_at": now, "updated_at": now}
+        )  # fmt: skip
+    return values
+
+
+def _employee_values(employees: list[NewEmployee], now: datetime) -> list[dict[str, Any]]:
+    return [
+        {"name": e.name, "email": e.email, "department": "", "active": True, "version": 1,
+         "created_at": now, "updated_at": now, "company_id": e.company_id}
+        for e in employees
+    ]  # fmt: skip
+
+
 async def _insert_returning_ids(session: AsyncSession, table: sa.Table, values: list[dict[str, Any]]) -> list[int]:
-    if is_postgres(session):  # a chunk can bring hundreds of new employees
-        ids = await bulk.reserve_ids(session, table, len(values))
-        columns = ["id", *values[0]]
-        await bulk.copy_rows(session, table, columns, [(i, *v.values()) for i, v in zip(ids, values, strict=True)])
-        return ids
+    if not values:
+        return []
     statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return list((await session.execute(statement, values)).scalars().all())

@@ -34,6 +34,7 @@ from service.db import is_postgres, utcnow
 from service.errors import Forbidden
 from service.i18n import _
 from service.imports.plan import YIELD_EVERY, ChunkPlanner, Planned
+from service.imports.prepare import prepare_chunk
 from service.imports.reader import (
     SNIFF_BYTES,
     DateOrder,
@@ -270,14 +271,16 @@ class _Importer:
         return self.postgres and not self.options.dry_run
 
     async def plan_chunk(self, chunk: _ReadChunk) -> _PlannedChunk:
-        """Opens the chunk's session and decides every row; the session stays open (with the locks planning took)
-        until ``write_chunk`` commits or rolls it back."""
+        """Opens the chunk's session and decides every row, and where chunks overlap makes its new rows ready
+        (prepare.py); the session stays open until ``write_chunk`` commits or rolls it back."""
         session = self.sessionmaker()
         self.postgres = is_postgres(session)
         try:
             await self._refresh_statistics(session)
             work = ChunkWork(self.key, self.options.format, chunk.first_row, chunk.last_row)
             planned = await self.planner.plan(session, chunk.records, work) if chunk.records else []
+            if self.overlaps:
+                await prepare_chunk(session, self.actor, work, self.references, self.compensation, utcnow())
         except BaseException:
             await session.close()
             raise

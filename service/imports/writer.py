@@ -1,18 +1,17 @@
 """Writing one chunk of an import: set-based statements, then one audit record that lists what they changed.
 
-On PostgreSQL new devices, their lifecycle events and their storage media go in by COPY with ids reserved from
-their sequences (bulk.py): the rows and ids one INSERT ... SELECT per step would give, at a third of the server's
-time. On SQLite new devices are one multi-row INSERT ... RETURNING (SQLAlchemy Core, ``insertmanyvalues``: an ORM
-object per row costs about ten times as much, STACK-NOTES.md "Bulk insert"), and their events and media are
-written by the database from those rows (INSERT ... SELECT). Obligations are INSERT ... SELECT on both.
-Changed devices are one executemany UPDATE per set of changed columns. Moves of devices that already existed take
-the ordinary path after their event (the device hooks' ``moved``), so their repairs and faults stay in step exactly as
-a move from a page would; they are few (a re-import leaves nearly every device as it is).
+On PostgreSQL a chunk's new models, employees, devices, their lifecycle events and their storage media were made,
+ids and all, while the chunk before was being written (prepare.py): here they go in by COPY (bulk.py). On SQLite,
+which writes one chunk at a time, new devices are one multi-row INSERT ... RETURNING (SQLAlchemy Core,
+``insertmanyvalues``: an ORM object per row costs about ten times as much, STACK-NOTES.md "Bulk insert"), and their
+events and media are written by the database from those rows (INSERT ... SELECT). Obligations are INSERT ... SELECT
+on both. Changed devices are one executemany UPDATE per set of changed columns. Moves of devices that already
+existed take the ordinary path after their event (the device hooks' ``moved``), so their repairs and faults stay in
+step exactly as a move from a page would; they are few (a re-import leaves nearly every device as it is).
 """
 
 from __future__ import annotations
 
-import json
 import operator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +26,7 @@ from service.compensation.service import insert_obligations, settle_obligations
 from service.context import Actor
 from service.custom_fields.models import DeviceFieldValue
 from service.custom_fields.rules import FieldDef, Stored, shown, unique_text
-from service.db import UTCDateTime, is_postgres
+from service.db import UTCDateTime
 from service.device_models.models import DeviceModel
 from service.devices import hooks
 from service.devices.lifecycle import RELEASES_HOLDER, Move
@@ -84,6 +83,7 @@ class ChunkWork:
     last_row: int
     creations: list[Creation] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    prepared: bulk.Prepared | None = None  # PostgreSQL: the new rows, made ahead (prepare.py)
 
     def new_references(self) -> tuple[list[NewModel], list[NewEmployee]]:
         models: dict[int, NewModel] = {}
@@ -96,7 +96,7 @@ class ChunkWork:
         return list(models.values()), list(employees.values())
 
 
-def _holder_id(token: Any) -> int | None:
+def holder_id(token: Any) -> int | None:
     if token is None or isinstance(token, int):
         return token
     if isinstance(token, KnownEmployee | NewEmployee):
@@ -125,7 +125,7 @@ def _event(
         "move": move.move.value if move else Move.register.value,
         "from_status": move.from_status if move else None,
         "to_status": move.to_status if move else "in_stock",
-        "holder_id": _holder_id(move.holder) if move else None,
+        "holder_id": holder_id(move.holder) if move else None,
         "actor": actor.name,
         "reason": "",
         "details": {"import": work.import_key, "format": work.format, "row": row},
@@ -133,32 +133,27 @@ def _event(
     }
 
 
-async def _insert_devices(session: AsyncSession, work: ChunkWork, now: datetime) -> list[dict[str, Any]]:
+def new_device_rows(work: ChunkWork, now: datetime) -> list[dict[str, Any]]:
+    """The chunk's new devices as table rows (ids aside), each at the state its planned moves end in."""
     rows = []
     for c in work.creations:
         assert c.model.id is not None
         final, holder = final_state("in_stock", None, c.moves)
         rows.append(
-            {**c.values, "model_id": c.model.id, "manufacturer": c.model.manufacturer, "holder_id": _holder_id(holder),
+            {**c.values, "model_id": c.model.id, "manufacturer": c.model.manufacturer, "holder_id": holder_id(holder),
              "status": final, "replaces_id": None, "status_changed_at": now, "version": 1, "created_at": now,
              "updated_at": now}
         )  # fmt: skip
-    if is_postgres(session):
-        for row, device_id in zip(rows, await bulk.reserve_ids(session, _devices, len(rows)), strict=True):
-            row["id"] = device_id
-        await bulk.copy_rows(session, _devices, _DEVICE_COLUMNS, map(_device_record, rows))
-        for creation, row in zip(work.creations, rows, strict=True):
-            creation.device_id = row["id"]
-        return rows
+    return rows
+
+
+async def _insert_devices(session: AsyncSession, work: ChunkWork, now: datetime) -> list[dict[str, Any]]:
+    rows = new_device_rows(work, now)
     statement = sa.insert(_devices).returning(_devices.c.id, sort_by_parameter_order=True)
     ids = (await session.execute(statement, rows)).scalars().all()
     for creation, device_id, row in zip(work.creations, ids, rows, strict=True):
         creation.device_id = row["id"] = device_id
     return rows
-
-
-_DEVICE_COLUMNS = tuple(c.name for c in _devices.columns)
-_device_record = operator.itemgetter(*_DEVICE_COLUMNS)  # a row's values in column order, for COPY
 
 
 async def _update_devices(session: AsyncSession, work: ChunkWork, now: datetime) -> None:
@@ -171,7 +166,7 @@ async def _update_devices(session: AsyncSession, work: ChunkWork, now: datetime)
             values["model_id"] = c.model.id
         if c.moves:
             status, holder = final_state(c.before["status"], c.before["holder_id"], c.moves)
-            values.update(status=status, holder_id=_holder_id(holder))
+            values.update(status=status, holder_id=holder_id(holder))
             if status != c.before["status"]:
                 values["status_changed_at"] = now
         groups.setdefault(tuple(sorted(values)), []).append(
@@ -188,7 +183,7 @@ async def _update_devices(session: AsyncSession, work: ChunkWork, now: datetime)
         await session.execute(statement, params)
 
 
-# The chunk's new devices, in the statements SQLite runs (PostgreSQL's rows come by COPY).
+# The chunk's new devices, in the statements SQLite runs (PostgreSQL's rows come by COPY, prepare.py).
 _NEW_IDS = _devices.c.id.in_(sa.bindparam("ids", expanding=True))
 
 
@@ -214,10 +209,8 @@ _SEED_MEDIA = _seed_media_statement()
 
 
 async def _seed_media(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> list[list[int]]:
-    """Each new device's model's usual media, as seed_media_from_model lists them, in one INSERT ... SELECT
-    (SQLite) or COPY (PostgreSQL); returns [medium id, device id] pairs for the audit (the type is the model's)."""
-    if is_postgres(session):
-        return await bulk.copy_media(session, rows, now)
+    """Each new device's model's usual media, as seed_media_from_model lists them, in one INSERT ... SELECT;
+    returns [medium id, device id] pairs for the audit (the type is the model's)."""
     params = {"ids": [row["id"] for row in rows], "now": now}
     return sorted([r.id, r.device_id] for r in (await session.execute(_SEED_MEDIA, params)).all())
 
@@ -251,29 +244,37 @@ _EVENT_STEP = {
 }
 
 
-async def _events_of_created(
-    session: AsyncSession, actor: Actor, work: ChunkWork, holders: dict[int, int | None], now: datetime
-) -> list[tuple[int, int]]:
+EventSteps = dict[tuple[int, Move, str | None, str, bool], list[int]]
+
+
+def event_steps(work: ChunkWork) -> EventSteps:
     """The registration and the planned moves of every new device, step by step: the n-th moves of every device
-    that makes one, device by device (the order one device at a time would give their ids, step after step). On
-    SQLite one INSERT ... SELECT per step that devices share (its kind and its statuses) writes them from the rows
-    just inserted; on PostgreSQL one COPY (bulk.copy_events). A new device's only holder is its final one
-    (``holders``, by device id), so the event's holder is the row's. Returns (device id, event id) of the moves
-    into repair, which get their repair records."""
-    steps: dict[tuple[int, Move, str | None, str, bool], list[int]] = {}
+    that makes one, device by device (the order one device at a time would give their ids, step after step),
+    keyed by (n, move, from, to, whether it has a holder). A new device's only holder is its final one, so the
+    event's holder is the device row's."""
+    steps: EventSteps = {}
     for creation in work.creations:
         assert creation.device_id is not None
         steps.setdefault((0, Move.register, None, "in_stock", False), []).append(creation.device_id)
         for n, move in enumerate(creation.moves, start=1):
             key = (n, move.move, move.from_status, move.to_status, move.holder is not None)
             steps.setdefault(key, []).append(creation.device_id)
-    details = {"import": work.import_key, "format": work.format}
-    if is_postgres(session):
-        return await bulk.copy_events(session, actor, steps, holders, json.dumps(details), now)
+    return dict(sorted(steps.items(), key=lambda s: s[0][0]))
+
+
+def event_details(work: ChunkWork) -> dict[str, str]:
+    return {"import": work.import_key, "format": work.format}
+
+
+async def _events_of_created(
+    session: AsyncSession, actor: Actor, work: ChunkWork, now: datetime
+) -> list[tuple[int, int]]:
+    """One INSERT ... SELECT per step (event_steps) from the rows just inserted. Returns (device id, event id) of
+    the moves into repair, which get their repair records."""
     sent: list[tuple[int, int]] = []
-    for (_, move, from_status, to_status, with_holder), device_ids in sorted(steps.items(), key=lambda s: s[0][0]):
+    for (_, move, from_status, to_status, with_holder), device_ids in event_steps(work).items():
         params = {"ids": device_ids, "move": move.value, "from_status": from_status, "to_status": to_status,
-                  "actor": actor.name, "details": details, "at": now}  # fmt: skip
+                  "actor": actor.name, "details": event_details(work), "at": now}  # fmt: skip
         if move is Move.repair:
             rows = (await session.execute(_EVENT_STEP[with_holder, True], params)).all()
             sent.extend((r.device_id, r.id) for r in rows)
@@ -309,7 +310,7 @@ async def _moves_of_existing(session: AsyncSession, actor: Actor, work: ChunkWor
 
 
 # An enum's .value is a Python-level property: per move of every new device, a dict lookup is a fifth of the cost.
-_MOVE_VALUES = {move: move.value for move in Move}
+MOVE_VALUES = {move: move.value for move in Move}
 
 # The columns of a new device the audit record lists, once, with one list of values per device (a table: a
 # thousand devices' keys repeated would double the record). Timestamps and version are the import's own.
@@ -324,7 +325,7 @@ _DATE_POSITIONS = tuple(CREATED_COLUMNS.index(c) for c in ("purchase_date", "war
 _created_values = operator.itemgetter(*CREATED_COLUMNS[1:])
 
 
-def _created_table(rows: list[dict[str, Any]], creations: list[Creation]) -> dict[str, Any]:
+def created_table(rows: list[dict[str, Any]], creations: list[Creation]) -> dict[str, Any]:
     values = []
     for row, creation in zip(rows, creations, strict=True):
         line = [creation.record.row, *_created_values(row)]
@@ -335,15 +336,24 @@ def _created_table(rows: list[dict[str, Any]], creations: list[Creation]) -> dic
     return {"columns": list(CREATED_COLUMNS), "values": values}
 
 
+def created_audit(work: ChunkWork, rows: list[dict[str, Any]], media: list[list[int]]) -> dict[str, Any]:
+    """What the chunk's audit record says of its new devices: their rows, their media, their moves."""
+    said: dict[str, Any] = {"created": created_table(rows, work.creations), "storage_media_seeded": media}
+    moves = [{"id": c.device_id, "moves": [MOVE_VALUES[m.move] for m in c.moves]} for c in work.creations if c.moves]
+    if moves:
+        said["moves_of_created"] = moves
+    return said
+
+
 def _changed_entry(change: Change) -> dict[str, Any]:
     after = dict(change.changes)
     if change.model is not None:
         after["model_id"] = change.model.id
     if change.moves:
         status, holder = final_state(change.before["status"], change.before["holder_id"], change.moves)
-        after.update(status=status, holder_id=_holder_id(holder))
+        after.update(status=status, holder_id=holder_id(holder))
     before = {k: change.before.get(k) for k in after}
-    moves = [{"move": m.move.value, "from": m.from_status, "to": m.to_status, "holder_id": _holder_id(m.holder)}
+    moves = [{"move": m.move.value, "from": m.from_status, "to": m.to_status, "holder_id": holder_id(m.holder)}
              for m in change.moves]  # fmt: skip
     return {"row": change.record.row, "id": change.device_id, "before": audit.json_safe(before),
             "after": audit.json_safe(after), **({"moves": moves} if moves else {})}  # fmt: skip
@@ -386,23 +396,21 @@ async def write_chunk(
     now: datetime,
 ) -> None:
     """Writes a planned chunk in the caller's transaction; fills in the new devices' ids."""
-    new_models, new_employees = work.new_references()
     after: dict[str, Any] = {"import": work.import_key, "format": work.format, "rows": [work.first_row, work.last_row]}
-    after.update(await references.insert_new(session, new_models, new_employees))
-    created_ids: list[int] = []
-    if work.creations:
-        rows = await _insert_devices(session, work, now)
-        created_ids = [c.device_id for c in work.creations if c.device_id is not None]
-        sent = await _events_of_created(session, actor, work, {row["id"]: row["holder_id"] for row in rows}, now)
-        if sent:
-            after["repairs_created"] = await _repairs_for_new(session, actor, sent, now)
-        after["created"] = _created_table(rows, work.creations)
-        after["storage_media_seeded"] = await _seed_media(session, rows, now)
-        moves = [
-            {"id": c.device_id, "moves": [_MOVE_VALUES[m.move] for m in c.moves]} for c in work.creations if c.moves
-        ]
-        if moves:
-            after["moves_of_created"] = moves
+    sent: list[tuple[int, int]] = []
+    if work.prepared is not None:
+        await bulk.copy_prepared(session, work.prepared)
+        after.update(work.prepared.audit)
+        sent = work.prepared.sent_to_repair
+    else:
+        after.update(await references.insert_new(session, *work.new_references()))
+        if work.creations:
+            rows = await _insert_devices(session, work, now)
+            sent = await _events_of_created(session, actor, work, now)
+            after.update(created_audit(work, rows, await _seed_media(session, rows, now)))
+    if sent:
+        after["repairs_created"] = await _repairs_for_new(session, actor, sent, now)
+    created_ids = [c.device_id for c in work.creations if c.device_id is not None]
     if work.changes:
         await _update_devices(session, work, now)
         after["updated"] = [_changed_entry(c) for c in work.changes]
@@ -413,7 +421,9 @@ async def write_chunk(
     # pending one may go or be updated). The chunk's record lists them, before any audit record is written (see
     # settle_obligations): created ones as [obligation id, device id] pairs.
     obligations: dict[str, list[Any]] = {
-        "created": [list(pair) for pair in await insert_obligations(session, compensation, created_ids)]
+        "created": work.prepared.obligations
+        if work.prepared is not None
+        else [list(pair) for pair in await insert_obligations(session, compensation, created_ids)]
     }
     corrected = [c.device_id for c in work.changes if c.model is not None or "purchase_date" in c.changes]
     if corrected:

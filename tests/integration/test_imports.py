@@ -294,8 +294,9 @@ async def test_a_crash_mid_file_leaves_no_half_written_row(
 ) -> None:
     import service.imports.writer as writer
 
+    # The chunk's audit record comes after all its rows: failing there leaves every one of them to the rollback.
     calls = {"n": 0}
-    real = writer.insert_obligations
+    real = writer.audit.record
 
     async def failing(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
@@ -303,14 +304,16 @@ async def test_a_crash_mid_file_leaves_no_half_written_row(
             raise RuntimeError("the database went away")
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(writer, "insert_obligations", failing)
+    monkeypatch.setattr(writer.audit, "record", failing)
     data = csv_text(*[f"KL-{n},SN{n},{LAPTOP}" for n in range(1, 6)])
     with pytest.raises(RuntimeError):
         await run(api, settings, data, chunk_size=2)
     written = await rows(api, "SELECT asset_tag FROM devices ORDER BY id")
     assert [d["asset_tag"] for d in written] == ["KL-1", "KL-2"]
     assert len(await rows(api, "SELECT id FROM device_events")) == 2
-    monkeypatch.setattr(writer, "insert_obligations", real)
+    assert len(await rows(api, "SELECT id FROM compensation_obligations")) == 2
+    assert len(await rows(api, "SELECT id FROM storage_media")) == 2
+    monkeypatch.setattr(writer.audit, "record", real)
     summary, _ = await run(api, settings, data, chunk_size=2)  # the second run takes up the rest
     assert (summary.unchanged, summary.created) == (2, 3)
 

@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -6,7 +7,15 @@ import pytest
 from service.accounts.passwords import hash_password, verify_password, weak_password_reason
 from service.accounts.permissions import ROLE_PERMISSIONS, Permission, Role, can
 from service.accounts.tokens import TokenSigner
-from service.audit.chain import GENESIS_HASH, find_first_break, record_hash
+from service.audit.chain import (
+    GENESIS_HASH,
+    Encoded,
+    canonical_json,
+    column_json,
+    encoded,
+    find_first_break,
+    record_hash,
+)
 from service.settings import DEFAULT_SECRET, InsecureSettingsError, Settings
 
 
@@ -78,3 +87,30 @@ def test_chain_gap_is_found() -> None:
     del records[1]
     broken = find_first_break(records)
     assert broken is not None and broken.seq == 2
+
+
+def test_an_audit_record_encoded_in_pieces_hashes_as_the_whole() -> None:
+    """An import encodes its chunk's big lists ahead and the record takes them as they are: the text, and so the
+    hash, must be exactly what encoding the whole would give, or `audit verify` would call the record changed."""
+    after = {
+        "import": "abc", "rows": [2, 2501], "zürich": "Café \u2013 \"quoted\"\n", "none": None, "flag": True,
+        "created": {"columns": ["row", "id"], "values": [[2, 1], [3, 2]]}, "b": [{"z": 1, "a": [None, 1.5]}],
+    }  # fmt: skip
+    pieces = {key: Encoded(canonical_json(value)) if key in ("created", "b", "zürich") else value
+              for key, value in after.items()}  # fmt: skip
+    assert canonical_json(pieces) == canonical_json(after)
+    assert canonical_json(encoded(pieces)) == canonical_json(after)
+    at = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    fields = {"seq": 7, "at": at, "actor": "cli:x", "action": "device.import", "entity_type": "device_import",
+              "entity_id": "abc:2-2501", "prev_hash": GENESIS_HASH}  # fmt: skip
+    whole = record_hash(**fields, before=None, after=after)
+    assert record_hash(**fields, before=None, after=encoded(pieces)) == whole
+    assert record_hash(**fields, before=None, after={**after, "rows": [2, 2502]}) != whole
+
+
+def test_encoded_json_is_stored_as_it_is_and_never_as_a_string() -> None:
+    text = canonical_json({"a": [1, 2]})
+    assert column_json(Encoded(text)) == text
+    assert column_json({"a": [1, 2]}) == json.dumps({"a": [1, 2]})
+    with pytest.raises(TypeError):  # an engine without column_json fails loudly instead of storing '"{...}"'
+        json.dumps({"after": Encoded(text)})
