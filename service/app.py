@@ -40,7 +40,6 @@ from service.devices.api import DeviceController
 from service.donations.api import DonationController
 from service.donations.views import DONATION_VIEW_HANDLERS
 from service.employees.api import EmployeeController
-from service.errors import EXCEPTION_HANDLERS
 from service.faults.api import FAULT_API_HANDLERS
 from service.faults.views import FAULT_VIEW_HANDLERS, FAULTS_SECTION
 from service.i18n import (
@@ -79,6 +78,7 @@ from service.web.deps import provide_actor, provide_rules, provide_session, prov
 from service.web.locale import LocaleMiddleware
 from service.web.middleware import CorrelationIdMiddleware
 from service.web.openapi import document_downloads, document_problems
+from service.web.problems import EXCEPTION_HANDLERS
 from service.web.views import VIEW_HANDLERS
 from service.wipes.api import wipe_routes
 from service.wipes.views import WIPE_UPLOAD_VIEW_HANDLERS, WIPE_VIEW_HANDLERS, WIPES_SECTION

@@ -20,10 +20,10 @@ from service.accounts.schemas import (
     UserPage,
     UserUpdate,
 )
-from service.errors import problem
 from service.i18n import _
 from service.pagination import DEFAULT_LIMIT
 from service.web.deps import CurrentActor, DbSession, PageLimit, created
+from service.web.problems import problem
 
 
 def user_out(user: User, company_ids: list[int] | None = None) -> UserOut:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from litestar import Response, get
 from litestar.datastructures import State
 
-from service.errors import problem
+from service.web.problems import problem
 
 
 @get("/health/live", tags=["health"], summary="The process is up")
