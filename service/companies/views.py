@@ -20,7 +20,7 @@ from service.companies import service, shares
 from service.companies.models import DEFAULT_COMPANY_ID, Company
 from service.companies.schemas import CompanyCreate, CompanyUpdate
 from service.web.deps import CurrentActor, DbSession
-from service.web.forms import Refused, submit_form
+from service.web.forms import Refused, cleaned, submit_form
 
 _ADMIN = [requires(Permission.administer)]
 FIELDS = ("name", "legal_name", "address", "kvk_number", "rsin")
@@ -59,9 +59,6 @@ def _stored(company: Company) -> dict[str, str]:
     return {k: getattr(company, k) for k in FIELDS} | {"version": str(company.version)}
 
 
-def _form(data: dict[str, str]) -> dict[str, str]:
-    return {k: (v or "").strip() for k, v in data.items() if k != "_csrf_token"}
-
 
 def _errors(refused: Refused) -> dict[str, str]:
     # A problem of no field shown on the page (a stale or missing version) is said above the form.
@@ -78,7 +75,7 @@ async def companies_page(session: DbSession, done: str | None = None) -> Templat
 
 @post("/admin/companies", guards=_ADMIN, include_in_schema=False)
 async def add_company(session: DbSession, actor: CurrentActor, data: URLEncodedBody[dict[str, str]]) -> Any:
-    form = _form(data)
+    form = cleaned(data)
 
     async def create() -> Company:
         body = CompanyCreate.model_validate({k: form.get(k, "") for k in FIELDS})
@@ -104,7 +101,7 @@ async def change_company(
     session: DbSession, actor: CurrentActor, company_id: int, data: URLEncodedBody[dict[str, str]]
 ) -> Any:
     await service.get_company(session, company_id)  # 404 before reading the form
-    form = _form(data)
+    form = cleaned(data)
 
     async def update() -> Company:
         body = {k: form.get(k, "") for k in FIELDS} | {"version": form.get("version", "")}
@@ -128,7 +125,7 @@ async def set_company_active(
 ) -> Any:
     """Deactivates (or activates again) a company: an inactive one takes no new devices or employees."""
     await service.get_company(session, company_id)  # 404 before reading the form
-    form = _form(data)
+    form = cleaned(data)
     active = form.get("active") == "true"
 
     async def toggle() -> Company:

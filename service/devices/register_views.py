@@ -25,7 +25,7 @@ from service.errors import DomainError
 from service.i18n import gettext
 from service.money import decimal_point
 from service.web.deps import CurrentActor, DbSession, Rules
-from service.web.forms import Refused, submit_form
+from service.web.forms import Refused, cleaned, submit_form
 
 CHANGE = [requires(Permission.change_registry)]
 REGISTER_FIELDS = (
@@ -46,9 +46,6 @@ REGISTER_FIELDS = (
     "cost_centre",
 )
 
-
-def clean(data: dict[str, str]) -> dict[str, str]:
-    return {k: (v or "").strip() for k, v in data.items() if k != "_csrf_token"}
 
 
 def filled(form: dict[str, str], fields: tuple[str, ...]) -> dict[str, str]:
@@ -103,7 +100,7 @@ async def register_from_page(
     rules: Rules,
     data: URLEncodedBody[dict[str, str]],
 ) -> Any:
-    form = clean(data)
+    form = cleaned(data)
     body: dict[str, Any] = filled(form, REGISTER_FIELDS)
     body["custom_fields"] = {k[3:]: v for k, v in form.items() if k.startswith("cf.") and v}
     if "purchase_price" in body:

@@ -26,7 +26,7 @@ from service.custom_fields import repository as custom_fields
 from service.devices import repository, service
 from service.devices.lifecycle import DeviceStatus, Move
 from service.devices.models import DeviceEvent
-from service.devices.register_views import CHANGE, REGISTER_VIEW_HANDLERS, clean, filled
+from service.devices.register_views import CHANGE, REGISTER_VIEW_HANDLERS, filled
 from service.devices.schemas import (
     AssignBody,
     DeviceUpdate,
@@ -40,7 +40,7 @@ from service.errors import InvalidInput
 from service.i18n import format_money, gettext, lazy_gettext
 from service.money import decimal_point, parse_amount
 from service.web.deps import CurrentActor, DbSession, Rules
-from service.web.forms import Refused, submit_form
+from service.web.forms import Refused, cleaned, submit_form
 
 PAGE_SIZE = 50
 
@@ -285,7 +285,7 @@ def _move_route(move: Move, read_form: Callable[[dict[str, str]], dict[str, Any]
         device_id: int,
         data: URLEncodedBody[dict[str, str]],
     ) -> Any:
-        form = clean(data)
+        form = cleaned(data)
 
         async def act() -> None:
             await service.move_device(session, actor, device_id, move, **read_form(form))
@@ -323,7 +323,7 @@ async def save_custom_fields(
     data: URLEncodedBody[dict[str, str]],
 ) -> Any:
     """Every field the page showed: a blank one is cleared."""
-    form = clean(data)
+    form = cleaned(data)
     device = await repository.device_view(session, device_id)
     given = {f.key: form.get(f"cf.{f.key}") or None
              for f in await custom_fields.field_rows(session) if f.category in (None, device.category)}  # fmt: skip
@@ -354,7 +354,7 @@ async def save_cost_centre(
     data: URLEncodedBody[dict[str, str]],
 ) -> Any:
     """The budget a device is booked on changes (a move to another department); blank clears it."""
-    form = clean(data)
+    form = cleaned(data)
 
     async def save() -> None:
         body = DeviceUpdate.model_validate(

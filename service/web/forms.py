@@ -33,6 +33,11 @@ MISSING: Mapping[str, str] = {
 }
 
 
+def cleaned(data: Mapping[str, str | None]) -> dict[str, str]:
+    """What a person sent, trimmed, without the CSRF token: what a refused form draws again."""
+    return {k: (v or "").strip() for k, v in data.items() if k != "_csrf_token"}
+
+
 @dataclass(frozen=True)
 class Refused:
     """A refused form, to draw again: which of the page's forms, what the person sent, and why."""

@@ -16,7 +16,7 @@ from service.accounts.auth import requires
 from service.accounts.permissions import Permission, can
 from service.i18n import _
 from service.web.deps import AppSettings, CurrentActor, DbSession
-from service.web.forms import Refused, submit_form
+from service.web.forms import Refused, cleaned, submit_form
 from service.wipes import certificates, repository
 from service.wipes.downloads import document_response, register_csv_response
 from service.wipes.policy import CURRENT_POLICY, DESTINATION_LABELS, MEDIA_LABELS, METHOD_LABELS, VERIFICATION_LABELS
@@ -27,9 +27,6 @@ READ = [requires(Permission.read_registry)]
 CHANGE = [requires(Permission.change_registry)]
 VERIFY = [requires(Permission.verify_wipes)]
 
-
-def _clean(data: Form) -> Form:
-    return {k: (v or "").strip() for k, v in data.items() if k != "_csrf_token"}
 
 
 def _next(form: Form, fallback: str) -> str:
@@ -43,7 +40,7 @@ async def verify_page(
     request: Request[Any, Any, Any], state: State, session: DbSession, actor: CurrentActor, certificate_id: int,
     data: URLEncodedBody[Form],
 ) -> Any:  # fmt: skip
-    return await _review(request, state, session, certificate_id, _clean(data), "verify",
+    return await _review(request, state, session, certificate_id, cleaned(data), "verify",
                          lambda: certificates.verify_certificate(session, actor, certificate_id))  # fmt: skip
 
 
@@ -52,7 +49,7 @@ async def reject_page(
     request: Request[Any, Any, Any], state: State, session: DbSession, actor: CurrentActor, certificate_id: int,
     data: URLEncodedBody[Form],
 ) -> Any:  # fmt: skip
-    form = _clean(data)
+    form = cleaned(data)
     return await _review(request, state, session, certificate_id, form, "reject",
                          lambda: certificates.reject_certificate(session, actor, certificate_id,
                                                                  form.get("reason", "")))  # fmt: skip

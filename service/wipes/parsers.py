@@ -17,7 +17,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from service.i18n import _
+from service.i18n import _, ngettext
 from service.wipes.policy import MAX_CAPACITY
 from service.wipes.reports import (
     Erasure,
@@ -124,11 +124,15 @@ def parse_nwipe(data: bytes) -> ParsedReport:
         )
     pass_errors, verify_errors = _count(result, "pass_errors"), _count(result, "verify_errors")
     if pass_errors or verify_errors:
+        passes = ngettext("{n} pass error", "{n} pass errors", pass_errors).format(n=pass_errors)
+        verifications = ngettext("{n} verification error", "{n} verification errors", verify_errors).format(
+            n=verify_errors
+        )
         raise ReportRefused(
             _(
-                "nwipe reports {pass_errors} pass error(s) and {verify_errors} verification error(s) for "
-                "{disk}: sectors may still hold data; wipe the disk again or destroy it"
-            ).format(pass_errors=pass_errors, verify_errors=verify_errors, disk=serial or name)
+                "nwipe reports {pass_errors} and {verify_errors} for {disk}: sectors may still hold data; wipe the "
+                "disk again or destroy it"
+            ).format(pass_errors=passes, verify_errors=verifications, disk=serial or name)
         )
     if serial is None or serial.lower() == "unknown":
         raise ReportRefused(_("the nwipe report names no disk serial number, so it cannot be matched to a medium"))

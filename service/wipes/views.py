@@ -25,7 +25,7 @@ from service.devices.views import render_device_page
 from service.errors import InvalidInput
 from service.i18n import _
 from service.web.deps import AppSettings, CurrentActor, DbSession
-from service.web.forms import Refused, submit_form
+from service.web.forms import Refused, cleaned, submit_form
 from service.wipes import certificates, gate, repository, service
 from service.wipes.certificate_views import IMPORT_PAGE_HANDLERS, PAGE_HANDLERS
 from service.wipes.parsers import parse_capacity
@@ -127,9 +127,6 @@ def human_bytes(n: int | None) -> str:
     return f"{n} B"
 
 
-def _clean(data: Form) -> Form:
-    return {k: (v or "").strip() for k, v in data.items() if k != "_csrf_token"}
-
 
 def _medium_fields(form: Form) -> dict[str, Any]:
     fields: dict[str, Any] = {k: form[k] for k in ("media_type", "serial", "description") if form.get(k)}
@@ -155,7 +152,7 @@ async def add_medium_page(
     request: Request[Any, Any, Any], state: State, session: DbSession, actor: CurrentActor, device_id: int,
     data: URLEncodedBody[Form],
 ) -> Any:  # fmt: skip
-    form = _clean(data)
+    form = cleaned(data)
 
     async def work() -> None:
         await service.add_medium(session, actor, device_id, MediumCreate.model_validate(_medium_fields(form)))
@@ -169,7 +166,7 @@ async def update_medium_page(
     request: Request[Any, Any, Any], state: State, session: DbSession, actor: CurrentActor, device_id: int,
     medium_id: int, data: URLEncodedBody[Form],
 ) -> Any:  # fmt: skip
-    form = _clean(data)
+    form = cleaned(data)
 
     async def work() -> None:
         current = await service.get_medium(session, device_id, medium_id)
@@ -192,7 +189,7 @@ async def remove_medium_page(
     request: Request[Any, Any, Any], state: State, session: DbSession, actor: CurrentActor, device_id: int,
     medium_id: int, data: URLEncodedBody[Form],
 ) -> Any:  # fmt: skip
-    form = _clean(data)
+    form = cleaned(data)
 
     async def work() -> None:
         if not form.get("version", "").isdigit():
@@ -210,7 +207,7 @@ async def attest_page(
     request: Request[Any, Any, Any], state: State, session: DbSession, actor: CurrentActor, device_id: int,
     data: URLEncodedBody[Form],
 ) -> Any:  # fmt: skip
-    form = _clean(data)
+    form = cleaned(data)
 
     async def work() -> None:
         statement = form.get("statement", "")
