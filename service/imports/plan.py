@@ -16,18 +16,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.companies.models import DEFAULT_COMPANY_ID
 from service.custom_fields.models import DeviceFieldValue
-from service.custom_fields.rules import FieldDef, Stored, shown, unique_text
+from service.custom_fields.rules import FieldDef
 from service.db import is_postgres
 from service.device_models.models import DeviceModel
 from service.devices.lifecycle import Move
 from service.devices.models import Device
 from service.i18n import gettext
+from service.imports.custom import CustomChanges, CustomValues
 from service.imports.moves import DeviceState, MoveRefused, PlannedMove, desired_state, plan_moves
 from service.imports.reader import RowError
 from service.imports.references import EmployeeRef, KnownCompany, KnownEmployee, KnownModel, References
 from service.imports.rows import NEVER_IMPORTED, DeviceRecord, missing_for_create, with_note_lines
 from service.imports.seen import KeyIndex
-from service.imports.writer import Change, ChunkWork, Creation, CustomChanges
+from service.imports.writer import Change, ChunkWork, Creation
 
 _devices: sa.Table = Device.__table__  # type: ignore[attr-defined]
 _models: sa.Table = DeviceModel.__table__  # type: ignore[attr-defined]
@@ -137,9 +138,7 @@ class ChunkPlanner:
         self.references = references
         self.seen = seen
         self.custom_fields = custom_fields or {}
-        # Per chunk: {device id: (category, {field id: value})} and {(field id, unique text): device id}.
-        self._custom_now: dict[int, tuple[str, dict[int, Stored]]] = {}
-        self._unique_taken: dict[tuple[int, str], int] = {}
+        self.custom = CustomValues(self.custom_fields, seen)
         # Serial numbers rows with a manufacturer used in this chunk and the one before: the devices those rows
         # create may not be committed while this chunk is planned, so a later row giving only that serial
         # would not find them (older ones it finds, and _match refuses it there).
@@ -189,7 +188,11 @@ class ChunkPlanner:
             },
         )
         await refs.load_employees(session, {p.record.holder for p in live if p.record.holder})
-        await self._load_custom(session, live, matches)
+        await self.custom.load(
+            session,
+            [m["id"] for p in live if p.record.custom and (m := matches[id(p)]) is not None],
+            (p.record for p in live),
+        )
         for n, p in enumerate(live):
             if n % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
@@ -202,62 +205,6 @@ class ChunkPlanner:
             except MoveRefused as exc:
                 p.errors, p.item = [RowError(exc.field, exc.message)], None
         return planned
-
-    async def _load_custom(self, session: AsyncSession, live: list[Planned], matches: dict[int, Any]) -> None:
-        """The current custom values (and model category) of the devices rows with custom columns change, and who
-        holds the unique values the chunk sets: two queries, only when the file has such columns."""
-        self._custom_now, self._unique_taken = {}, {}
-        ids = [m["id"] for p in live if p.record.custom and (m := matches[id(p)]) is not None]
-        if ids:
-            categories = await session.execute(
-                sa.select(_devices.c.id, _models.c.category)
-                .select_from(_devices.join(_models, _models.c.id == _devices.c.model_id))
-                .where(_devices.c.id.in_(ids))
-            )
-            self._custom_now = {device_id: (category, {}) for device_id, category in categories}
-            for row in await session.execute(sa.select(_values).where(_values.c.device_id.in_(ids))):
-                self._custom_now[row.device_id][1][row.field_id] = Stored(**{c: getattr(row, c) for c in _STORED})
-        wanted: dict[int, set[str]] = {}
-        for p in live:
-            for field, value in p.record.custom.items():
-                if field.unique and value is not None:
-                    wanted.setdefault(field.id, set()).add(unique_text(field.type, value))
-        for field_id, texts in wanted.items():
-            taken = await session.execute(
-                sa.select(_values.c.unique_value, _values.c.device_id).where(
-                    _values.c.field_id == field_id, _values.c.unique_value.in_(sorted(texts))
-                )
-            )
-            self._unique_taken.update({(field_id, text): device_id for text, device_id in taken})
-
-    def _custom_changes(self, record: DeviceRecord, category: str, device_id: int | None) -> CustomChanges:
-        """What the row's custom columns change on its device, checked as every other path checks them: a field of
-        another category, a required field left blank (or missing from a new device), a unique value another
-        device or an earlier row has. Raises MoveRefused naming the field."""
-        current = self._custom_now.get(device_id, ("", {}))[1] if device_id is not None else {}
-        changes: CustomChanges = {}
-        for field, value in record.custom.items():
-            if value is None:
-                if field.required and field.applies_to(category):
-                    raise MoveRefused(field.name, "is required")
-            elif not field.applies_to(category):
-                raise MoveRefused(field.name, f"is for {field.category} devices only")
-            if current.get(field.id) == value:
-                continue
-            if value is not None and field.unique:
-                text = unique_text(field.type, value)
-                holder = self._unique_taken.get((field.id, text))
-                if holder is not None and holder != device_id:
-                    raise MoveRefused(field.name, f"device #{holder} already has {shown(field.type, value)}")
-                first = self.seen.add(f"cf\0{field.id}\0{text}", record.row)
-                if first is not None and first != record.row:
-                    raise MoveRefused(field.name, f"row {first} has the same {field.name}; it is unique")
-            changes[field] = value
-        if device_id is None:
-            for field in self.custom_fields.values():
-                if field.required and field.applies_to(category) and field not in record.custom:
-                    raise MoveRefused(field.name, "is required")
-        return changes
 
     async def lock_changes(self, session: AsyncSession, planned: list[Planned], work: ChunkWork) -> None:
         """Called once the chunk before has committed, just before this one is written: locks the devices it
@@ -445,7 +392,7 @@ class ChunkPlanner:
         model = self.references.model(record.manufacturer, record.model, record.category)
         employee, token = self._holder(p, company_id)
         moves = plan_moves(DeviceState("in_stock"), desired_state(None, record.status, record.holder_given, token))
-        custom = self._custom_changes(record, model.category, None) if self.custom_fields else {}
+        custom = self.custom.changes(record, model.category, None) if self.custom_fields else {}
         values = {**_NEW_DEVICE_DEFAULTS, **record.fields, "asset_tag": record.asset_tag,
                   "serial_number": record.serial_number, "company_id": company_id}  # fmt: skip
         values["notes"] = with_note_lines(values["notes"], record.note_lines)
@@ -501,8 +448,8 @@ class ChunkPlanner:
         moves = plan_moves(current, desired_state(current, record.status, record.holder_given, token))
         custom: CustomChanges = {}
         if record.custom:
-            category = model.category if model is not None else self._custom_now[device["id"]][0]
-            custom = self._custom_changes(record, category, device["id"])
+            category = model.category if model is not None else self.custom.category(device["id"])
+            custom = self.custom.changes(record, category, device["id"])
         if not (changes or model or moves or custom):
             return
         if device["status"] in NEVER_IMPORTED:

@@ -25,7 +25,6 @@ from service.compensation.rules import CompensationRules
 from service.compensation.service import insert_obligations, settle_obligations
 from service.context import Actor
 from service.custom_fields.models import DeviceFieldValue
-from service.custom_fields.rules import FieldDef, Stored, shown, unique_text
 from service.db import UTCDateTime
 from service.device_models.models import DeviceModel
 from service.devices import hooks
@@ -33,6 +32,7 @@ from service.devices.lifecycle import RELEASES_HOLDER, Move
 from service.devices.models import Device, DeviceEvent
 from service.faults.models import Repair
 from service.imports import bulk
+from service.imports.custom import CustomChanges, write_custom
 from service.imports.moves import PlannedMove
 from service.imports.references import EmployeeRef, KnownEmployee, ModelRef, NewEmployee, NewModel, References
 from service.imports.rows import DeviceRecord
@@ -45,8 +45,6 @@ _repairs: sa.Table = Repair.__table__  # type: ignore[attr-defined]
 _media: sa.Table = StorageMedium.__table__  # type: ignore[attr-defined]
 _models: sa.Table = DeviceModel.__table__  # type: ignore[attr-defined]
 _values: sa.Table = DeviceFieldValue.__table__  # type: ignore[attr-defined]
-# A row's custom field values that differ from its device's: the value, or None to clear it.
-CustomChanges = dict[FieldDef, Stored | None]
 
 # storage_media_count is at most 16 (a CHECK on device_models): one row per medium comes from joining these.
 _MEDIUM_NUMBERS = sa.union_all(*[sa.select(sa.literal(n).label("n")) for n in range(1, 17)]).subquery("numbers")
@@ -359,34 +357,6 @@ def _changed_entry(change: Change) -> dict[str, Any]:
             "after": audit.json_safe(after), **({"moves": moves} if moves else {})}  # fmt: skip
 
 
-_DELETE_VALUE = sa.delete(_values).where(
-    _values.c.device_id == sa.bindparam("d_id"), _values.c.field_id == sa.bindparam("f_id")
-)
-
-
-async def _write_custom(session: AsyncSession, work: ChunkWork) -> list[list[Any]]:
-    """The chunk's custom field values: the changed ones removed, then every value set inserted (executemany
-    each). Returns [device id, field key, value] triples for the chunk's audit record."""
-    removed: list[dict[str, Any]] = []
-    inserted: list[dict[str, Any]] = []
-    said: list[list[Any]] = []
-    for item in (*work.creations, *work.changes):
-        for field_def, value in item.custom.items():
-            assert item.device_id is not None
-            if isinstance(item, Change):
-                removed.append({"d_id": item.device_id, "f_id": field_def.id})
-            said.append([item.device_id, field_def.key, None if value is None else shown(field_def.type, value)])
-            if value is not None:
-                unique = unique_text(field_def.type, value) if field_def.unique else None
-                inserted.append({"device_id": item.device_id, "field_id": field_def.id, "unique_value": unique,
-                                 **value.columns()})  # fmt: skip
-    if removed:
-        await session.execute(_DELETE_VALUE, removed)
-    if inserted:
-        await session.execute(sa.insert(_values), inserted)
-    return said
-
-
 async def write_chunk(
     session: AsyncSession,
     actor: Actor,
@@ -414,7 +384,7 @@ async def write_chunk(
     if work.changes:
         await _update_devices(session, work, now)
         after["updated"] = [_changed_entry(c) for c in work.changes]
-    custom = await _write_custom(session, work)
+    custom = await write_custom(session, work.creations, work.changes)
     if custom:
         after["custom_fields"] = custom
     # One-for-one obligations of the new devices, and of changed ones whose date or model changed (settled: a
