@@ -94,20 +94,53 @@ def postgres_database() -> Iterator[str]:
 
 
 async def _reset_postgres(url: str) -> None:
+    """Empties what the previous test wrote. Only the tables holding rows are emptied and only the sequences that
+    handed out a value are restarted: a TRUNCATE of all 40-odd tables took 0.43 s a test (new files for every table
+    and index), a DELETE of the few rows a test leaves about 0.02 s. DELETE rather than TRUNCATE: a TRUNCATE of the
+    companies table cascades to every table that refers to it, empty or not. The replica role keeps the triggers
+    (the immutable tables' refusals, the foreign keys' checks) out of it, as TRUNCATE did. A sequence is checked on
+    its own, as a rolled-back insert moves it and leaves no row."""
+    import asyncpg
     from sqlmodel import SQLModel
 
     import service.models  # noqa: F401
 
-    tables = ", ".join(f'"{t}"' for t in SQLModel.metadata.tables if t not in _KEEP)
-    await _pg_exec(
-        url,
-        f"TRUNCATE {tables} RESTART IDENTITY CASCADE",
-        "INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')",
-        # What migration 0015 leaves: the default company, and its sequence past it.
-        "INSERT INTO companies (id, name, legal_name, address, kvk_number, rsin, active, version, created_at, "
-        "updated_at) VALUES (1, 'Default company', '', '', '', '', true, 1, now(), now())",
-        "SELECT setval(pg_get_serial_sequence('companies', 'id'), 1)",
-    )
+    tables = [t for t in SQLModel.metadata.tables if t not in _KEEP]
+    conn = await asyncpg.connect(_admin_dsn(url))
+    try:
+        filled = [
+            r[0]
+            for r in await conn.fetch(
+                " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
+            )
+        ]
+        # The sequences the tables own (serial and identity columns) that handed out a value since their restart.
+        used = [
+            r[0]
+            for r in await conn.fetch(
+                "SELECT s.oid::regclass::text FROM pg_class s JOIN pg_depend d ON d.classid = 'pg_class'::regclass "
+                "AND d.objid = s.oid AND d.deptype IN ('a', 'i') JOIN pg_class t ON t.oid = d.refobjid "
+                "JOIN pg_sequences q ON q.schemaname = 'public' AND q.sequencename = s.relname "
+                "WHERE s.relkind = 'S' AND t.relname = ANY($1::text[]) AND q.last_value IS NOT NULL",
+                tables,
+            )
+        ]
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            for table in filled:
+                await conn.execute(f'DELETE FROM "{table}"')
+            for sequence in used:
+                await conn.execute(f"ALTER SEQUENCE {sequence} RESTART")
+            await conn.execute("SET LOCAL session_replication_role = origin")
+            await conn.execute("INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')")
+            # What migration 0015 leaves: the default company, and its sequence past it.
+            await conn.execute(
+                "INSERT INTO companies (id, name, legal_name, address, kvk_number, rsin, active, version, created_at, "
+                "updated_at) VALUES (1, 'Default company', '', '', '', '', true, 1, now(), now())"
+            )
+            await conn.execute("SELECT setval(pg_get_serial_sequence('companies', 'id'), 1)")
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
