@@ -244,5 +244,8 @@ def compiled_catalogues() -> None:
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             with po.open("rb") as source:
                 catalog = read_po(source)
-            with mo.open("wb") as target:
+            # Written beside and renamed: pytest-xdist's workers all run this, and one may read while another writes.
+            partial = mo.with_suffix(f".mo.{os.getpid()}")
+            with partial.open("wb") as target:
                 write_mo(target, catalog)
+            partial.replace(mo)
