@@ -234,7 +234,8 @@ def settings(database: Database) -> Settings:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last: Playwright's sync API keeps an event loop running in the main thread for the rest
-    of the session, and the database fixtures (alembic, the PostgreSQL reset) start loops of their own there."""
+    of the session, and the database fixtures (alembic, the PostgreSQL reset) start loops of their own there.
+    pytest-xdist (make test) hands each worker its tests in this order, so they run last in every worker too."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
