@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP) i18n-compile
 	KRINGLOOP_DEMO_MODE=$${KRINGLOOP_DEMO_MODE:-true} $(BIN)/kringloop serve
 
-# Two test processes: on the 2-core machine the suite took 13m45s in one, 10m55s in two (pytest-xdist; every
+# Two test processes: on the 2-core machine the suite took 13m45s in one, 8m11s in two (pytest-xdist; every
 # process has its own PostgreSQL database, SQLite files and ports). TEST_WORKERS=0 runs it in this process.
 TEST_WORKERS ?= 2
 
