@@ -91,7 +91,8 @@ def test_nwipe_verification_errors_are_refused_even_when_status_says_success() -
     doc["wipe_result"]["verify_errors"] = 3
     assert "0 pass errors and 3 verification errors" in refused(json.dumps(doc).encode(), "n.json", "application/json")
     doc["wipe_result"].update(pass_errors=1, verify_errors=1)
-    assert "1 pass error and 1 verification error for" in refused(json.dumps(doc).encode(), "n.json", "application/json")
+    reason = refused(json.dumps(doc).encode(), "n.json", "application/json")
+    assert "1 pass error and 1 verification error for" in reason
 
 
 def test_failed_blancco_erasure_is_refused_with_the_tools_reason() -> None:
