@@ -15,10 +15,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.companies.models import DEFAULT_COMPANY_ID
-from service.custom_fields.models import DeviceFieldValue
 from service.custom_fields.rules import FieldDef
 from service.db import is_postgres
-from service.device_models.models import DeviceModel
 from service.devices.lifecycle import Move
 from service.devices.models import Device
 from service.i18n import gettext
@@ -31,9 +29,6 @@ from service.imports.seen import KeyIndex
 from service.imports.writer import Change, ChunkWork, Creation
 
 _devices: sa.Table = Device.__table__  # type: ignore[attr-defined]
-_models: sa.Table = DeviceModel.__table__  # type: ignore[attr-defined]
-_values: sa.Table = DeviceFieldValue.__table__  # type: ignore[attr-defined]
-_STORED = ("text_value", "number_value", "date_value", "bool_value")
 # Reading and planning a chunk is pure Python for tens of milliseconds; handing the event loop back every this many
 # rows lets the chunk being written meanwhile (service.py) send its next statement as soon as the last is done.
 # Writing is the import's critical path (its Python work and the server's take turns), so each of its 40-odd waits

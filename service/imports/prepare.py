@@ -29,7 +29,7 @@ from service.context import Actor
 from service.devices.lifecycle import Move
 from service.devices.models import Device, DeviceEvent
 from service.imports import bulk
-from service.imports.references import DEFAULT_MEDIA, KnownModel, References
+from service.imports.references import References
 from service.imports.writer import ChunkWork, created_audit, event_details, event_steps, new_device_rows
 from service.wipes.models import StorageMedium
 from service.wipes.policy import MEDIA_TYPES
@@ -82,8 +82,8 @@ async def prepare_chunk(
 async def _event_rows(
     session: AsyncSession, actor: Actor, work: ChunkWork, holders: dict[int, int | None], now: datetime
 ) -> tuple[bulk.Copy, list[tuple[int, int]]]:
-    """The steps' events (writer.event_steps), with the ids the INSERT ... SELECTs give them; and (device id,
-    event id) of the moves into repair. ``details`` is the JSON text the column would store."""
+    """The steps' events (writer.event_steps), with the ids the INSERT ... SELECTs give them, their details as
+    the JSON text the column would store; and (device id, event id) of the moves into repair."""
     steps = event_steps(work)
     ids = iter(await bulk.reserve_ids(session, _events, sum(len(devices) for devices in steps.values())))
     details, name = json.dumps(event_details(work)), actor.name
@@ -106,8 +106,7 @@ async def _media_rows(
     SELECT gives them; and the [medium id, device id] pairs for the audit."""
     kinds = []
     for creation in work.creations:
-        model = creation.model
-        count, media_type = model.media if isinstance(model, KnownModel) else DEFAULT_MEDIA[model.category]
+        count, media_type = creation.model.media
         kinds.append((count, media_type if media_type in MEDIA_TYPES else "other"))
     ids = iter(await bulk.reserve_ids(session, _media, sum(count for count, _ in kinds)))
     records, pairs = [], []
@@ -129,7 +128,7 @@ async def _obligation_rows(
     for creation in work.creations:
         model, bought = creation.model, creation.values["purchase_date"]
         if rules.owes(model.category, bought):
-            weight = rules.weight_grams(model.category, model.weight_grams if isinstance(model, KnownModel) else None)
+            weight = rules.weight_grams(model.category, model.weight_grams)
             owing.append((creation.device_id, model.category, weight, bought))
     ids = await bulk.reserve_ids(session, _obligations, len(owing))
     records = [

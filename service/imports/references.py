@@ -65,6 +65,15 @@ class NewModel:
     category: str
     id: int | None = None
 
+    @property
+    def media(self) -> tuple[int, str | None]:
+        """What the import writes into the catalogue for it (and so what each of its units carries)."""
+        return DEFAULT_MEDIA[self.category]
+
+    @property
+    def weight_grams(self) -> None:
+        return None  # a new model has no weight of its own: the category's default applies
+
 
 @dataclass(frozen=True, slots=True)
 class KnownEmployee:
@@ -311,7 +320,8 @@ class References:
     ) -> dict[str, list[dict[str, Any]]]:
         """SQLite: inserts the planned models and employees a chunk's written rows use; returns them for the
         audit."""
-        model_values, employee_values = _model_values(models, utcnow()), _employee_values(employees, utcnow())
+        now = utcnow()
+        model_values, employee_values = _model_values(models, now), _employee_values(employees, now)
         model_ids = await _insert_returning_ids(session, _models, model_values)
         employee_ids = await _insert_returning_ids(session, _employees, employee_values)
         return self._adopt(models, model_ids, model_values, employees, employee_ids)
@@ -373,7 +383,7 @@ class References:
 def _model_values(models: list[NewModel], now: datetime) -> list[dict[str, Any]]:
     values = []
     for m in models:
-        count, media_type = DEFAULT_MEDIA[m.category]
+        count, media_type = m.media
         values.append(
             {"manufacturer": m.manufacturer, "name": m.name, "category": m.category, "weight_grams": None,
              "storage_media_count": count, "storage_media_type": media_type, "version": 1,

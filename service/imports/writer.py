@@ -24,7 +24,6 @@ from service.audit import service as audit
 from service.compensation.rules import CompensationRules
 from service.compensation.service import insert_obligations, settle_obligations
 from service.context import Actor
-from service.custom_fields.models import DeviceFieldValue
 from service.db import UTCDateTime
 from service.device_models.models import DeviceModel
 from service.devices import hooks
@@ -44,7 +43,6 @@ _events: sa.Table = DeviceEvent.__table__  # type: ignore[attr-defined]
 _repairs: sa.Table = Repair.__table__  # type: ignore[attr-defined]
 _media: sa.Table = StorageMedium.__table__  # type: ignore[attr-defined]
 _models: sa.Table = DeviceModel.__table__  # type: ignore[attr-defined]
-_values: sa.Table = DeviceFieldValue.__table__  # type: ignore[attr-defined]
 
 # storage_media_count is at most 16 (a CHECK on device_models): one row per medium comes from joining these.
 _MEDIUM_NUMBERS = sa.union_all(*[sa.select(sa.literal(n).label("n")) for n in range(1, 17)]).subquery("numbers")
@@ -94,7 +92,7 @@ class ChunkWork:
         return list(models.values()), list(employees.values())
 
 
-def holder_id(token: Any) -> int | None:
+def _holder_id(token: Any) -> int | None:
     if token is None or isinstance(token, int):
         return token
     if isinstance(token, KnownEmployee | NewEmployee):
@@ -123,7 +121,7 @@ def _event(
         "move": move.move.value if move else Move.register.value,
         "from_status": move.from_status if move else None,
         "to_status": move.to_status if move else "in_stock",
-        "holder_id": holder_id(move.holder) if move else None,
+        "holder_id": _holder_id(move.holder) if move else None,
         "actor": actor.name,
         "reason": "",
         "details": {"import": work.import_key, "format": work.format, "row": row},
@@ -138,7 +136,7 @@ def new_device_rows(work: ChunkWork, now: datetime) -> list[dict[str, Any]]:
         assert c.model.id is not None
         final, holder = final_state("in_stock", None, c.moves)
         rows.append(
-            {**c.values, "model_id": c.model.id, "manufacturer": c.model.manufacturer, "holder_id": holder_id(holder),
+            {**c.values, "model_id": c.model.id, "manufacturer": c.model.manufacturer, "holder_id": _holder_id(holder),
              "status": final, "replaces_id": None, "status_changed_at": now, "version": 1, "created_at": now,
              "updated_at": now}
         )  # fmt: skip
@@ -164,7 +162,7 @@ async def _update_devices(session: AsyncSession, work: ChunkWork, now: datetime)
             values["model_id"] = c.model.id
         if c.moves:
             status, holder = final_state(c.before["status"], c.before["holder_id"], c.moves)
-            values.update(status=status, holder_id=holder_id(holder))
+            values.update(status=status, holder_id=_holder_id(holder))
             if status != c.before["status"]:
                 values["status_changed_at"] = now
         groups.setdefault(tuple(sorted(values)), []).append(
@@ -308,7 +306,7 @@ async def _moves_of_existing(session: AsyncSession, actor: Actor, work: ChunkWor
 
 
 # An enum's .value is a Python-level property: per move of every new device, a dict lookup is a fifth of the cost.
-MOVE_VALUES = {move: move.value for move in Move}
+_MOVE_VALUES = {move: move.value for move in Move}
 
 # The columns of a new device the audit record lists, once, with one list of values per device (a table: a
 # thousand devices' keys repeated would double the record). Timestamps and version are the import's own.
@@ -323,7 +321,7 @@ _DATE_POSITIONS = tuple(CREATED_COLUMNS.index(c) for c in ("purchase_date", "war
 _created_values = operator.itemgetter(*CREATED_COLUMNS[1:])
 
 
-def created_table(rows: list[dict[str, Any]], creations: list[Creation]) -> dict[str, Any]:
+def _created_table(rows: list[dict[str, Any]], creations: list[Creation]) -> dict[str, Any]:
     values = []
     for row, creation in zip(rows, creations, strict=True):
         line = [creation.record.row, *_created_values(row)]
@@ -336,8 +334,8 @@ def created_table(rows: list[dict[str, Any]], creations: list[Creation]) -> dict
 
 def created_audit(work: ChunkWork, rows: list[dict[str, Any]], media: list[list[int]]) -> dict[str, Any]:
     """What the chunk's audit record says of its new devices: their rows, their media, their moves."""
-    said: dict[str, Any] = {"created": created_table(rows, work.creations), "storage_media_seeded": media}
-    moves = [{"id": c.device_id, "moves": [MOVE_VALUES[m.move] for m in c.moves]} for c in work.creations if c.moves]
+    said: dict[str, Any] = {"created": _created_table(rows, work.creations), "storage_media_seeded": media}
+    moves = [{"id": c.device_id, "moves": [_MOVE_VALUES[m.move] for m in c.moves]} for c in work.creations if c.moves]
     if moves:
         said["moves_of_created"] = moves
     return said
@@ -349,9 +347,9 @@ def _changed_entry(change: Change) -> dict[str, Any]:
         after["model_id"] = change.model.id
     if change.moves:
         status, holder = final_state(change.before["status"], change.before["holder_id"], change.moves)
-        after.update(status=status, holder_id=holder_id(holder))
+        after.update(status=status, holder_id=_holder_id(holder))
     before = {k: change.before.get(k) for k in after}
-    moves = [{"move": m.move.value, "from": m.from_status, "to": m.to_status, "holder_id": holder_id(m.holder)}
+    moves = [{"move": m.move.value, "from": m.from_status, "to": m.to_status, "holder_id": _holder_id(m.holder)}
              for m in change.moves]  # fmt: skip
     return {"row": change.record.row, "id": change.device_id, "before": audit.json_safe(before),
             "after": audit.json_safe(after), **({"moves": moves} if moves else {})}  # fmt: skip
@@ -365,7 +363,8 @@ async def write_chunk(
     compensation: CompensationRules,
     now: datetime,
 ) -> None:
-    """Writes a planned chunk in the caller's transaction; fills in the new devices' ids."""
+    """Writes a planned chunk in the caller's transaction; on SQLite fills in the new devices' ids (PostgreSQL's
+    were taken when the chunk was prepared)."""
     after: dict[str, Any] = {"import": work.import_key, "format": work.format, "rows": [work.first_row, work.last_row]}
     sent: list[tuple[int, int]] = []
     if work.prepared is not None:
